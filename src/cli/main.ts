@@ -1,0 +1,110 @@
+/** The `health-predict` command. Handlers do the I/O; everything they call is testable without them. */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DagError } from '../dsl/errors.ts';
+import { bundleTasks } from './bundle.ts';
+import { findStale, planBuild, writeBuild } from './commands/dag-build.ts';
+import { mermaid } from './commands/dag-graph.ts';
+import { runTaskScript, TaskRunError } from './commands/task-run.ts';
+import { DagSourceError, loadDags } from './load-dags.ts';
+import { CliUsageError, resolveBuildOptions, resolveTaskRunOptions } from './options.ts';
+import { DAG_SOURCE_DIRS, PROJECT_ROOT, TASK_BUNDLE_DIR, listFiles, taskScripts } from './project.ts';
+
+const root = PROJECT_ROOT;
+const rel = (file: string) => path.relative(process.cwd(), file) || '.';
+
+async function findDag(dagId: string) {
+  const dags = await loadDags(listFiles(root, DAG_SOURCE_DIRS, '.dag.ts'));
+  const found = dags.find((loaded) => loaded.dag.dagId === dagId);
+  if (!found) throw new CliUsageError(`No DAG '${dagId}'. Known DAGs: ${dags.map((d) => d.dag.dagId).join(', ')}.`);
+  return found.dag;
+}
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('health-predict')
+  .strict()
+  .demandCommand(1)
+  .command('dag', 'Compile and inspect DAGs', (dag) =>
+    dag
+      .command(
+        'build',
+        'Compile every DAG source into generated/dags (--check: fail if that is stale)',
+        (y) =>
+          y
+            .option('check', { type: 'boolean', describe: 'Do not write; exit 1 and show a diff when generated files are stale' })
+            .option('profile', { type: 'string', describe: 'Runner profile for Node tasks without an explicit runner', default: 'local' })
+            .option('out', { type: 'string', describe: 'Output directory (default generated/dags)' })
+            .option('tasks-dir', { type: 'string', describe: 'Fixed bundle directory baked into the DAGs (e.g. inside an Airflow image)' }),
+        async (argv) => {
+          const options = resolveBuildOptions(argv, root);
+          const plan = await planBuild({ root, ...options });
+          if (options.check) {
+            const stale = findStale(plan, options.outDir);
+            for (const file of stale) {
+              console.error(`stale: ${rel(path.join(options.outDir, file.name))} (${file.reason})`);
+              if (file.diff) console.error(file.diff);
+            }
+            if (stale.length) {
+              console.error(`${stale.length} generated file(s) are stale. Run \`health-predict dag build\` and commit the result.`);
+              process.exitCode = 1;
+            } else console.log(`${plan.files.size} generated DAG file(s) are current.`);
+            return;
+          }
+          const changed = writeBuild(plan, options.outDir);
+          console.log(`${plan.files.size} DAG(s) compiled into ${rel(options.outDir)}; ${changed.length} changed, ${plan.orphans.length} removed.`);
+        },
+      )
+      .command(
+        'graph <dagId>',
+        'Print a DAG as a Mermaid flowchart',
+        (y) => y.positional('dagId', { type: 'string', demandOption: true }).option('out', { type: 'string', describe: 'Write to this file' }),
+        async (argv) => {
+          const text = mermaid((await findDag(argv.dagId)).spec);
+          if (argv.out) writeFileSync(argv.out, text);
+          else process.stdout.write(text);
+        },
+      )
+      .demandCommand(1),
+  )
+  .command('task', 'Run task scripts outside Airflow', (task) =>
+    task
+      .command(
+        'run <dagId> <taskId>',
+        'Bundle and run one Node task with the given input',
+        (y) =>
+          y
+            .positional('dagId', { type: 'string', demandOption: true })
+            .positional('taskId', { type: 'string', demandOption: true })
+            .option('input', { type: 'string', describe: 'Input JSON, or @file.json' })
+            .option('try-number', { type: 'number', describe: 'Pretend to be this Airflow try' }),
+        async (argv) => {
+          const options = resolveTaskRunOptions(argv, process.cwd());
+          process.exitCode = await runTaskScript({ root, dag: await findDag(options.dagId), taskId: options.taskId, input: options.input, tryNumber: options.tryNumber });
+        },
+      )
+      .demandCommand(1),
+  )
+  .command(
+    'bundle',
+    'Bundle every task script into dist/tasks',
+    () => {},
+    async () => {
+      const started = performance.now();
+      const results = await bundleTasks(taskScripts(root), path.join(root, TASK_BUNDLE_DIR));
+      console.log(`${results.length} task bundle(s) in ${rel(path.join(root, TASK_BUNDLE_DIR))} (${Math.round(performance.now() - started)} ms).`);
+    },
+  )
+  .fail((message, error) => {
+    throw error ?? new CliUsageError(message);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (error) {
+  const known = error instanceof DagError || error instanceof CliUsageError || error instanceof DagSourceError || error instanceof TaskRunError;
+  console.error(known ? (error as Error).message : error);
+  if (error instanceof CliUsageError) console.error('\nRun with --help for usage.');
+  process.exitCode = 2;
+}

@@ -1,0 +1,50 @@
+/** CLI options: yargs parses, these zod schemas validate, resolve*() are pure and tested. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { GENERATED_DAGS_DIR } from './project.ts';
+
+export class CliUsageError extends Error {}
+
+const buildArgs = z.object({
+  check: z.boolean().default(false),
+  profile: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a profile name declared by the DAGs').default('local'),
+  out: z.string().min(1).optional(),
+  tasksDir: z.string().startsWith('/', 'an absolute path').optional(),
+});
+
+export function resolveBuildOptions(argv: unknown, root: string) {
+  const args = parse(buildArgs, argv);
+  return {
+    check: args.check,
+    profile: args.profile,
+    outDir: path.resolve(root, args.out ?? GENERATED_DAGS_DIR),
+    ...(args.tasksDir ? { tasksDir: args.tasksDir } : {}),
+  };
+}
+
+const taskRunArgs = z.object({
+  dagId: z.string().min(1),
+  taskId: z.string().min(1),
+  input: z.string().default('{}'),
+  tryNumber: z.number().int().positive().default(1),
+});
+
+/** `--input` is JSON text, or `@path/to/file.json`. */
+export function resolveTaskRunOptions(argv: unknown, cwd: string) {
+  const args = parse(taskRunArgs, argv);
+  const text = args.input.startsWith('@') ? readFileSync(path.resolve(cwd, args.input.slice(1)), 'utf8') : args.input;
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new CliUsageError(`--input must be JSON (or @file.json): ${(error as Error).message}.`);
+  }
+  return { dagId: args.dagId, taskId: args.taskId, input, tryNumber: args.tryNumber };
+}
+
+function parse<S extends z.ZodType>(schema: S, argv: unknown): z.output<S> {
+  const result = schema.safeParse(argv);
+  if (result.success) return result.data;
+  throw new CliUsageError(result.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n'));
+}

@@ -1,0 +1,277 @@
+/**
+ * IR → the view the Python template renders. Every value here is either a JSON-like value
+ * or a PyCode built from validated pieces; the template prints them through `py`.
+ */
+import type { BranchTaskSpec, DagSpec, NodeTaskSpec, RunnerSpec, TaskSpec } from '../../dsl/spec.ts';
+import { ENV, EXIT_NON_RETRYABLE, EXIT_SKIP, KPO_XCOM_FILE } from '../../runtime/contract.ts';
+import { jinjaStr, py, pyStr, pyValue, shellQuote, type PyCode } from '../render/literals.ts';
+import { CompileError } from '../diagnostics.ts';
+
+export interface Kwarg {
+  readonly name: string;
+  readonly value: unknown;
+}
+
+export interface TaskView {
+  readonly variable: string;
+  readonly operator: string;
+  readonly kwargs: readonly Kwarg[];
+}
+
+export interface BranchView {
+  readonly functionName: string;
+  readonly branchId: string;
+  readonly sourceLabel: string;
+  readonly valueExpression: string;
+  readonly paths: Record<string, readonly string[]>;
+}
+
+export interface DagView {
+  readonly imports: readonly string[];
+  readonly tasksDirDefault?: string;
+  readonly tasksDirEnv: string;
+  readonly usesBash: boolean;
+  readonly usesPod: boolean;
+  readonly nonRetryableExitCode: number;
+  readonly branches: readonly BranchView[];
+  readonly dagKwargs: readonly Kwarg[];
+  readonly groups: readonly { variable: string; kwargs: readonly Kwarg[] }[];
+  readonly tasks: readonly TaskView[];
+  readonly edges: readonly { upstream: string; downstream: string }[];
+}
+
+export interface ViewOptions {
+  readonly profile: string;
+  /** Environment variable that overrides where the bundles are, read when the DAG is parsed. */
+  readonly tasksDirEnv: string;
+  /** Fixed bundle directory; when absent, `<repo>/dist/tasks` relative to the DAG file. */
+  readonly tasksDir?: string;
+}
+
+const timedelta = (seconds: number): PyCode => py(`datetime.timedelta(seconds=${seconds})`);
+
+function startDate(iso: string): PyCode {
+  const d = new Date(iso);
+  const parts = [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+  return py(`datetime.datetime(${parts.join(', ')}, tzinfo=datetime.timezone.utc)`);
+}
+
+/** Python identifiers for tasks and groups: stable, unique, derived from the ids. */
+function variableNamer(): (prefix: string, id: string) => string {
+  const used = new Set<string>();
+  return (prefix, id) => {
+    const base = `${prefix}_${id.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    let name = base;
+    for (let n = 2; used.has(name); n += 1) name = `${base}_${n}`;
+    used.add(name);
+    return name;
+  };
+}
+
+const present = (kwargs: readonly (Kwarg | undefined | false)[]): Kwarg[] =>
+  kwargs.filter((k): k is Kwarg => !!k && k.value !== undefined);
+
+function kw(name: string, value: unknown): Kwarg | undefined {
+  return value === undefined ? undefined : { name, value };
+}
+
+function dagKwargs(spec: DagSpec): Kwarg[] {
+  const schedule =
+    spec.schedule.kind === 'none' ? null : spec.schedule.kind === 'interval' ? timedelta(spec.schedule.seconds) : spec.schedule.value;
+  const args = spec.defaultArgs;
+  const defaultArgs = Object.fromEntries(
+    Object.entries({
+      owner: args.owner,
+      depends_on_past: args.dependsOnPast,
+      email: args.email,
+      email_on_failure: args.emailOnFailure,
+      email_on_retry: args.emailOnRetry,
+      retries: args.retries,
+      retry_delay: args.retryDelaySeconds === undefined ? undefined : timedelta(args.retryDelaySeconds),
+      retry_exponential_backoff: args.retryExponentialBackoff,
+      max_retry_delay: args.maxRetryDelaySeconds === undefined ? undefined : timedelta(args.maxRetryDelaySeconds),
+      execution_timeout: args.executionTimeoutSeconds === undefined ? undefined : timedelta(args.executionTimeoutSeconds),
+    }).filter(([, value]) => value !== undefined),
+  );
+  const params = Object.fromEntries(
+    spec.params.map((param) => {
+      const parts = [
+        ...(param.default === undefined ? [] : [pyValue(param.default)]),
+        ...(param.description === undefined ? [] : [`description=${pyStr(param.description)}`]),
+        `**${pyValue(param.schema)}`,
+      ];
+      return [param.name, py(`Param(${parts.join(', ')})`)];
+    }),
+  );
+  return present([
+    kw('dag_id', spec.dagId),
+    kw('description', spec.description),
+    kw('doc_md', spec.doc),
+    kw('schedule', schedule),
+    kw('start_date', startDate(spec.startDate)),
+    kw('catchup', spec.catchup),
+    kw('max_active_runs', spec.maxActiveRuns),
+    kw('dagrun_timeout', spec.dagrunTimeoutSeconds === undefined ? undefined : timedelta(spec.dagrunTimeoutSeconds)),
+    kw('tags', spec.tags.length ? spec.tags : undefined),
+    kw('params', spec.params.length ? params : undefined),
+    kw('default_args', Object.keys(defaultArgs).length ? defaultArgs : undefined),
+  ]);
+}
+
+/** Templated env values: our own Jinja for run-time values, `literal()` for everything static. */
+function nodeEnv(task: NodeTaskSpec, runner: RunnerSpec): Record<string, unknown> {
+  const env: Record<string, unknown> = {
+    [ENV.dagId]: '{{ dag.dag_id }}',
+    [ENV.taskId]: '{{ ti.task_id }}',
+    [ENV.runId]: '{{ run_id }}',
+    [ENV.tryNumber]: '{{ ti.try_number }}',
+  };
+  if (runner.kind === 'bash') env[ENV.tasksDir] = py('literal(TASKS_DIR)');
+  else env[ENV.xcomFile] = py(`literal(${pyStr(KPO_XCOM_FILE)})`);
+  if (Object.keys(task.bindings).length) env[ENV.bindings] = py(`literal(${pyStr(JSON.stringify(task.bindings))})`);
+  for (const [field, binding] of Object.entries(task.bindings)) {
+    if (binding.from === 'xcom') env[`${ENV.inputPrefix}${field}`] = `{{ ti.xcom_pull(task_ids=${jinjaStr(binding.task)}) | tojson }}`;
+    if (binding.from === 'param') env[`${ENV.inputPrefix}${field}`] = `{{ params[${jinjaStr(binding.name)}] | tojson }}`;
+  }
+  const userEnv = { ...(runner.kind === 'kubernetes' ? runner.env : {}), ...task.env };
+  for (const name of Object.keys(userEnv).sort()) env[name] = py(`literal(${pyStr(userEnv[name]!)})`);
+  return env;
+}
+
+function podName(id: string): string {
+  return id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'task';
+}
+
+function runnerKwargs(task: NodeTaskSpec, runner: RunnerSpec): { operator: string; kwargs: Kwarg[] } {
+  if (runner.kind === 'bash') {
+    return {
+      operator: 'NodeTaskBashOperator',
+      kwargs: present([
+        kw('bash_command', `exec node --enable-source-maps "$${ENV.tasksDir}"/${shellQuote(`${task.script}.mjs`)}`),
+        kw('env', nodeEnv(task, runner)),
+        kw('append_env', true),
+        kw('output_processor', py('json.loads')),
+      ]),
+    };
+  }
+  const resources = runner.resources
+    ? py(`k8s.V1ResourceRequirements(requests=${pyValue(runner.resources.requests ?? {})}, limits=${pyValue(runner.resources.limits ?? {})})`)
+    : undefined;
+  const pullSecrets = runner.imagePullSecrets?.length
+    ? py(`[${runner.imagePullSecrets.map((name) => `k8s.V1LocalObjectReference(name=${pyStr(name)})`).join(', ')}]`)
+    : undefined;
+  return {
+    operator: 'NodeTaskPodOperator',
+    kwargs: present([
+      kw('name', podName(task.id)),
+      kw('namespace', runner.namespace),
+      kw('image', runner.image),
+      kw('cmds', ['node']),
+      kw('arguments', [`${runner.tasksDir}/${task.script}.mjs`]),
+      kw('env_vars', nodeEnv(task, runner)),
+      kw('do_xcom_push', true),
+      kw('skip_on_exit_code', EXIT_SKIP),
+      kw('get_logs', true),
+      kw('container_resources', resources),
+      kw('service_account_name', runner.serviceAccountName),
+      kw('image_pull_policy', runner.imagePullPolicy),
+      kw('image_pull_secrets', pullSecrets),
+      kw('in_cluster', runner.inCluster),
+      kw('config_file', runner.configFile),
+      kw('startup_timeout_seconds', runner.startupTimeoutSeconds),
+    ]),
+  };
+}
+
+function commonKwargs(task: TaskSpec, groupVariable: string | undefined): { head: Kwarg[]; tail: Kwarg[] } {
+  return {
+    head: present([kw('task_id', task.localId), kw('task_group', groupVariable === undefined ? undefined : py(groupVariable))]),
+    tail: present([
+      kw('trigger_rule', task.triggerRule === 'all_success' ? undefined : task.triggerRule),
+      kw('retries', task.retries),
+      kw('retry_delay', task.retryDelaySeconds === undefined ? undefined : timedelta(task.retryDelaySeconds)),
+      kw('execution_timeout', task.executionTimeoutSeconds === undefined ? undefined : timedelta(task.executionTimeoutSeconds)),
+      kw('doc_md', task.doc),
+    ]),
+  };
+}
+
+function branchView(task: BranchTaskSpec, functionName: string): BranchView {
+  const on = task.on;
+  const valueExpression =
+    on.from === 'param'
+      ? `context["params"].get(${pyStr(on.name)})`
+      : `_pick(context["ti"].xcom_pull(task_ids=${pyStr(on.task)}), ${pyValue(on.path)})`;
+  const sourceLabel = on.from === 'param' ? `param '${on.name}'` : on.path.length ? `task '${on.task}' field '${on.path.join('.')}'` : `task '${on.task}'`;
+  return { functionName, branchId: task.id, sourceLabel, valueExpression, paths: task.paths };
+}
+
+export function buildView(spec: DagSpec, options: ViewOptions): DagView {
+  const profileRunner = spec.profiles[options.profile];
+  const name = variableNamer();
+  const groupVariables = new Map(spec.groups.map((group) => [group.id, name('tg', group.id)]));
+  const taskVariables = new Map(spec.tasks.map((task) => [task.id, name('t', task.id)]));
+  const branches: BranchView[] = [];
+  let usesBash = false;
+  let usesPod = false;
+  const tasks: TaskView[] = spec.tasks.map((task) => {
+    const variable = taskVariables.get(task.id)!;
+    const { head, tail } = commonKwargs(task, task.group === undefined ? undefined : groupVariables.get(task.group));
+    if (task.kind === 'empty') return { variable, operator: 'EmptyOperator', kwargs: [...head, ...tail] };
+    if (task.kind === 'branch') {
+      const view = branchView(task, name('_decide', task.id));
+      branches.push(view);
+      return { variable, operator: 'BranchPythonOperator', kwargs: [...head, { name: 'python_callable', value: py(view.functionName) }, ...tail] };
+    }
+    const runner = task.runner ?? profileRunner;
+    if (!runner) throw new CompileError(`Task '${task.id}' has no runner: DAG '${spec.dagId}' declares no profile '${options.profile}'.`, spec.dagId, task.id, task.source);
+    if (runner.kind === 'bash') usesBash = true;
+    else usesPod = true;
+    const { operator, kwargs } = runnerKwargs(task, runner);
+    return { variable, operator, kwargs: [...head, ...kwargs, ...tail] };
+  });
+  const usesNode = usesBash || usesPod;
+  const sdkNames = ['DAG', ...(spec.params.length ? ['Param'] : []), ...(spec.groups.length ? ['TaskGroup'] : []), ...(usesNode ? ['literal'] : [])];
+  const kinds = new Set(spec.tasks.map((task) => task.kind));
+  const imports = [
+    'import datetime',
+    ...(usesBash ? ['import json'] : []),
+    ...(usesBash ? ['import os'] : []),
+    '',
+    ...(usesPod ? ['from kubernetes.client import models as k8s'] : []),
+    ...(kinds.has('empty') ? ['from airflow.providers.standard.operators.empty import EmptyOperator'] : []),
+    ...(usesBash ? ['from airflow.providers.standard.operators.bash import BashOperator'] : []),
+    ...(kinds.has('branch') ? ['from airflow.providers.standard.operators.python import BranchPythonOperator'] : []),
+    ...(usesPod ? ['from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator'] : []),
+    `from airflow.sdk import ${sdkNames.sort().join(', ')}`,
+    ...(usesNode || kinds.has('branch') ? ['from airflow.sdk.exceptions import AirflowException, AirflowFailException'] : []),
+  ];
+  const fixedTasksDir = options.tasksDir;
+  return {
+    imports: dedupeBlankLines(imports),
+    ...(usesBash
+      ? { tasksDirDefault: fixedTasksDir ? pyStr(fixedTasksDir) : 'os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "tasks")' }
+      : {}),
+    tasksDirEnv: options.tasksDirEnv,
+    usesBash,
+    usesPod,
+    nonRetryableExitCode: EXIT_NON_RETRYABLE,
+    branches,
+    dagKwargs: dagKwargs(spec),
+    groups: spec.groups.map((group) => ({
+      variable: groupVariables.get(group.id)!,
+      kwargs: present([
+        kw('group_id', group.localId),
+        kw('tooltip', group.tooltip),
+        kw('parent_group', group.parent === undefined ? undefined : py(groupVariables.get(group.parent)!)),
+      ]),
+    })),
+    tasks,
+    edges: spec.tasks.flatMap((task) => task.upstream.map((up) => ({ upstream: taskVariables.get(up)!, downstream: taskVariables.get(task.id)! }))),
+  };
+}
+
+function dedupeBlankLines(lines: string[]): string[] {
+  const out = lines.filter((line, i) => line !== '' || (i > 0 && lines[i - 1] !== ''));
+  return out[out.length - 1] === '' ? out.slice(0, -1) : out;
+}

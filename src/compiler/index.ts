@@ -1,0 +1,56 @@
+/**
+ * The compiler's facade: IR → validate → Python. Pure: returns strings; the CLI does the I/O.
+ */
+import path from 'node:path';
+import type { Dag } from '../dsl/dag.ts';
+import type { DagSpec } from '../dsl/spec.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+import { CompileError, DagValidationError } from './diagnostics.ts';
+import { renderPython } from './emit/python.ts';
+import { buildView } from './emit/view.ts';
+import { validate } from './validate.ts';
+
+export { CompileError, DagValidationError, formatDiagnostic, type CheckCode, type Diagnostic } from './diagnostics.ts';
+export { validate } from './validate.ts';
+export { HASH_LINE_PREFIX } from './emit/python.ts';
+
+export const COMPILER = `health-predict ${packageJson.version}`;
+export const TASKS_DIR_ENV = 'HEALTH_PREDICT_TASKS_DIR';
+
+export interface CompileOptions {
+  /** Project root: diagnostics and the header show paths relative to it. */
+  readonly root: string;
+  /** Which of the DAG's profiles runs Node tasks that name no runner. Default: 'local'. */
+  readonly profile?: string;
+  /** Fixed bundle directory baked into the DAG (an Airflow image); default: the checkout's dist/tasks. */
+  readonly tasksDir?: string;
+  readonly scriptExists?: (script: string) => boolean;
+  readonly taskDirs?: readonly string[];
+}
+
+export interface CompiledDag {
+  readonly dagId: string;
+  /** File name inside the output directory. */
+  readonly fileName: string;
+  readonly contents: string;
+}
+
+export function compileDag(dag: Dag | DagSpec, options: CompileOptions): CompiledDag {
+  const spec = 'spec' in dag ? dag.spec : dag;
+  const profile = options.profile ?? 'local';
+  const diagnostics = validate(spec, options);
+  const profileNeeded = spec.tasks.some((task) => task.kind === 'node' && !task.runner);
+  if (profileNeeded && !spec.profiles[profile]) {
+    diagnostics.push({
+      code: 'unknown-profile',
+      message: `DAG '${spec.dagId}' has no profile '${profile}' (it declares: ${Object.keys(spec.profiles).join(', ') || 'none'}). Pass one of those, or add it to the DAG's profiles.`,
+      dagId: spec.dagId,
+      ...(spec.source ? { location: spec.source } : {}),
+    });
+  }
+  if (diagnostics.length) throw new DagValidationError(diagnostics, options.root);
+  const view = buildView(spec, { profile, tasksDirEnv: TASKS_DIR_ENV, ...(options.tasksDir ? { tasksDir: options.tasksDir } : {}) });
+  const source = spec.source ? path.relative(options.root, spec.source.file).split(path.sep).join('/') : '<unknown>';
+  return { dagId: spec.dagId, fileName: `${spec.dagId}.py`, contents: renderPython(view, { source, compiler: COMPILER, profile }) };
+}
+

@@ -1,0 +1,218 @@
+/**
+ * The authoring entry point: `dag(id, options, (d) => { ... })`. The callback declares tasks
+ * through an explicit scope object (`d`, or `g` inside a group); nothing is global.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { callerLocation } from '../runtime/call-site.ts';
+import type { SourceLocation, TaskDefinition } from '../runtime/index.ts';
+import { buildSpec } from './build.ts';
+import { DagDefinitionError } from './errors.ts';
+import { dagOptionsSchema, groupOptionsSchema, idSchema, identifierSchema, nodeTaskOptionsSchema, taskCommonSchema } from './options.ts';
+import { BranchOutcome, OutputRef, ParamRef, type DagIdentity, type Dependency, type GroupHandle } from './refs.ts';
+import type { DagSpec, RunnerSpec } from './spec.ts';
+import {
+  BranchTask,
+  EmptyTask,
+  NodeTask,
+  type AnyTask,
+  type BranchOptions,
+  type CommonTaskOptions,
+  type GroupRecord,
+  type NodeTaskOptions,
+  type TaskRecord,
+} from './tasks.ts';
+import { normaliseRunner } from './normalise.ts';
+
+const DSL_DIR = path.dirname(fileURLToPath(import.meta.url));
+const RUNTIME_DIR = path.resolve(DSL_DIR, '../runtime');
+const here = (): SourceLocation | undefined => callerLocation([DSL_DIR, RUNTIME_DIR]);
+
+/** A DAG param: a zod schema with a default, shown in Airflow's trigger form. */
+export interface ParamDeclaration<S extends z.ZodType = z.ZodType> {
+  readonly schema: S;
+  readonly description?: string;
+}
+export function param<S extends z.ZodType>(schema: S, description?: string): ParamDeclaration<S> {
+  return { schema, ...(description === undefined ? {} : { description }) };
+}
+
+type ParamRefs<P extends Record<string, ParamDeclaration>> = { readonly [K in keyof P]: ParamRef<z.output<P[K]['schema']>> };
+
+export type DagOptions<P extends Record<string, ParamDeclaration>> = z.input<typeof dagOptionsSchema> & { params?: P };
+
+/** The finished DAG: what a `*.dag.ts` file default-exports. */
+export interface Dag {
+  readonly kind: 'dag';
+  readonly dagId: string;
+  readonly spec: DagSpec;
+}
+
+export interface DagState extends DagIdentity {
+  readonly tasks: TaskRecord[];
+  readonly groups: GroupRecord[];
+  readonly handles: Map<TaskRecord, AnyTask>;
+}
+
+/** The object a DAG (or group) callback receives to declare tasks. */
+export class Scope<P extends Record<string, ParamDeclaration> = Record<string, ParamDeclaration>> {
+  constructor(
+    private readonly state: DagState,
+    private readonly enclosing: GroupRecord | undefined,
+    /** DAG params as typed references, for input bindings and branch decisions. */
+    readonly params: ParamRefs<P>,
+  ) {}
+
+  /** A Node task running the given task script. Its id defaults to the script id with `_`. */
+  task<Def extends TaskDefinition<any, any>>(definition: Def, options: NodeTaskOptions<Def>): NodeTask<z.output<Def['output']>> {
+    const source = here();
+    const { after, inputs, id, runner, ...rest } = options as NodeTaskOptions<Def> & { inputs?: Record<string, unknown> };
+    if (definition?.kind !== 'task-definition') {
+      throw new DagDefinitionError('Task option "definition" must be a task script made with defineTask().', this.state.dagId, id, source);
+    }
+    const localId = id ?? definition.id.replace(/-/g, '_');
+    const checked = this.parse(nodeTaskOptionsSchema, { id: localId, ...rest, ...(runner ? { runner } : {}) }, localId, source);
+    const record = this.record('node', localId, after, source, {
+      ...withoutId(checked),
+      ...(checked.runner ? { runner: normaliseRunner(checked.runner) as RunnerSpec } : {}),
+    });
+    Object.assign(record, { definition, inputs: inputs ?? {} });
+    this.checkBindings(localId, inputs ?? {}, source);
+    return this.register(record, new NodeTask(record, this.state));
+  }
+
+  /** A branch: the value of `on` picks which `after: [branch.when(value)]` tasks run. */
+  branch<V extends string>(id: string, options: BranchOptions<V>): BranchTask<V> {
+    const source = here();
+    const { after, on, ...rest } = options;
+    if (!(on instanceof OutputRef) && !(on instanceof ParamRef)) {
+      throw new DagDefinitionError(`Branch '${id}' needs "on": a task output field (task.field('x')) or a param (d.params.x).`, this.state.dagId, id, source);
+    }
+    this.checkOwnership(id, on instanceof OutputRef ? on.task.dag : on.dag, source);
+    const checked = this.parse(taskCommonSchema, { id, ...rest }, id, source);
+    const deps: Dependency[] = [...(after ?? [])];
+    if (on instanceof OutputRef) deps.push(on.task);
+    const record = this.record('branch', id, deps, source, withoutId(checked));
+    Object.assign(record, { on });
+    return this.register(record, new BranchTask<V>(record, this.state));
+  }
+
+  /** An EmptyOperator, typically a join after a branch (give it a trigger rule that lets it run). */
+  empty(id: string, options: CommonTaskOptions = {}): EmptyTask {
+    const source = here();
+    const { after, ...rest } = options;
+    const checked = this.parse(taskCommonSchema, { id, ...rest }, id, source);
+    const record = this.record('empty', id, after, source, withoutId(checked));
+    return this.register(record, new EmptyTask(record, this.state));
+  }
+
+  /** A TaskGroup. Child ids are prefixed with `<id>.`; `after` applies to the group's first tasks. */
+  group<R>(id: string, options: { tooltip?: string; after?: readonly Dependency[] }, declare: (g: Scope<P>) => R): { readonly group: GroupHandle; readonly tasks: R } {
+    const source = here();
+    const { after, ...rest } = options;
+    const checked = this.parse(groupOptionsSchema, rest, id, source);
+    this.parse(idSchema, id, id, source);
+    const fullId = this.enclosing ? `${this.enclosing.id}.${id}` : id;
+    const handle: GroupHandle = { kind: 'group', id: fullId, dag: this.state, source };
+    const record: GroupRecord = { handle, id: fullId, localId: id, parent: this.enclosing, tooltip: checked.tooltip, deps: [...(after ?? [])], source };
+    for (const dep of record.deps) this.checkDependency(id, dep, source);
+    this.state.groups.push(record);
+    return { group: handle, tasks: declare(new Scope<P>(this.state, record, this.params)) };
+  }
+
+  private record(
+    kind: TaskRecord['kind'],
+    localId: string,
+    after: readonly Dependency[] | undefined,
+    source: SourceLocation | undefined,
+    options: TaskRecord['options'],
+  ): TaskRecord {
+    const deps = [...(after ?? [])];
+    for (const dep of deps) this.checkDependency(localId, dep, source);
+    const id = this.enclosing ? `${this.enclosing.id}.${localId}` : localId;
+    return { kind, id, localId, group: this.enclosing, deps, options, source };
+  }
+
+  private register<T extends AnyTask>(record: TaskRecord, handle: T): T {
+    this.state.tasks.push(record);
+    this.state.handles.set(record, handle);
+    return handle;
+  }
+
+  private parse<S extends z.ZodType>(schema: S, value: unknown, taskId: string, source: SourceLocation | undefined): z.output<S> {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    const problems = result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'id'}: ${issue.message}`);
+    throw new DagDefinitionError(`Task '${taskId}' has invalid options: ${problems.join('; ')}.`, this.state.dagId, taskId, source);
+  }
+
+  private checkDependency(taskId: string, dep: Dependency, source: SourceLocation | undefined): void {
+    const owner = dep instanceof BranchOutcome ? dep.branch.dag : (dep as { dag?: DagIdentity })?.dag;
+    if (!owner) {
+      throw new DagDefinitionError(`Task '${taskId}' lists something that is not a task, group or branch outcome in "after".`, this.state.dagId, taskId, source);
+    }
+    this.checkOwnership(taskId, owner, source);
+  }
+
+  private checkOwnership(taskId: string, owner: DagIdentity, source: SourceLocation | undefined): void {
+    if (owner !== this.state) {
+      throw new DagDefinitionError(
+        `Task '${taskId}' refers to a task of DAG '${owner.dagId}', which is not part of DAG '${this.state.dagId}'. Declare the task inside this DAG's callback.`,
+        this.state.dagId,
+        taskId,
+        source,
+      );
+    }
+  }
+
+  private checkBindings(taskId: string, inputs: Record<string, unknown>, source: SourceLocation | undefined): void {
+    for (const [field, value] of Object.entries(inputs)) {
+      this.parse(identifierSchema, field, taskId, source);
+      if (value instanceof OutputRef) this.checkOwnership(taskId, value.task.dag, source);
+      else if (value instanceof ParamRef) this.checkOwnership(taskId, value.dag, source);
+      else if (!isJson(value)) {
+        throw new DagDefinitionError(`Task '${taskId}' input '${field}' is a constant that is not plain JSON (numbers must be finite; no functions, dates or class instances).`, this.state.dagId, taskId, source);
+      }
+    }
+  }
+}
+
+function withoutId<T extends { id?: unknown }>(value: T): Omit<T, 'id'> {
+  const { id: _id, ...rest } = value;
+  return rest;
+}
+
+function isJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(isJson);
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value as object).every(isJson);
+  return false;
+}
+
+/** Declares a DAG. The callback runs once, immediately; the result is the DAG's IR. */
+export function dag<P extends Record<string, ParamDeclaration> = Record<never, ParamDeclaration>>(
+  dagId: string,
+  options: DagOptions<P>,
+  declare: (d: Scope<P>) => void,
+): Dag {
+  const source = here();
+  const idCheck = idSchema.safeParse(dagId);
+  if (!idCheck.success) throw new DagDefinitionError(`DAG id '${dagId}' is invalid: ${idCheck.error.issues[0]?.message}.`, dagId, undefined, source);
+  const { params = {} as P, ...rest } = options;
+  const parsed = dagOptionsSchema.safeParse(rest);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(options)'}: ${issue.message}`);
+    throw new DagDefinitionError(`DAG '${dagId}' has invalid options: ${problems.join('; ')}.`, dagId, undefined, source);
+  }
+  const state: DagState = { dagId, tasks: [], groups: [], handles: new Map() };
+  for (const name of Object.keys(params)) {
+    if (!identifierSchema.safeParse(name).success) {
+      throw new DagDefinitionError(`DAG '${dagId}' param '${name}' must be an identifier (letters, digits, "_").`, dagId, undefined, source);
+    }
+  }
+  const refs = Object.fromEntries(Object.keys(params).map((name) => [name, new ParamRef(state, name)])) as ParamRefs<P>;
+  declare(new Scope<P>(state, undefined, refs));
+  return { kind: 'dag', dagId, spec: buildSpec(state, parsed.data, params, source) };
+}

@@ -1,0 +1,151 @@
+/**
+ * The IR: a plain, readonly description of one DAG. The DSL builds it; the compiler checks
+ * and emits it. Nothing here knows about Python or Airflow's classes.
+ */
+import type { InputBinding, SourceLocation } from '../runtime/index.ts';
+
+export type JsonSchema = { readonly [key: string]: unknown };
+
+export const TRIGGER_RULES = [
+  'all_success',
+  'all_failed',
+  'all_done',
+  'all_done_min_one_success',
+  'all_skipped',
+  'one_success',
+  'one_done',
+  'one_failed',
+  'none_failed',
+  'none_failed_min_one_success',
+  'none_skipped',
+  'always',
+] as const;
+export type TriggerRule = (typeof TRIGGER_RULES)[number];
+
+export type ScheduleSpec =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'preset'; readonly value: string }
+  | { readonly kind: 'cron'; readonly value: string }
+  | { readonly kind: 'interval'; readonly seconds: number };
+
+export interface ParamSpec {
+  readonly name: string;
+  readonly default: unknown;
+  readonly description?: string;
+  /** JSON Schema keywords for Airflow's `Param` (type, enum, minimum, …). */
+  readonly schema: JsonSchema;
+}
+
+export interface DefaultArgsSpec {
+  readonly owner?: string;
+  readonly retries?: number;
+  readonly retryDelaySeconds?: number;
+  readonly retryExponentialBackoff?: boolean;
+  readonly maxRetryDelaySeconds?: number;
+  readonly executionTimeoutSeconds?: number;
+  readonly email?: readonly string[];
+  readonly emailOnFailure?: boolean;
+  readonly emailOnRetry?: boolean;
+  readonly dependsOnPast?: boolean;
+}
+
+export interface ResourcesSpec {
+  readonly requests?: { readonly cpu?: string; readonly memory?: string };
+  readonly limits?: { readonly cpu?: string; readonly memory?: string };
+}
+
+export type RunnerSpec =
+  | { readonly kind: 'bash' }
+  | {
+      readonly kind: 'kubernetes';
+      readonly image: string;
+      readonly namespace: string;
+      /** Where the task bundles live inside the image. */
+      readonly tasksDir: string;
+      readonly resources?: ResourcesSpec;
+      readonly serviceAccountName?: string;
+      readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+      readonly imagePullSecrets?: readonly string[];
+      readonly inCluster?: boolean;
+      readonly configFile?: string;
+      readonly startupTimeoutSeconds?: number;
+      readonly env?: Readonly<Record<string, string>>;
+    };
+
+interface TaskSpecBase {
+  /** Full Airflow task id, group prefixes included (`deploy.push_image`). */
+  readonly id: string;
+  /** The id as written in the DSL, without group prefixes. */
+  readonly localId: string;
+  /** Full id of the enclosing task group, if any. */
+  readonly group?: string;
+  /** Full ids of direct upstream tasks, in declaration order. */
+  readonly upstream: readonly string[];
+  readonly triggerRule: TriggerRule;
+  readonly doc?: string;
+  readonly retries?: number;
+  readonly retryDelaySeconds?: number;
+  readonly executionTimeoutSeconds?: number;
+  readonly source?: SourceLocation;
+}
+
+export interface NodeTaskSpec extends TaskSpecBase {
+  readonly kind: 'node';
+  /** Script id: the bundle `<script>.mjs`, built from `<tasks dir>/<script>.ts`. */
+  readonly script: string;
+  readonly scriptSource?: SourceLocation;
+  readonly inputSchema: JsonSchema;
+  readonly outputSchema: JsonSchema;
+  readonly bindings: Readonly<Record<string, InputBinding>>;
+  /** Explicit runner; otherwise the compile profile's runner applies. */
+  readonly runner?: RunnerSpec;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export type BranchSource =
+  | { readonly from: 'xcom'; readonly task: string; readonly path: readonly string[] }
+  | { readonly from: 'param'; readonly name: string };
+
+export interface BranchTaskSpec extends TaskSpecBase {
+  readonly kind: 'branch';
+  readonly on: BranchSource;
+  /** Every value the source can take, when its schema says (an enum); else undefined. */
+  readonly choices?: readonly string[];
+  /** Decision value → full ids of the direct downstream tasks to follow. */
+  readonly paths: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface EmptyTaskSpec extends TaskSpecBase {
+  readonly kind: 'empty';
+}
+
+export type TaskSpec = NodeTaskSpec | BranchTaskSpec | EmptyTaskSpec;
+
+export interface GroupSpec {
+  readonly id: string;
+  readonly localId: string;
+  readonly parent?: string;
+  readonly tooltip?: string;
+  readonly source?: SourceLocation;
+}
+
+export interface DagSpec {
+  readonly dagId: string;
+  readonly description?: string;
+  readonly doc?: string;
+  readonly schedule: ScheduleSpec;
+  /** ISO 8601 UTC date-time. */
+  readonly startDate: string;
+  readonly catchup: boolean;
+  readonly maxActiveRuns: number;
+  readonly dagrunTimeoutSeconds?: number;
+  readonly tags: readonly string[];
+  readonly params: readonly ParamSpec[];
+  readonly defaultArgs: DefaultArgsSpec;
+  /** Named runners; the compile profile picks one for tasks without an explicit runner. */
+  readonly profiles: Readonly<Record<string, RunnerSpec>>;
+  readonly groups: readonly GroupSpec[];
+  /** In declaration order. */
+  readonly tasks: readonly TaskSpec[];
+  readonly source?: SourceLocation;
+}

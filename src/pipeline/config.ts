@@ -1,0 +1,49 @@
+/**
+ * Configuration of the continuous-improvement pipeline: the environment the task scripts
+ * read (zod-validated, with the production defaults) and the DAG params users can override
+ * per run from Airflow's trigger form.
+ */
+import { z } from 'zod';
+import { param } from '../dsl/index.ts';
+
+const positiveInt = z.coerce.number().int().positive();
+const fraction = z.coerce.number().min(0).max(1);
+
+/** Environment variables of the pipeline's tasks, with production defaults. */
+export const pipelineEnvSchema = z.object({
+  MLFLOW_TRACKING_URI: z.string().url().default('http://127.0.0.1:5000'),
+  MODEL_NAME: z.string().min(1).default('health-predict-readmission'),
+  RAY_NUM_SAMPLES: positiveInt.default(2),
+  RAY_MAX_EPOCHS: positiveInt.default(10),
+  RAY_GRACE_PERIOD: positiveInt.default(5),
+  MODEL_IMPROVEMENT_THRESHOLD: fraction.default(0.02),
+  CONFIDENCE_LEVEL: z.coerce.number().gt(0).lt(1).default(0.95),
+  MIN_SAMPLE_SIZE: positiveInt.default(1000),
+  MAX_DAYS_SINCE_UPDATE: positiveInt.default(30),
+  K8S_NAMESPACE: z.string().min(1).default('default'),
+  K8S_DEPLOYMENT_NAME: z.string().min(1).default('health-predict-api'),
+  ECR_REPOSITORY: z.string().min(1).default('health-predict-api'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+});
+export type PipelineEnv = z.infer<typeof pipelineEnvSchema>;
+
+export class PipelineConfigError extends Error {}
+
+/** Reads and validates the pipeline environment; names every bad variable. */
+export function loadPipelineEnv(env: Record<string, string | undefined> = process.env): PipelineEnv {
+  const result = pipelineEnvSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  throw new PipelineConfigError(`Invalid pipeline environment: ${problems.join('; ')}.`);
+}
+
+export const NOTIFICATION_CHANNELS = ['log', 'email', 'slack'] as const;
+
+/** Per-run overrides shown in Airflow's trigger form. */
+export const pipelineParams = {
+  improvement_threshold: param(z.number().min(0).max(1).default(0.02), 'Minimum F1 gain over production required to deploy.'),
+  force_deployment: param(z.boolean().default(false), 'Deploy even if the quality gates say no (recorded as forced).'),
+  skip_api_tests: param(z.boolean().default(false), 'Emergency only: skip the local API test of the new image.'),
+  notification_channels: param(z.array(z.enum(NOTIFICATION_CHANNELS)).default(['log']), 'Where to send the outcome.'),
+  rollback_on_failure: param(z.boolean().default(true), 'Roll back automatically when the deployment fails verification.'),
+};
