@@ -29,6 +29,17 @@ export default dag(
     tags: ['example', 'health-predict'],
     owner: 'health-predict',
     defaultArgs: { retries: 2, retryDelay: { seconds: 1 } },
+    profiles: {
+      local: { kind: 'bash' },
+      cluster: {
+        kind: 'kubernetes',
+        image: 'health-predict-tasks:latest',
+        namespace: 'health-predict',
+        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+        imagePullPolicy: 'IfNotPresent',
+        env: { NODE_OPTIONS: '--max-old-space-size=384' },
+      },
+    },
     params: {
       route: param(z.enum(['fast', 'thorough']).default('fast'), 'Which branch to follow.'),
       rows: param(z.number().int().default(100), 'Rows in the batch; negative rows fail without retries.'),

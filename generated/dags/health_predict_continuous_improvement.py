@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:6b057ea598c029611840dce3fb955746f233e68d7e76faf8d93abf0d9e7dde01
+# Content hash: sha256:b9a44fe8bd6e9236a4f96af59942f3c5ea79cc62caf643fe1f823f426bd31a2d
 from __future__ import annotations
 
 import datetime
@@ -31,3 +31,4 @@ with DAG(
         'retry_delay': datetime.timedelta(seconds=300),
     },
 ) as dag:
+    pass

@@ -2,15 +2,15 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:726518682ebc806b86353e4ceabf0e41c6e1a572297dcc91c30cef7204296e7d
+# Content hash: sha256:1a6ec1a53d8a4f17893b0125133623df7e6858e07438431a2783f556468c0537
 from __future__ import annotations
 
 import datetime
 import json
 import os
 
-from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.bash import BashOperator
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import BranchPythonOperator
 from airflow.sdk import DAG, Param, TaskGroup, literal
 from airflow.sdk.exceptions import AirflowException, AirflowFailException

@@ -18,7 +18,7 @@ const rel = (file: string) => path.relative(process.cwd(), file) || '.';
 async function findDag(dagId: string) {
   const dags = await loadDags(listFiles(root, DAG_SOURCE_DIRS, '.dag.ts'));
   const found = dags.find((loaded) => loaded.dag.dagId === dagId);
-  if (!found) throw new CliUsageError(`No DAG '${dagId}'. Known DAGs: ${dags.map((d) => d.dag.dagId).join(', ')}.`);
+  if (!found) throw new CliUsageError(`No DAG '${dagId}'. Known DAGs: ${dags.map((d) => d.dag.dagId).sort().join(', ')}.`);
   return found.dag;
 }
 
@@ -54,6 +54,14 @@ const cli = yargs(hideBin(process.argv))
           }
           const changed = writeBuild(plan, options.outDir);
           console.log(`${plan.files.size} DAG(s) compiled into ${rel(options.outDir)}; ${changed.length} changed, ${plan.orphans.length} removed.`);
+        },
+      )
+      .command(
+        'inspect <dagId>',
+        'Print the DAG\'s IR as JSON (what the compiler checks and emits)',
+        (y) => y.positional('dagId', { type: 'string', demandOption: true }),
+        async (argv) => {
+          process.stdout.write(`${JSON.stringify((await findDag(argv.dagId)).spec, null, 2)}\n`);
         },
       )
       .command(

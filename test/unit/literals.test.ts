@@ -93,7 +93,9 @@ function normZero(v: unknown): unknown {
 describe('pyStr', () => {
   it('unit cases', () => {
     expect(pyStr('')).toBe("''");
-    expect(pyStr("it's")).toBe("'it\\'s'");
+    expect(pyStr("it's")).toBe('"it\'s"');
+    expect(pyStr(`it's "x"`)).toBe(`'it\\'s "x"'`);
+    expect(pyStr('say "hi"')).toBe(`'say "hi"'`);
     expect(pyStr('a\\b\n\r\t')).toBe("'a\\\\b\\n\\r\\t'");
     expect(pyStr('\0\x7f\u2028\ufeff\ud800')).toBe("'\\x00\\x7f\\u2028\\ufeff\\ud800'");
     expect(pyStr('\u{10ffff}\ue000')).toBe("'\\U0010ffff\\ue000'");
@@ -233,7 +235,7 @@ describe('registerLiteralHelpers', () => {
     registerLiteralHelpers(hbs);
     const t = hbs.compile('x = {{py v}}\ny = {{pystr s}}\ncmd = {{shq s}}', { noEscape: true });
     expect(t({ v: { a: [1, '<&>'] }, s: "<b> & 'q'" })).toBe(
-      "x = {'a': [1, '<&>']}\ny = '<b> & \\'q\\''\ncmd = '<b> & '\\''q'\\'''",
+      `x = {'a': [1, '<&>']}\ny = "<b> & 'q'"\ncmd = '<b> & '\\''q'\\'''`,
     );
     const escaping = hbs.compile('{{pystr s}}'); // even with escaping on, helpers output stays raw
     expect(escaping({ s: '<&>' })).toBe("'<&>'");

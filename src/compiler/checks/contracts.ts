@@ -29,6 +29,16 @@ function sourceSchema(context: CheckContext, consumer: TaskSpec, binding: InputB
   return schema;
 }
 
+/** Whether some key on the binding's path is not required in the producer's output. */
+function optionalAlong(context: CheckContext, binding: Extract<InputBinding, { from: 'xcom' }>): boolean {
+  const producer = context.byId.get(binding.task);
+  if (producer?.kind !== 'node') return false;
+  return binding.path.some((key, index) => {
+    const parent = schemaAt(producer.outputSchema, binding.path.slice(0, index));
+    return !((parent?.required ?? []) as string[]).includes(key);
+  });
+}
+
 function checkTask(context: CheckContext, task: NodeTaskSpec): void {
   const inputs = (task.inputSchema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((task.inputSchema.required ?? []) as string[]);
@@ -42,6 +52,14 @@ function checkTask(context: CheckContext, task: NodeTaskSpec): void {
     if (typeof source === 'string') {
       const code = binding.from === 'param' ? 'unknown-param' : binding.from === 'xcom' && !context.byId.has(binding.task) ? 'dangling-reference' : 'xcom-contract';
       context.report(code, `Task '${task.id}' input '${field}' reads ${describeSource(binding)}, but ${source}.`, task);
+      continue;
+    }
+    if (binding.from === 'xcom' && required.has(field) && optionalAlong(context, binding)) {
+      context.report(
+        'xcom-contract',
+        `Task '${task.id}' input '${field}' is required, but ${describeSource(binding)} is optional in that task's output, so it may be missing. Make the output field required, or the input optional.`,
+        task,
+      );
       continue;
     }
     const problem = incompatibility(source, target);

@@ -166,7 +166,7 @@ function runnerKwargs(task: NodeTaskSpec, runner: RunnerSpec): { operator: strin
       kw('name', podName(task.id)),
       kw('namespace', runner.namespace),
       kw('image', runner.image),
-      kw('cmds', ['node']),
+      kw('cmds', ['node', '--enable-source-maps']),
       kw('arguments', [`${runner.tasksDir}/${task.script}.mjs`]),
       kw('env_vars', nodeEnv(task, runner)),
       kw('do_xcom_push', true),
@@ -233,22 +233,19 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
   const usesNode = usesBash || usesPod;
   const sdkNames = ['DAG', ...(spec.params.length ? ['Param'] : []), ...(spec.groups.length ? ['TaskGroup'] : []), ...(usesNode ? ['literal'] : [])];
   const kinds = new Set(spec.tasks.map((task) => task.kind));
-  const imports = [
-    'import datetime',
-    ...(usesBash ? ['import json'] : []),
-    ...(usesBash ? ['import os'] : []),
-    '',
+  const fromImports = [
     ...(usesPod ? ['from kubernetes.client import models as k8s'] : []),
     ...(kinds.has('empty') ? ['from airflow.providers.standard.operators.empty import EmptyOperator'] : []),
     ...(usesBash ? ['from airflow.providers.standard.operators.bash import BashOperator'] : []),
     ...(kinds.has('branch') ? ['from airflow.providers.standard.operators.python import BranchPythonOperator'] : []),
     ...(usesPod ? ['from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator'] : []),
     `from airflow.sdk import ${sdkNames.sort().join(', ')}`,
-    ...(usesNode || kinds.has('branch') ? ['from airflow.sdk.exceptions import AirflowException, AirflowFailException'] : []),
-  ];
+    ...(usesNode || kinds.has('branch') ? [`from airflow.sdk.exceptions import ${usesNode ? 'AirflowException, ' : ''}AirflowFailException`] : []),
+  ].sort();
+  const imports = ['import datetime', ...(usesBash ? ['import json', 'import os'] : []), '', ...fromImports];
   const fixedTasksDir = options.tasksDir;
   return {
-    imports: dedupeBlankLines(imports),
+    imports,
     ...(usesBash
       ? { tasksDirDefault: fixedTasksDir ? pyStr(fixedTasksDir) : 'os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "tasks")' }
       : {}),
@@ -269,9 +266,4 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     tasks,
     edges: spec.tasks.flatMap((task) => task.upstream.map((up) => ({ upstream: taskVariables.get(up)!, downstream: taskVariables.get(task.id)! }))),
   };
-}
-
-function dedupeBlankLines(lines: string[]): string[] {
-  const out = lines.filter((line, i) => line !== '' || (i > 0 && lines[i - 1] !== ''));
-  return out[out.length - 1] === '' ? out.slice(0, -1) : out;
 }

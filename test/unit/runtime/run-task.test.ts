@@ -9,6 +9,7 @@ import {
   EXIT_OK,
   EXIT_RETRYABLE,
   EXIT_SKIP,
+  runTask,
   SkipTask,
 } from '../../../src/runtime/index.ts';
 import { runInMemory, trainTask } from './helpers.ts';
@@ -147,7 +148,6 @@ describe('runTask', () => {
   it('returns 1 for a thrown non-Error and a failing xcom file write', async () => {
     expect((await runInMemory(trainTask(() => { throw 'boom'; }), airflowEnv)).code).toBe(EXIT_RETRYABLE);
     const stdout: string[] = [];
-    const { runTask } = await import('../../../src/runtime/index.ts');
     const code = await runTask(trainTask(), {
       env: { ...airflowEnv, HP_XCOM_FILE: '/nope/x.json' },
       stdout: (line) => stdout.push(line),

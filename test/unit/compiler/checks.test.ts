@@ -1,0 +1,325 @@
+/** One test per compile-time check: each asserts the rule, the tasks named, and the file:line. */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { compileDag, DagValidationError, type Diagnostic } from '../../../src/compiler/index.ts';
+import { dag, param, DagDefinitionError, type Dag, type DagSpec } from '../../../src/dsl/index.ts';
+import { PROJECT_ROOT } from '../../../src/cli/project.ts';
+import { consumeCount, consumeLabel, noInput, produce } from '../../fixtures/tasks.ts';
+import { lineOf } from '../source-lines.ts';
+
+const FILE = fileURLToPath(import.meta.url);
+const REL = 'test/unit/compiler/checks.test.ts';
+const base = { schedule: null, startDate: '2024-01-01' } as const;
+
+function diagnosticsOf(target: Dag | DagSpec, scriptExists: (script: string) => boolean = () => true): Diagnostic[] {
+  try {
+    compileDag(target, { root: PROJECT_ROOT, scriptExists, taskDirs: ['src/tasks', 'examples/tasks'] });
+    return [];
+  } catch (error) {
+    if (error instanceof DagValidationError) return [...error.diagnostics];
+    throw error;
+  }
+}
+
+function only(diagnostics: Diagnostic[], code: Diagnostic['code']): Diagnostic {
+  const found = diagnostics.filter((d) => d.code === code);
+  expect(found, JSON.stringify(diagnostics, null, 2)).toHaveLength(1);
+  return found[0]!;
+}
+
+function expectAt(diagnostic: Diagnostic, marker: string): void {
+  expect(diagnostic.location?.file).toBe(FILE);
+  expect(diagnostic.location?.line).toBe(lineOf(FILE, marker));
+}
+
+function messageOf(target: Dag | DagSpec, scriptExists?: (script: string) => boolean): string {
+  try {
+    compileDag(target, { root: PROJECT_ROOT, scriptExists: scriptExists ?? (() => true) });
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the compile to fail');
+}
+
+/** A spec with one field replaced: for rules the DSL cannot break by construction. */
+function withTasks(spec: DagSpec, edit: (tasks: DagSpec['tasks']) => DagSpec['tasks']): DagSpec {
+  return { ...spec, tasks: edit(spec.tasks) };
+}
+
+describe('graph checks', () => {
+  it('reports a cycle with the tasks in flow order', () => {
+    const cyclic = dag('cyclic', base, (d) => {
+      const a = d.empty('a'); // @cycle-a
+      const b = d.empty('b', { after: [a] });
+      a.after(b);
+    });
+    const diagnostic = only(diagnosticsOf(cyclic), 'cycle');
+    expect(diagnostic.message).toContain("'a'");
+    expect(diagnostic.message).toContain("'b'");
+    expect(diagnostic.message).toMatch(/cycle/);
+    expectAt(diagnostic, '@cycle-a');
+  });
+
+  it('reports a duplicate task id, and a task id equal to a group id', () => {
+    const dup = dag('dup', base, (d) => {
+      d.empty('same');
+      d.empty('same'); // @dup-second
+      d.group('report', {}, (g) => g.empty('inner'));
+      d.empty('report'); // @dup-group
+    });
+    const diagnostics = diagnosticsOf(dup).filter((d) => d.code === 'duplicate-id');
+    expect(diagnostics).toHaveLength(2);
+    expect(diagnostics[0]!.message).toContain("task id 'same' is already used by a task");
+    expectAt(diagnostics[0]!, '@dup-second');
+    expect(diagnostics[1]!.message).toContain("task id 'report' is already used by a task group");
+    expectAt(diagnostics[1]!, '@dup-group');
+  });
+
+  it('allows the same local id in two groups (ids differ after prefixing)', () => {
+    const ok = dag('prefixed', base, (d) => {
+      d.group('one', {}, (g) => g.empty('x'));
+      d.group('two', {}, (g) => g.empty('x'));
+    });
+    expect(diagnosticsOf(ok)).toEqual([]);
+    expect(ok.spec.tasks.map((t) => t.id)).toEqual(['one.x', 'two.x']);
+  });
+
+  it('reports a dangling reference in the IR', () => {
+    const spec = dag('dangling', base, (d) => {
+      d.empty('lonely'); // @dangling
+    }).spec;
+    const broken = withTasks(spec, (tasks) => tasks.map((t) => ({ ...t, upstream: ['ghost'] })));
+    const diagnostic = only(diagnosticsOf(broken), 'dangling-reference');
+    expect(diagnostic.message).toBe("Task 'lonely' depends on 'ghost', which is not a task of DAG 'dangling'. Declare it in this DAG or drop the dependency.");
+    expectAt(diagnostic, '@dangling');
+  });
+
+  it('rejects a task of another DAG at construction, pointing at the line', () => {
+    const other = dag('other', base, (d) => void d.empty('elsewhere'));
+    let foreign: unknown;
+    dag('holder', base, (d) => {
+      foreign = d.empty('mine');
+    });
+    expect(() =>
+      dag('user', base, (d) => {
+        d.empty('x', { after: [foreign as never] }); // @foreign
+      }),
+    ).toThrow(new RegExp(`${REL}:${lineOf(FILE, '@foreign')}: Task 'x' refers to a task of DAG 'holder'`));
+    expect(other.spec.tasks).toHaveLength(1);
+  });
+
+  it('rejects ids that break Airflow rules: at construction, and in the IR after prefixing', () => {
+    expect(() => dag('ids', base, (d) => void d.empty('bad id!'))).toThrow(/Task 'bad id!' has invalid options: id: ids may contain only ASCII letters/);
+    expect(() => dag('bad dag', base, () => {})).toThrow(/DAG id 'bad dag' is invalid/);
+    const long = 'g'.repeat(200);
+    const deep = dag('deep', base, (d) => {
+      d.group(long, {}, (g) => g.empty('t'.repeat(60))); // @too-long
+    });
+    const diagnostic = only(diagnosticsOf(deep), 'invalid-id');
+    expect(diagnostic.message).toContain('is 261 characters with its group prefix; Airflow allows 250');
+    expectAt(diagnostic, '@too-long');
+  });
+});
+
+describe('branch checks', () => {
+  const branching = (joinRule?: 'none_failed_min_one_success') =>
+    dag('branching', base, (d) => {
+      const source = d.task(produce, {});
+      const decide = d.branch('decide', { on: source.field('decision') });
+      const deploy = d.empty('deploy', { after: [decide.when('DEPLOY')] });
+      const skip = d.empty('skip', { after: [decide.when('SKIP')] });
+      d.empty('end', { after: [deploy, skip], ...(joinRule ? { triggerRule: joinRule } : {}) }); // @join
+    });
+
+  it('accepts a join with none_failed_min_one_success', () => {
+    expect(diagnosticsOf(branching('none_failed_min_one_success'))).toEqual([]);
+  });
+
+  it('reports a join after a branch whose trigger rule would skip it', () => {
+    const diagnostic = only(diagnosticsOf(branching()), 'join-trigger-rule');
+    expect(diagnostic.message).toContain("Task 'end' joins the paths of branch 'decide' but has trigger rule 'all_success'");
+    expect(diagnostic.message).toMatch(/for outcome '(DEPLOY|SKIP)' its upstream '(skip|deploy)' is skipped/);
+    expect(diagnostic.message).toContain("triggerRule: 'none_failed_min_one_success'");
+    expectAt(diagnostic, '@join');
+  });
+
+  it('reports a branch target that is not directly downstream', () => {
+    const spec = branching('none_failed_min_one_success').spec;
+    const broken = withTasks(spec, (tasks) => tasks.map((t) => (t.id === 'deploy' ? { ...t, upstream: [] } : t)));
+    const diagnostics = diagnosticsOf(broken);
+    const diagnostic = only(diagnostics, 'branch-target-not-downstream');
+    expect(diagnostic.message).toContain("Branch 'decide' follows 'deploy' for outcome 'DEPLOY', but 'deploy' is not directly downstream of it");
+    expect(diagnostic.location?.file).toBe(FILE);
+  });
+
+  it('reports a task downstream of a branch that no outcome follows', () => {
+    const stray = dag('stray', base, (d) => {
+      const source = d.task(produce, {});
+      const decide = d.branch('decide', { on: source.field('decision') });
+      d.empty('deploy', { after: [decide.when('DEPLOY')] });
+      d.empty('skip', { after: [decide.when('SKIP')] });
+      d.empty('never', { after: [decide] }); // @never
+    });
+    const diagnostic = only(diagnosticsOf(stray), 'unreachable-task');
+    expect(diagnostic.message).toContain("Task 'never' is directly downstream of branch 'decide' but no outcome follows it");
+    expectAt(diagnostic, '@never');
+  });
+
+  it('reports a task skipped for every outcome', () => {
+    const stuck = dag('stuck', base, (d) => {
+      const source = d.task(produce, {});
+      const decide = d.branch('decide', { on: source.field('decision') });
+      const deploy = d.empty('deploy', { after: [decide.when('DEPLOY')] });
+      const skip = d.empty('skip', { after: [decide.when('SKIP')] });
+      d.empty('both', { after: [deploy, skip], triggerRule: 'all_skipped' }); // @both
+    });
+    const diagnostic = only(diagnosticsOf(stuck), 'unreachable-task');
+    expect(diagnostic.message).toContain("Task 'both' is skipped for every outcome of branch 'decide' ('DEPLOY', 'SKIP')");
+    expectAt(diagnostic, '@both');
+  });
+
+  it('reports a decision value with no path', () => {
+    const partial = dag('partial', base, (d) => {
+      const source = d.task(produce, {});
+      const decide = d.branch('decide', { on: source.field('decision') }); // @partial
+      d.empty('deploy', { after: [decide.when('DEPLOY')] });
+    });
+    const diagnostic = only(diagnosticsOf(partial), 'branch-outcome-unmapped');
+    expect(diagnostic.message).toContain("Branch 'decide' has no path for outcome 'SKIP'");
+    expectAt(diagnostic, '@partial');
+  });
+
+  it('branches on a param enum', () => {
+    const byParam = dag('by_param', { ...base, params: { route: param(z.enum(['a', 'b']).default('a')) } }, (d) => {
+      const decide = d.branch('decide', { on: d.params.route });
+      d.empty('a', { after: [decide.when('a')] });
+      d.empty('b', { after: [decide.when('b')] });
+    });
+    expect(diagnosticsOf(byParam)).toEqual([]);
+    const branch = byParam.spec.tasks.find((t) => t.kind === 'branch');
+    expect(branch).toMatchObject({ on: { from: 'param', name: 'route' }, choices: ['a', 'b'], paths: { a: ['a'], b: ['b'] } });
+  });
+});
+
+describe('contract checks', () => {
+  it('reports a missing output field, naming both tasks', () => {
+    const spec = dag('missing_field', base, (d) => {
+      const source = d.task(produce, {});
+      d.task(consumeCount, { inputs: { count: source.field('count') } }); // @missing-field
+    }).spec;
+    const broken = withTasks(spec, (tasks) =>
+      tasks.map((t) => (t.kind === 'node' && t.id === 'consume_count' ? { ...t, bindings: { count: { from: 'xcom', task: 'produce', path: ['total'] } } } : t)),
+    );
+    const diagnostic = only(diagnosticsOf(broken), 'xcom-contract');
+    expect(diagnostic.message).toBe(
+      "Task 'consume_count' input 'count' reads task 'produce' field 'total', but task 'produce' does not output field 'total' (it outputs: count, label, decision, maybe).",
+    );
+    expectAt(diagnostic, '@missing-field');
+  });
+
+  it('reports a type mismatch between an output field and an input', () => {
+    const mismatched = dag('mismatch', base, (d) => {
+      const source = d.task(produce, {});
+      // @ts-expect-error a string output bound to a number input also fails tsc
+      d.task(consumeCount, { inputs: { count: source.field('label') } }); // @mismatch
+    });
+    const diagnostic = only(diagnosticsOf(mismatched), 'xcom-contract');
+    expect(diagnostic.message).toBe(
+      "Task 'consume_count' input 'count' expects number, but task 'produce' field 'label' does not fit: the value is string, expected number. Change the binding or one of the two schemas.",
+    );
+    expectAt(diagnostic, '@mismatch');
+  });
+
+  it('reports an optional output bound to a required input', () => {
+    const optional = dag('optional', base, (d) => {
+      const source = d.task(produce, {});
+      d.task(consumeLabel, { inputs: { label: source.field('maybe') as never } }); // @optional
+    });
+    const diagnostic = only(diagnosticsOf(optional), 'xcom-contract');
+    expect(diagnostic.message).toBe(
+      "Task 'consume_label' input 'label' is required, but task 'produce' field 'maybe' is optional in that task's output, so it may be missing. Make the output field required, or the input optional.",
+    );
+    expectAt(diagnostic, '@optional');
+  });
+
+  it('reports a required input that nothing provides', () => {
+    const unbound = dag('unbound', base, (d) => {
+      const source = d.task(produce, {});
+      d.task(consumeCount, { after: [source] } as never); // @unbound
+    });
+    const diagnostic = only(diagnosticsOf(unbound), 'xcom-contract');
+    expect(diagnostic.message).toBe(
+      "Task 'consume_count' input 'count' (number) is required but nothing provides it (its upstream: 'produce'). Bind it: inputs: { count: <task>.field('…') | d.params.… | a constant }.",
+    );
+    expectAt(diagnostic, '@unbound');
+  });
+
+  it('accepts params and constants that fit, and rejects a constant that does not', () => {
+    const fits = dag('fits', { ...base, params: { n: param(z.number().int().default(3)) } }, (d) => {
+      d.task(consumeCount, { id: 'from_param', inputs: { count: d.params.n } });
+      d.task(consumeCount, { id: 'from_const', inputs: { count: 7 } });
+    });
+    expect(diagnosticsOf(fits)).toEqual([]);
+    const wrong = dag('wrong_const', base, (d) => {
+      d.task(consumeCount, { inputs: { count: 'seven' as never } }); // @const
+    });
+    const diagnostic = only(diagnosticsOf(wrong), 'xcom-contract');
+    expect(diagnostic.message).toContain('but the constant "seven" does not fit: the value is "seven", expected number');
+    expectAt(diagnostic, '@const');
+  });
+
+  it('binding an upstream output adds the dependency', () => {
+    const wired = dag('wired', base, (d) => {
+      const source = d.task(produce, {});
+      d.task(consumeCount, { inputs: { count: source.field('count') } });
+    });
+    expect(wired.spec.tasks[1]!.upstream).toEqual(['produce']);
+  });
+});
+
+describe('script and profile checks', () => {
+  it('reports a task whose script has no file in the task folders', () => {
+    const missing = dag('missing_script', base, (d) => {
+      d.task(noInput, {});
+    });
+    const diagnostic = only(diagnosticsOf(missing, (script) => script !== 'no-input'), 'missing-script');
+    expect(diagnostic.message).toBe(
+      "Task 'no_input' runs script 'no-input', but no src/tasks/no-input.ts or examples/tasks/no-input.ts exists, so it cannot be bundled. Move its defineTask() into a file of that name.",
+    );
+    expect(diagnostic.location?.file).toMatch(/test\/fixtures\/tasks\.ts$/);
+  });
+
+  it('reports an unknown profile', () => {
+    const plain = dag('plain', base, (d) => void d.task(noInput, {}));
+    expect(() => compileDag(plain, { root: PROJECT_ROOT, profile: 'cluster' })).toThrow(/DAG 'plain' has no profile 'cluster' \(it declares: local\)/);
+  });
+
+  it('lists every problem at once, each with its file:line', () => {
+    const many = dag('many', base, (d) => {
+      d.empty('twice');
+      d.empty('twice');
+      d.task(consumeCount, {} as never);
+    });
+    const message = messageOf(many);
+    expect(message).toMatch(/^DAG 'many' has 2 problems:/);
+    expect(message).toContain(`${REL}:`);
+    expect(message).toContain('[duplicate-id]');
+    expect(message).toContain('[xcom-contract]');
+  });
+});
+
+describe('option validation at construction', () => {
+  it('rejects an unknown option key with the declaring line', () => {
+    expect(() =>
+      dag('typo', base, (d) => {
+        d.empty('x', { retires: 3 } as never); // @typo
+      }),
+    ).toThrow(new RegExp(`${REL}:${lineOf(FILE, '@typo')}: Task 'x' has invalid options: .*retires`));
+  });
+
+  it('rejects a bad cron and an unknown DAG option', () => {
+    expect(() => dag('cron', { ...base, schedule: '61 * *' }, () => {})).toThrow(/a cron schedule has five space-separated fields/);
+    expect(() => dag('opts', { ...base, shedule: '@daily' } as never, () => {})).toThrow(DagDefinitionError);
+  });
+});
