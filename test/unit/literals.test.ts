@@ -11,6 +11,7 @@ import {
   jinjaStr,
   py,
   pyStr,
+  pyBlock,
   pyValue,
   registerLiteralHelpers,
   shellQuote,
@@ -170,6 +171,19 @@ describe('pyValue', () => {
       expectAllEqual(inputs, evalPythonLiterals(literals), literals);
     }), fcOpts);
   }, 30_000);
+});
+
+describe('pyBlock', () => {
+  it('lays out long dicts and lists one entry per line and evaluates to the same value', () => {
+    const big = { alpha: 'x'.repeat(40), nested: { a: [1, 2, NASTY[0]] }, list: NASTY.slice(0, 8), 'key with space': null };
+    const block = pyBlock(big, 8);
+    expect(block.split('\n')).toHaveLength(Object.keys(big).length + 2);
+    expect(block.endsWith('\n        }')).toBe(true);
+    expect(pyBlock({ a: 1 }, 8)).toBe("{'a': 1}");
+    const values = [big, NASTY, { short: 1 }, []];
+    const src = ['VALUES = [', ...values.map((v) => `        ${pyBlock(v, 8)},`), ']', 'import json, sys', 'sys.stdout.write(json.dumps(VALUES))', ''].join('\n');
+    expect(JSON.parse(runPython(src))).toEqual(values);
+  });
 });
 
 describe('shellQuote', () => {

@@ -46,7 +46,7 @@ export const checkCycles: Check = ({ spec, byId, report }) => {
   const visit = (id: string, trail: string[]): void => {
     if (state.get(id) === 'done') return;
     if (state.get(id) === 'visiting') {
-      const cycle = [...trail.slice(trail.indexOf(id)), id];
+      const cycle = [...trail.slice(trail.indexOf(id)), id].reverse(); // visited upstream-first; show flow order
       const key = [...new Set(cycle)].sort().join(',');
       if (!reported.has(key)) {
         reported.add(key);
