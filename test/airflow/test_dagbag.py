@@ -1,0 +1,309 @@
+"""The generated DAG files load in Airflow 3.3 and match the compiler's IR (`dag inspect`)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DAGS_FOLDER = REPO / "generated" / "dags"
+CLI = ["node", str(REPO / "bin" / "health-predict.mjs")]
+
+JINJA_EXPRESSION = re.compile(r"^\{\{.*\}\}$", re.S)
+INPUT_PREFIX = "HP_INPUT__"
+EXIT_SKIP = 99
+
+
+def _dag_ids_in(folder: Path) -> dict[str, str]:
+    """{dag_id: file name} from the `dag_id='...'` line of every generated file (collection time, no airflow import)."""
+    found: dict[str, str] = {}
+    for path in sorted(folder.glob("*.py")):
+        for match in re.finditer(r"^\s*dag_id=(['\"])(.+?)\1,", path.read_text(), re.M):
+            found[match.group(2)] = path.name
+    return found
+
+
+GENERATED = _dag_ids_in(DAGS_FOLDER)
+DAG_IDS = sorted(GENERATED)
+
+# IR defaultArgs key -> (Airflow default_args key, value converter)
+DEFAULT_ARGS = {
+    "owner": ("owner", lambda v: v),
+    "dependsOnPast": ("depends_on_past", lambda v: v),
+    "email": ("email", lambda v: v),
+    "emailOnFailure": ("email_on_failure", lambda v: v),
+    "emailOnRetry": ("email_on_retry", lambda v: v),
+    "retries": ("retries", lambda v: v),
+    "retryDelaySeconds": ("retry_delay", lambda v: datetime.timedelta(seconds=v)),
+    "retryExponentialBackoff": ("retry_exponential_backoff", lambda v: v),
+    "maxRetryDelaySeconds": ("max_retry_delay", lambda v: datetime.timedelta(seconds=v)),
+    "executionTimeoutSeconds": ("execution_timeout", lambda v: datetime.timedelta(seconds=v)),
+}
+
+
+def _load(folder: Path):
+    from airflow.dag_processing.dagbag import DagBag  # 3.3: no include_examples; airflow.models.dagbag.DagBag is a deprecated shim
+
+    return DagBag(dag_folder=str(folder))
+
+
+@pytest.fixture(scope="session")
+def dagbag():
+    return _load(DAGS_FOLDER)
+
+
+@pytest.fixture(scope="session")
+def cluster_dagbag(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cluster-dags")
+    proc = subprocess.run(
+        [*CLI, "dag", "build", "--profile", "cluster", "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, f"`dag build --profile cluster` exited {proc.returncode}:\n{proc.stderr}{proc.stdout}"
+    files = sorted(path.name for path in out.glob("*.py"))
+    assert files == sorted(GENERATED.values()), f"cluster build wrote {files}, local build has {sorted(GENERATED.values())}"
+    return out, _load(out)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def test_generated_folder_has_the_expected_dags():
+    assert {"health_predict_example", "health_predict_continuous_improvement"} <= set(DAG_IDS), GENERATED
+
+
+def test_dagbag_imports_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dags) == set(DAG_IDS)
+    assert {"health_predict_example", "health_predict_continuous_improvement"} <= set(dagbag.dags)
+
+
+def test_dagbag_stats_cover_every_file(dagbag, dag_inspect):
+    stats = {stat.file: stat for stat in dagbag.dagbag_stats}
+    assert set(stats) == set(GENERATED.values()), stats
+    for dag_id, file_name in GENERATED.items():
+        stat = stats[file_name]
+        assert stat.dag_num == 1, stat
+        assert dag_id in stat.dags, stat
+        assert stat.task_num == len(dag_inspect(dag_id)["tasks"]), stat
+        assert stat.warning_num == 0, (stat, dagbag.captured_warnings)
+        assert isinstance(stat.duration, datetime.timedelta)
+
+
+# --------------------------------------------------------------------------- DAG-level arguments
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_dag_arguments_match_ir(dagbag, dag_inspect, dag_id):
+    ir = dag_inspect(dag_id)
+    dag = dagbag.dags[dag_id]
+    assert dag.dag_id == ir["dagId"]
+
+    schedule = ir["schedule"]
+    if schedule["kind"] == "none":
+        assert dag.schedule is None
+    elif schedule["kind"] == "interval":
+        assert dag.schedule == datetime.timedelta(seconds=schedule["seconds"])
+    else:  # preset / cron strings are passed through
+        assert dag.schedule == schedule["value"]
+
+    assert dag.catchup is ir["catchup"]
+    assert dag.max_active_runs == ir["maxActiveRuns"]
+    assert set(dag.tags) == set(ir["tags"])
+    assert dag.description == ir.get("description")
+    assert dag.doc_md == ir.get("doc")
+    expected_timeout = ir.get("dagrunTimeoutSeconds")
+    assert dag.dagrun_timeout == (None if expected_timeout is None else datetime.timedelta(seconds=expected_timeout))
+    expected_start = datetime.datetime.fromisoformat(ir["startDate"].replace("Z", "+00:00"))
+    assert dag.start_date == expected_start
+    assert dag.start_date.utcoffset() == datetime.timedelta(0)
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_dag_params_match_ir(dagbag, dag_inspect, dag_id):
+    ir = dag_inspect(dag_id)
+    params = dagbag.dags[dag_id].params
+    assert list(params.keys()) == [p["name"] for p in ir["params"]]
+    for spec in ir["params"]:
+        param = params.get_param(spec["name"])
+        if "default" in spec:
+            assert param.value == spec["default"], spec["name"]
+            assert type(param.value) is type(spec["default"]), spec["name"]  # 100 stays int, False stays bool
+        assert param.description == spec.get("description"), spec["name"]
+        for key, value in spec["schema"].items():
+            assert param.schema.get(key) == value, (spec["name"], key, param.schema)
+        if "default" in spec:
+            param.resolve(spec["default"])  # the default validates against the emitted JSON Schema
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_default_args_match_ir(dagbag, dag_inspect, dag_id):
+    ir = dag_inspect(dag_id)
+    dag = dagbag.dags[dag_id]
+    expected = {DEFAULT_ARGS[key][0]: DEFAULT_ARGS[key][1](value) for key, value in ir["defaultArgs"].items()}
+    assert dict(dag.default_args) == expected
+    for task in dag.tasks:  # inherited unless the task overrides it
+        spec = next(t for t in ir["tasks"] if t["id"] == task.task_id)
+        if "owner" in expected:
+            assert task.owner == expected["owner"]
+        if "retries" in expected and spec.get("retries") is None:
+            assert task.retries == expected["retries"], task.task_id
+        if "retry_delay" in expected and spec.get("retryDelaySeconds") is None:
+            assert task.retry_delay == expected["retry_delay"], task.task_id
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_task_graph_matches_ir(dagbag, dag_inspect, dag_id):
+    ir = dag_inspect(dag_id)
+    dag = dagbag.dags[dag_id]
+    assert set(dag.task_ids) == {t["id"] for t in ir["tasks"]}
+    for spec in ir["tasks"]:
+        task = dag.get_task(spec["id"])
+        assert task.upstream_task_ids == set(spec["upstream"]), spec["id"]
+        assert task.trigger_rule == spec["triggerRule"], spec["id"]
+        if spec.get("retries") is not None:
+            assert task.retries == spec["retries"], spec["id"]
+        if spec.get("retryDelaySeconds") is not None:
+            assert task.retry_delay == datetime.timedelta(seconds=spec["retryDelaySeconds"]), spec["id"]
+        if spec.get("executionTimeoutSeconds") is not None:
+            assert task.execution_timeout == datetime.timedelta(seconds=spec["executionTimeoutSeconds"]), spec["id"]
+        if spec.get("doc") is not None:
+            assert task.doc_md == spec["doc"], spec["id"]
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_task_groups_match_ir(dagbag, dag_inspect, dag_id):
+    ir = dag_inspect(dag_id)
+    dag = dagbag.dags[dag_id]
+    assert set(dag.task_group_dict) == {g["id"] for g in ir["groups"]}
+    for group in ir["groups"]:
+        tg = dag.task_group_dict[group["id"]]
+        assert tg.tooltip == group.get("tooltip", ""), group["id"]
+        parent = tg.parent_group
+        if group.get("parent") is None:
+            assert parent is not None and parent.is_root, group["id"]
+        else:
+            assert parent.group_id == group["parent"], group["id"]
+    for spec in ir["tasks"]:
+        task = dag.get_task(spec["id"])
+        if spec.get("group") is None:
+            assert task.task_group is None or task.task_group.is_root, spec["id"]
+        else:
+            assert task.task_group.group_id == spec["group"], spec["id"]
+            assert spec["id"] == f"{spec['group']}.{spec['localId']}"
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_operator_classes_match_ir(dagbag, dag_inspect, dag_id):
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.providers.standard.operators.python import BranchPythonOperator
+
+    ir = dag_inspect(dag_id)
+    dag = dagbag.dags[dag_id]
+    for spec in ir["tasks"]:
+        task = dag.get_task(spec["id"])
+        if spec["kind"] == "node":
+            assert isinstance(task, BashOperator) and type(task).__name__ == "NodeTaskBashOperator", (spec["id"], type(task))
+        elif spec["kind"] == "branch":
+            assert isinstance(task, BranchPythonOperator), (spec["id"], type(task))
+            targets = {target for ids in spec["paths"].values() for target in ids}
+            # a branch can only follow (and skip) its DIRECT downstream tasks
+            assert targets <= task.downstream_task_ids, (spec["id"], targets, task.downstream_task_ids)
+        elif spec["kind"] == "empty":
+            assert type(task) is EmptyOperator, (spec["id"], type(task))
+        else:
+            pytest.fail(f"unknown task kind {spec['kind']!r} for {spec['id']}")
+
+
+def _env_items(env: Any) -> dict[str, Any]:
+    """BashOperator.env is a dict; KubernetesPodOperator.env_vars may be a dict or a list of V1EnvVar."""
+    if isinstance(env, dict):
+        return dict(env)
+    return {item.name: item.value for item in env}
+
+
+def _assert_env_is_templated(task_id: str, env: dict[str, Any], spec: dict[str, Any]) -> None:
+    """Run-time values come only from our own Jinja expressions; everything static is `literal()`.
+
+    So no param value, XCom or user string is ever inlined where Jinja would render it."""
+    from airflow.sdk.definitions._internal.templater import LiteralValue
+
+    inputs = {name for name in env if name.startswith(INPUT_PREFIX)}
+    assert inputs == {INPUT_PREFIX + field for field in spec["bindings"]}, task_id
+    for name, value in env.items():
+        if name.startswith(INPUT_PREFIX):
+            assert isinstance(value, str) and not isinstance(value, LiteralValue), (task_id, name, value)
+            assert JINJA_EXPRESSION.match(value), (task_id, name, value)
+            assert value.count("{{") == 1, (task_id, name, value)  # one expression, nothing inlined around it
+        else:
+            assert isinstance(value, LiteralValue) or (isinstance(value, str) and JINJA_EXPRESSION.match(value)), (task_id, name, value)
+    if spec["bindings"]:
+        bindings = env["HP_BINDINGS"]
+        assert isinstance(bindings, LiteralValue), task_id
+        assert json.loads(bindings.value) == spec["bindings"], task_id
+    for name, value in spec.get("env", {}).items():
+        assert isinstance(env.get(name), LiteralValue) and env[name].value == value, (task_id, name)
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_bash_node_tasks_are_safe(dagbag, dag_inspect, dag_id):
+    ir = dag_inspect(dag_id)
+    dag = dagbag.dags[dag_id]
+    for spec in (t for t in ir["tasks"] if t["kind"] == "node"):
+        task = dag.get_task(spec["id"])
+        assert task.append_env is True, spec["id"]
+        assert EXIT_SKIP in (task.skip_on_exit_code or []), spec["id"]
+        assert task.do_xcom_push is True, spec["id"]
+        assert task.output_processor is json.loads, spec["id"]
+        assert f"{spec['script']}.mjs" in task.bash_command, spec["id"]
+        assert "{{" not in task.bash_command and "{%" not in task.bash_command, spec["id"]  # conf never reaches the shell text
+        assert not task.bash_command.rstrip().endswith((".sh", ".bash")), spec["id"]  # would be read as a template file
+        _assert_env_is_templated(spec["id"], _env_items(task.env), spec)
+
+
+# --------------------------------------------------------------------------- cluster profile
+
+
+def test_cluster_profile_imports_without_errors(cluster_dagbag):
+    folder, bag = cluster_dagbag
+    assert bag.import_errors == {}
+    assert set(bag.dags) == set(DAG_IDS)
+    assert {stat.file for stat in bag.dagbag_stats} == set(GENERATED.values())
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_cluster_node_tasks_are_pod_operators(cluster_dagbag, dag_inspect, dag_id):
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+    _, bag = cluster_dagbag
+    ir = dag_inspect(dag_id)
+    dag = bag.dags[dag_id]
+    assert set(dag.task_ids) == {t["id"] for t in ir["tasks"]}
+    profile = ir["profiles"].get("cluster")
+    for spec in ir["tasks"]:
+        task = dag.get_task(spec["id"])
+        assert task.upstream_task_ids == set(spec["upstream"]), spec["id"]
+        if spec["kind"] != "node":
+            continue
+        runner = spec.get("runner") or profile
+        assert runner is not None and runner["kind"] == "kubernetes", (spec["id"], runner)
+        assert isinstance(task, KubernetesPodOperator) and type(task).__name__ == "NodeTaskPodOperator", (spec["id"], type(task))
+        assert EXIT_SKIP in (task.skip_on_exit_code or []), spec["id"]  # KPO default is None: exit 99 would not skip
+        assert task.do_xcom_push is True, spec["id"]  # KPO default is False
+        assert task.image == runner["image"], spec["id"]
+        assert task.namespace == runner["namespace"], spec["id"]
+        if runner.get("tasksDir"):
+            assert task.arguments == [f"{runner['tasksDir']}/{spec['script']}.mjs"], spec["id"]
+        env = _env_items(task.env_vars)
+        assert "HP_XCOM_FILE" in env, spec["id"]
+        spec_with_profile_env = {**spec, "env": {**runner.get("env", {}), **spec.get("env", {})}}
+        _assert_env_is_templated(spec["id"], env, spec_with_profile_env)
