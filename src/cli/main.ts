@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { dataCommands } from '../data/cli.ts';
 import { DagError } from '../dsl/errors.ts';
 import { bundleTasks } from './bundle.ts';
 import { findStale, planBuild, writeBuild } from './commands/dag-build.ts';
@@ -22,10 +23,7 @@ async function findDag(dagId: string) {
   return found.dag;
 }
 
-const cli = yargs(hideBin(process.argv))
-  .scriptName('health-predict')
-  .strict()
-  .demandCommand(1)
+const cli = dataCommands(yargs(hideBin(process.argv)).scriptName('health-predict').strict().demandCommand(1))
   .command('dag', 'Compile and inspect DAGs', (dag) =>
     dag
       .command(

@@ -1,0 +1,91 @@
+/**
+ * Prepares the training data: read the raw CSV from the object store, validate, split, clean,
+ * write `<output_uri>/{train,validation,test[,future]}.csv` (header = CLEAN_COLUMNS),
+ * `features.json` (FEATURE_SPEC) and finally `manifest.json`; returns the manifest.
+ *
+ * Getting the real file: UCI dataset 296, "Diabetes 130-US Hospitals for Years 1999-2008"
+ * (https://archive.ics.uci.edu/dataset/296, CC BY 4.0). The download is a zip holding
+ * `dataset_diabetes/diabetic_data.csv` (101 766 rows, sha256 0689e7ec…df97); unzip it and
+ * `aws s3 cp diabetic_data.csv s3://<bucket>/raw/diabetic_data.csv`, or pass it as file:///….
+ * Without it, `health-predict data synth` writes a synthetic file with the same schema.
+ */
+import type { Logger } from 'pino';
+import { formatCsv } from './csv.ts';
+import { prepareDataset } from './dataset.ts';
+import { FEATURES_FILE, MANIFEST_FILE, type Manifest, manifestSchema, type SplitFile, splitFileName } from './manifest.ts';
+import { joinUri, type ObjectStore, sha256 } from './object-store.ts';
+import { CLEAN_COLUMNS, FEATURE_SPEC } from './schema.ts';
+import type { SplitSpec } from './split.ts';
+
+export interface PrepareRequest {
+  readonly sourceUri: string;
+  readonly outputUri: string;
+  readonly split?: SplitSpec;
+}
+
+export interface PrepareDeps {
+  readonly store: ObjectStore;
+  readonly log: Pick<Logger, 'info'>;
+  readonly now?: () => Date;
+}
+
+export async function prepareTrainingData(request: PrepareRequest, deps: PrepareDeps): Promise<Manifest> {
+  const { store, log } = deps;
+  const spec = request.split ?? { kind: 'origin' as const };
+  const started = performance.now();
+
+  const source = await store.get(request.sourceUri);
+  const sourceSha = sha256(source.body);
+  log.info({ uri: request.sourceUri, bytes: source.size, etag: source.etag, sha256: sourceSha }, `read ${source.size} bytes from ${request.sourceUri}`);
+
+  const dataset = prepareDataset(source.body.toString('utf8'), spec, request.sourceUri);
+  log.info(
+    {
+      rows_parsed: dataset.rawRows,
+      rows_dropped_excluded_discharge: dataset.cleaning.rows_dropped_excluded_discharge,
+      rows_out: dataset.cleaning.rows_out,
+      split: spec.kind,
+      ms: Math.round(performance.now() - started),
+    },
+    `parsed ${dataset.rawRows} rows; dropped ${dataset.cleaning.rows_dropped_excluded_discharge} death/hospice rows; ${dataset.cleaning.rows_out} rows kept`,
+  );
+
+  const files: Partial<Record<string, SplitFile>> = {};
+  for (const split of dataset.splits) {
+    const uri = joinUri(request.outputUri, splitFileName(split.name));
+    const body = Buffer.from(formatCsv(CLEAN_COLUMNS, split.rows));
+    await store.put(uri, body, 'text/csv');
+    const file: SplitFile = {
+      uri,
+      rows: split.rows.length,
+      raw_rows: split.rawRows,
+      positives: split.positives,
+      positive_rate: split.rows.length ? split.positives / split.rows.length : 0,
+      sha256: sha256(body),
+      bytes: body.length,
+    };
+    files[split.name] = file;
+    log.info({ split: split.name, uri, rows: file.rows, positives: file.positives, positive_rate: round(file.positive_rate), bytes: file.bytes }, `wrote ${split.name}: ${file.rows} rows to ${uri}`);
+  }
+
+  const featuresUri = joinUri(request.outputUri, FEATURES_FILE);
+  await store.put(featuresUri, `${JSON.stringify(FEATURE_SPEC, null, 2)}\n`, 'application/json');
+  log.info({ uri: featuresUri }, `wrote the feature spec to ${featuresUri}`);
+
+  const manifest = manifestSchema.parse({
+    source: { uri: request.sourceUri, ...(source.etag ? { etag: source.etag } : {}), sha256: sourceSha, bytes: source.size, rows: dataset.rawRows },
+    output_uri: request.outputUri,
+    split: dataset.split,
+    files,
+    features_uri: featuresUri,
+    features: FEATURE_SPEC,
+    cleaning: dataset.cleaning,
+    created_at: (deps.now?.() ?? new Date()).toISOString(),
+  });
+  const manifestUri = joinUri(request.outputUri, MANIFEST_FILE);
+  await store.put(manifestUri, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+  log.info({ uri: manifestUri, ms: Math.round(performance.now() - started) }, `wrote the manifest to ${manifestUri}`);
+  return manifest;
+}
+
+const round = (x: number) => Math.round(x * 10_000) / 10_000;

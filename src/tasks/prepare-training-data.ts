@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { manifestSchema } from '../data/manifest.ts';
+import { createObjectStore } from '../data/object-store.ts';
+import { prepareTrainingData } from '../data/prepare.ts';
+import { splitSpecSchema } from '../data/split.ts';
+import { defineTask } from '../runtime/index.ts';
+
+const objectUri = z
+  .string()
+  .regex(/^(s3:\/\/[^/]+|file:\/\/\/)/, 'must be an s3://bucket/... or file:///absolute/... URI');
+
+/**
+ * Reads the raw UCI diabetes CSV, validates and cleans it (origin conventions), splits it and
+ * writes train/validation/test[/future].csv, features.json and manifest.json under output_uri.
+ * Bad data, a missing object and refused credentials fail without retries (exit 97);
+ * S3 outages are retried inside the task, then by Airflow.
+ */
+export default defineTask({
+  id: 'prepare-training-data',
+  description: 'Validate, clean and split the raw readmission data into training files and a manifest.',
+  input: z.object({
+    source_uri: objectUri.describe('The raw diabetic_data.csv (s3://… or file:///…)'),
+    output_uri: objectUri.describe('Prefix the split files and manifest.json are written under'),
+    split: splitSpecSchema.optional().describe("Default: the origin project's unshuffled split"),
+  }),
+  output: manifestSchema,
+  run: async (input, ctx) =>
+    prepareTrainingData(
+      { sourceUri: input.source_uri, outputUri: input.output_uri, ...(input.split ? { split: input.split } : {}) },
+      { store: createObjectStore({ log: ctx.log }), log: ctx.log },
+    ),
+});

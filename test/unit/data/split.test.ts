@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { prepareDataset } from '../../../src/data/dataset.ts';
+import { mulberry32 } from '../../../src/data/random.ts';
+import { planSplit, splitSpecSchema } from '../../../src/data/split.ts';
+
+const REAL = '/work/shared/data/diabetes-130/diabetic_data.csv';
+const REAL_SHA256 = '0689e7ec031237dc63031b938805c48377748761a3b26acab621567afa24df97';
+
+describe('origin split', () => {
+  it('cuts 101 766 raw rows at 14 247 / 17 300 / 20 353 (floor of 20 %, then 70 % / 85 %)', () => {
+    const { parts, description } = planSplit(101_766);
+    expect(description).toMatchObject({
+      kind: 'origin',
+      initial_rows: 20_353,
+      raw_ranges: {
+        train: { first: 0, last: 14_246 },
+        validation: { first: 14_247, last: 17_299 },
+        test: { first: 17_300, last: 20_352 },
+        future: { first: 20_353, last: 101_765 },
+      },
+    });
+    expect([parts.train.length, parts.validation.length, parts.test.length, parts.future!.length]).toEqual([14_247, 3_053, 3_053, 81_413]);
+    expect(parts.validation[0]).toBe(14_247);
+    expect(parts.future!.at(-1)).toBe(101_765);
+  });
+
+  it('covers every row exactly once for any size', () => {
+    for (const n of [0, 1, 4, 5, 99, 1_000, 12_345]) {
+      const { parts } = planSplit(n);
+      expect([...parts.train, ...parts.validation, ...parts.test, ...parts.future!]).toEqual(Array.from({ length: n }, (_, i) => i));
+    }
+  });
+});
+
+describe('random split', () => {
+  const spec = { kind: 'random' as const, fractions: { train: 0.7, validation: 0.15, test: 0.15 }, seed: 42 };
+
+  it('is deterministic for a seed and different for another seed', () => {
+    const a = planSplit(1_000, spec);
+    expect(planSplit(1_000, spec)).toEqual(a);
+    expect(planSplit(1_000, { ...spec, seed: 43 }).parts.train).not.toEqual(a.parts.train);
+    expect(a.parts.train.slice(0, 5)).toEqual(planSplit(1_000, spec).parts.train.slice(0, 5));
+  });
+
+  it('is a permutation with floor-sized train/validation, the rest test, and no future', () => {
+    const { parts, description } = planSplit(1_001, spec);
+    expect([parts.train.length, parts.validation.length, parts.test.length]).toEqual([700, 150, 151]);
+    expect(parts.future).toBeUndefined();
+    expect([...parts.train, ...parts.validation, ...parts.test].sort((x, y) => x - y)).toEqual(Array.from({ length: 1_001 }, (_, i) => i));
+    expect(parts.train).not.toEqual([...parts.train].sort((x, y) => x - y)); // actually shuffled
+    expect(description).toMatchObject({ kind: 'random', seed: 42, prng: 'mulberry32 + Fisher-Yates' });
+  });
+
+  it('uses mulberry32 with a fixed sequence (pinned, so a changed PRNG cannot go unnoticed)', () => {
+    const random = mulberry32(42);
+    const first = Array.from({ length: 3 }, () => Math.floor(random() * 1e9));
+    expect(first).toEqual(pinnedMulberry(42, 3));
+    expect(planSplit(10, { ...spec, seed: 7 }).parts).toEqual(planSplit(10, { ...spec, seed: 7 }).parts);
+  });
+
+  it('rejects fractions that do not add up to 1, and unknown keys', () => {
+    const bad = splitSpecSchema.safeParse({ kind: 'random', fractions: { train: 0.7, validation: 0.2, test: 0.2 }, seed: 1 });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toMatch(/must add up to 1/);
+    expect(splitSpecSchema.safeParse({ kind: 'origin', seed: 1 }).success).toBe(false);
+    expect(splitSpecSchema.safeParse({ kind: 'stratified' }).success).toBe(false);
+  });
+});
+
+/** An independent transcription of mulberry32, to pin the sequence. */
+function pinnedMulberry(seed: number, n: number): number[] {
+  const out: number[] = [];
+  let a = seed;
+  for (let i = 0; i < n; i++) {
+    a |= 0;
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    out.push(Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 1e9));
+  }
+  return out;
+}
+
+describe.skipIf(!existsSync(REAL))('origin split on the real UCI file', () => {
+  it('reproduces the origin counts and the test positive rate 0.433 (split raw rows first, then clean)', () => {
+    const bytes = readFileSync(REAL);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(REAL_SHA256);
+    const prepared = prepareDataset(bytes.toString('utf8'), { kind: 'origin' }, REAL);
+    expect(prepared.rawRows).toBe(101_766);
+    expect(prepared.cleaning).toEqual({ rows_in: 101_766, rows_dropped_excluded_discharge: 2_423, rows_out: 99_343 });
+    const byName = Object.fromEntries(prepared.splits.map((s) => [s.name, s]));
+    expect(Object.fromEntries(prepared.splits.map((s) => [s.name, [s.rawRows, s.rows.length, s.positives]]))).toEqual({
+      train: [14_247, 13_981, 6_898],
+      validation: [3_053, 2_996, 1_376],
+      test: [3_053, 2_995, 1_297],
+      future: [81_413, 79_371, 37_245],
+    });
+    const testRate = byName.test!.positives / byName.test!.rows.length;
+    expect(testRate.toFixed(3)).toBe('0.433');
+  }, 120_000);
+});
+if (!existsSync(REAL)) console.warn(`skipping the real-file origin split test: ${REAL} is not present`);
