@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { manifestSchema } from '../data/manifest.ts';
-import { createObjectStore } from '../data/object-store.ts';
+import { createObjectStore, joinUri } from '../data/object-store.ts';
 import { prepareTrainingData } from '../data/prepare.ts';
 import { splitSpecSchema } from '../data/split.ts';
 import { defineTask } from '../runtime/index.ts';
@@ -8,6 +8,11 @@ import { defineTask } from '../runtime/index.ts';
 const objectUri = z
   .string()
   .regex(/^(s3:\/\/[^/]+|file:\/\/\/)/, 'must be an s3://bucket/... or file:///absolute/... URI');
+
+/** A run id as one safe path segment (`manual__2026-01-01T00:00:00+00:00` → `manual__2026-01-01T00-00-00-00-00`). */
+function runDirectory(runId: string | undefined): string {
+  return (runId ?? `manual__${new Date().toISOString()}`).replace(/[^A-Za-z0-9_.-]+/g, '-');
+}
 
 /**
  * Reads the raw UCI diabetes CSV, validates and cleans it (origin conventions), splits it and
@@ -22,11 +27,14 @@ export default defineTask({
     source_uri: objectUri.describe('The raw diabetic_data.csv (s3://… or file:///…)'),
     output_uri: objectUri.describe('Prefix the split files and manifest.json are written under'),
     split: splitSpecSchema.optional().describe("Default: the origin project's unshuffled split"),
+    per_run: z.boolean().default(false).describe('Write under <output_uri>/<run id>/ so runs never overwrite each other'),
   }),
   output: manifestSchema,
-  run: async (input, ctx) =>
-    prepareTrainingData(
-      { sourceUri: input.source_uri, outputUri: input.output_uri, ...(input.split ? { split: input.split } : {}) },
+  run: async (input, ctx) => {
+    const outputUri = input.per_run ? joinUri(input.output_uri, runDirectory(ctx.runId)) : input.output_uri;
+    return prepareTrainingData(
+      { sourceUri: input.source_uri, outputUri, ...(input.split ? { split: input.split } : {}) },
       { store: createObjectStore({ log: ctx.log }), log: ctx.log },
-    ),
+    );
+  },
 });
