@@ -57,7 +57,7 @@ typecheck: node_modules/.installed
 check-dags: node_modules/.installed
 	$(CLI) dag build --check
 
-test-unit: node_modules/.installed $(AIRFLOW_VENV)/.installed
+test-unit: setup
 	npx vitest run
 
 test-airflow: setup bundle
