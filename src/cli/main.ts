@@ -4,6 +4,7 @@ import path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { dataCommands } from '../data/cli.ts';
+import { stackCommands } from '../stack/cli.ts';
 import { DagError } from '../dsl/errors.ts';
 import { bundleTasks } from './bundle.ts';
 import { findStale, planBuild, writeBuild } from './commands/dag-build.ts';
@@ -23,7 +24,7 @@ async function findDag(dagId: string) {
   return found.dag;
 }
 
-const cli = dataCommands(yargs(hideBin(process.argv)).scriptName('health-predict').strict().demandCommand(1))
+const cli = stackCommands(dataCommands(yargs(hideBin(process.argv)).scriptName('health-predict').strict().demandCommand(1)))
   .command('dag', 'Compile and inspect DAGs', (dag) =>
     dag
       .command(

@@ -12,7 +12,17 @@ const fraction = z.coerce.number().min(0).max(1);
 /** Environment variables of the pipeline's tasks, with production defaults. */
 export const pipelineEnvSchema = z.object({
   MLFLOW_TRACKING_URI: z.string().url().default('http://127.0.0.1:5000'),
+  MLFLOW_EXPERIMENT_NAME: z.string().min(1).default('health-predict'),
   MODEL_NAME: z.string().min(1).default('health-predict-readmission'),
+  /** Model types to train: comma-separated lr, rf, xgb (the seed's debug mode trains lr only). */
+  TRAINING_MODEL_TYPES: z
+    .string()
+    .default('lr,rf,xgb')
+    .transform((value) => value.split(',').map((type) => type.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(['lr', 'rf', 'xgb'])).min(1)),
+  TRAINING_SEED: z.coerce.number().int().nonnegative().default(42),
+  /** Python of the ML environment; default: the checkout's .venv/ml. */
+  HEALTH_PREDICT_TRAINER_PYTHON: z.string().min(1).optional(),
   RAY_NUM_SAMPLES: positiveInt.default(2),
   RAY_MAX_EPOCHS: positiveInt.default(10),
   RAY_GRACE_PERIOD: positiveInt.default(5),
@@ -41,6 +51,8 @@ export const NOTIFICATION_CHANNELS = ['log', 'email', 'slack'] as const;
 
 /** Per-run overrides shown in Airflow's trigger form. */
 export const pipelineParams = {
+  raw_data_uri: param(z.string().regex(/^(s3:\/\/|file:\/\/\/)/).default('s3://health-predict-data/raw/diabetic_data.csv'), 'The raw UCI diabetes CSV (s3://… or file:///…).'),
+  prepared_data_uri: param(z.string().regex(/^(s3:\/\/|file:\/\/\/)/).default('s3://health-predict-data/prepared'), 'Where each run writes its splits and manifest (under <uri>/<run id>/).'),
   improvement_threshold: param(z.number().min(0).max(1).default(0.02), 'Minimum F1 gain over production required to deploy.'),
   force_deployment: param(z.boolean().default(false), 'Deploy even if the quality gates say no (recorded as forced).'),
   skip_api_tests: param(z.boolean().default(false), 'Emergency only: skip the local API test of the new image.'),

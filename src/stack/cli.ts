@@ -1,0 +1,144 @@
+/**
+ * `health-predict stack up|down|status|env`. Register in src/cli/main.ts with
+ * `stackCommands(cli)` before `parseAsync()`.
+ *
+ *   health-predict stack up [--services mlflow,moto] [--json]
+ *   health-predict stack status [--json]
+ *   eval "$(health-predict stack env)"
+ *   health-predict stack down
+ *
+ * Stack errors print their message (which names the service's log file) and set exit code 1.
+ */
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { stackEnv } from './env.ts';
+import { StackError } from './errors.ts';
+import { type StackEvent, type StackOptions, type StackStatus, stackDown, stackStatus, stackUp } from './stack.ts';
+import { SERVICE_NAMES, type ServiceName } from './state.ts';
+
+interface CommonArgs {
+  'state-dir'?: string;
+  services?: string;
+  json?: boolean;
+}
+
+function withCommon<T>(y: Argv<T>) {
+  return y
+    .option('state-dir', { type: 'string', describe: 'State directory (default: $HP_STACK_DIR or <repo>/.stack)' })
+    .option('services', { type: 'string', describe: `Comma-separated subset of: ${SERVICE_NAMES.join(', ')} (default: all)` })
+    .option('json', { type: 'boolean', describe: 'Print JSON instead of a table' });
+}
+
+function parseServices(value: string | undefined): ServiceName[] | undefined {
+  if (!value) return undefined;
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
+  if (unknown.length) throw new StackError(`Unknown service(s) ${unknown.join(', ')}; choose from ${SERVICE_NAMES.join(', ')}.`);
+  return names as ServiceName[];
+}
+
+function baseOptions(argv: CommonArgs): StackOptions {
+  return { stateDir: argv['state-dir'], services: parseServices(argv.services) };
+}
+
+const rel = (file: string) => {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
+};
+
+/** A fixed-width table of the stack's services. */
+export function formatStatus(status: StackStatus): string {
+  const rows = [['service', 'running', 'healthy', 'pid', 'url', 'log']];
+  for (const [name, s] of Object.entries(status.services)) {
+    rows.push([name, s.running ? 'yes' : 'no', s.healthy ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.url ?? '-', rel(s.log)]);
+  }
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+}
+
+/** Progress goes to stderr, so `--json` output on stdout stays machine-readable. */
+function progress() {
+  return (event: StackEvent) => {
+    const line =
+      event.type === 'starting' ? `starting ${event.service} (pid ${event.pid}) on ${event.url}; log ${rel(event.log)}`
+      : event.type === 'replacing' ? `replacing ${event.service} (pid ${event.pid}): ${event.reason}`
+      : `${event.service} ${event.type === 'reuse' ? 'already running' : event.type} (pid ${event.pid}) on ${event.url}`;
+    console.error(line);
+  };
+}
+
+async function reportErrors(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (!(error instanceof StackError)) throw error;
+    console.error(error.message);
+    process.exitCode = 1;
+  }
+}
+
+export function stackCommands<T>(yargs: Argv<T>): Argv<T> {
+  return yargs.command('stack', 'Start, stop and inspect the local services (MLflow, moto S3/ECR)', (stack) =>
+    stack
+      .command(
+        'up',
+        'Start the missing services and wait until they are healthy; reuse running ones',
+        (y) =>
+          withCommon(y)
+            .option('mlflow-port', { type: 'number', describe: 'Preferred MLflow port (default 5000; 0 = any free port)' })
+            .option('moto-port', { type: 'number', describe: 'Preferred moto port (default 5001; 0 = any free port)' })
+            .option('timeout', { type: 'number', describe: 'Seconds to wait for each service' }),
+        (argv) =>
+          reportErrors(async () => {
+            const ports: StackOptions['ports'] = {};
+            if (argv['mlflow-port'] !== undefined) ports.mlflow = argv['mlflow-port'];
+            if (argv['moto-port'] !== undefined) ports.moto = argv['moto-port'];
+            const info = await stackUp({
+              ...baseOptions(argv),
+              ports,
+              timeoutMs: argv.timeout === undefined ? undefined : argv.timeout * 1000,
+              onEvent: progress(),
+            });
+            if (argv.json) process.stdout.write(`${JSON.stringify(info)}\n`);
+            else console.log(formatStatus(await stackStatus(baseOptions(argv))));
+          }),
+      )
+      .command(
+        'down',
+        'Stop the services this state directory started',
+        (y) => withCommon(y),
+        (argv) =>
+          reportErrors(async () => {
+            const stopped = await stackDown({ ...baseOptions(argv), onEvent: progress() });
+            if (argv.json) process.stdout.write(`${JSON.stringify({ stopped })}\n`);
+            else console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
+          }),
+      )
+      .command(
+        'status',
+        'Show each service: running, healthy, pid, URL, log file',
+        (y) => withCommon(y),
+        (argv) =>
+          reportErrors(async () => {
+            const status = await stackStatus(baseOptions(argv));
+            if (argv.json) process.stdout.write(`${JSON.stringify(status)}\n`);
+            else console.log(formatStatus(status));
+          }),
+      )
+      .command(
+        'env',
+        'Print `export` lines (or JSON) pointing clients at the running stack',
+        (y) => withCommon(y),
+        (argv) =>
+          reportErrors(async () => {
+            const status = await stackStatus(baseOptions(argv));
+            const url = (name: ServiceName) => (status.services[name]?.healthy ? status.services[name].url : undefined);
+            const env = stackEnv({ mlflowUri: url('mlflow'), s3Endpoint: url('moto'), stateDir: status.stateDir });
+            if (argv.json) process.stdout.write(`${JSON.stringify(env)}\n`);
+            else for (const [key, value] of Object.entries(env)) console.log(`export ${key}='${value.replaceAll("'", "'\\''")}'`);
+            if (!Object.keys(env).length) console.error('No healthy service; run `health-predict stack up` first.');
+          }),
+      )
+      .demandCommand(1),
+  ) as Argv<T>;
+}

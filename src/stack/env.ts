@@ -1,0 +1,21 @@
+/** The environment a child process (task script, trainer, CLI) needs to use the local stack. */
+import type { StackInfo } from './stack.ts';
+
+/** moto accepts any credentials; these are the conventional fake ones. */
+export const FAKE_AWS_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } as const;
+
+/** MLFLOW_TRACKING_URI, AWS_ENDPOINT_URL_S3/_ECR (moto), fake AWS credentials and region — only for the services that run. */
+export function stackEnv(info: StackInfo): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (info.mlflowUri) env.MLFLOW_TRACKING_URI = info.mlflowUri;
+  if (info.s3Endpoint) {
+    Object.assign(env, {
+      AWS_ENDPOINT_URL_S3: info.s3Endpoint,
+      AWS_ENDPOINT_URL_ECR: info.s3Endpoint,
+      ...FAKE_AWS_CREDENTIALS,
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+    });
+  }
+  return env;
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { parseCsv } from '../data/csv.ts';
+import { manifestSchema } from '../data/manifest.ts';
+import { createObjectStore, sha256 } from '../data/object-store.ts';
+import { pickChampion } from '../evaluation/champion.ts';
+import { PLOT_ARTIFACTS, recordEvaluation } from '../evaluation/champion-report.ts';
+import { createScorer, evaluateModel, evaluationResultSchema, labelsFromRows } from '../evaluation/index.ts';
+import { loadPipelineEnv } from '../pipeline/config.ts';
+import { mlflowClientFromEnv } from '../registry/index.ts';
+import { BadDataError, defineTask } from '../runtime/index.ts';
+import { modelTypeSchema, trainingResultSchema } from '../training/trainer-protocol.ts';
+
+const BOOTSTRAP_RESAMPLES = 1000;
+
+/**
+ * Picks this run's champion by validation F1, scores the held-out test split with the
+ * champion's ONNX model (exactly what will be served), and records metrics with bootstrap
+ * confidence intervals and plots in the champion's MLflow run.
+ */
+export default defineTask({
+  id: 'evaluate-model-performance',
+  description: 'Champion by validation F1; test metrics with 95 % bootstrap CIs from the ONNX model.',
+  input: z.object({ training: trainingResultSchema, manifest: manifestSchema }),
+  output: z.object({
+    champion: z.object({
+      model_type: modelTypeSchema,
+      run_id: z.string(),
+      val_f1: z.number(),
+      threshold: z.number(),
+      onnx_uri: z.string(),
+      metadata_uri: z.string(),
+      plots: z.array(z.string()),
+    }),
+    candidates: z.array(z.object({ model_type: modelTypeSchema, run_id: z.string(), val_f1: z.number() })),
+    test: evaluationResultSchema.omit({ curves: true }),
+  }),
+  run: async ({ training, manifest }, ctx) => {
+    const config = loadPipelineEnv();
+    const champion = pickChampion(training.models);
+    ctx.log.info({ model_type: champion.model_type, run_id: champion.run_id, val_f1: champion.val_f1 }, 'champion chosen by validation F1');
+    const client = mlflowClientFromEnv();
+    const [onnx, metadata] = await Promise.all([
+      client.artifacts.download(champion.run_id, champion.onnx_path),
+      client.artifacts.download(champion.run_id, champion.metadata_path),
+    ]);
+    const testFile = manifest.files.test;
+    const { body } = await createObjectStore({ log: ctx.log }).get(testFile.uri);
+    if (sha256(body) !== testFile.sha256) throw new BadDataError(`${testFile.uri} does not match the manifest's sha256; it changed after prepare_training_data. Re-run the DAG.`);
+    const [header, ...records] = parseCsv(body.toString('utf8'), { source: testFile.uri });
+    if (!header || !records.length) throw new BadDataError(`${testFile.uri} has no rows to evaluate.`);
+    const rows = records.map((record) => Object.fromEntries(header.fields.map((name, i) => [name, record.fields[i] ?? ''])));
+    const scorer = await createScorer(new Uint8Array(onnx), JSON.parse(metadata.toString('utf8')));
+    try {
+      const result = await evaluateModel({
+        scorer,
+        rows,
+        labels: labelsFromRows(rows, manifest.features.target),
+        bootstrap: { resamples: BOOTSTRAP_RESAMPLES, seed: config.TRAINING_SEED, level: 0.95 },
+      });
+      ctx.log.info({ test_f1: result.metrics.f1, test_roc_auc: result.metrics.roc_auc, f1_ci: result.ci.f1, rows: result.metrics.n }, 'champion evaluated on the test split');
+      await recordEvaluation(client, champion.run_id, result, { 'health_predict.champion': 'true', 'health_predict.dag_run_id': ctx.runId ?? 'manual' });
+      const { curves: _curves, ...test } = result;
+      return {
+        champion: {
+          model_type: champion.model_type,
+          run_id: champion.run_id,
+          val_f1: champion.val_f1,
+          threshold: result.threshold,
+          onnx_uri: `${champion.artifact_uri}/${champion.onnx_path}`,
+          metadata_uri: `${champion.artifact_uri}/${champion.metadata_path}`,
+          plots: Object.values(PLOT_ARTIFACTS),
+        },
+        candidates: training.models.map(({ model_type, run_id, val_f1 }) => ({ model_type, run_id, val_f1 })),
+        test,
+      };
+    } finally {
+      scorer.dispose();
+    }
+  },
+});

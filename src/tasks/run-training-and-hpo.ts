@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { manifestSchema, type SplitFile } from '../data/manifest.ts';
+import { createObjectStore, sha256, type ObjectStore } from '../data/object-store.ts';
+import { loadPipelineEnv } from '../pipeline/config.ts';
+import { BadDataError, defineTask } from '../runtime/index.ts';
+import { runTrainer } from '../training/run-trainer.ts';
+import { modelTypeSchema, trainingResultSchema } from '../training/trainer-protocol.ts';
+
+/** Both this file and its bundle (dist/tasks/*.mjs) sit two levels below the checkout root. */
+const CHECKOUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+async function download(store: ObjectStore, file: SplitFile | { uri: string; sha256?: string }, target: string): Promise<void> {
+  const { body } = await store.get(file.uri);
+  if (file.sha256 && sha256(body) !== file.sha256) {
+    throw new BadDataError(`${file.uri} does not match the manifest (sha256 ${sha256(body)}, expected ${file.sha256}); it changed after prepare_training_data. Re-run the DAG.`);
+  }
+  writeFileSync(target, body);
+}
+
+/**
+ * Tunes and trains every configured model type on the prepared splits (Python trainer, Ray
+ * Tune with ASHA, one MLflow run per trial) and returns the best model of each type.
+ */
+export default defineTask({
+  id: 'run-training-and-hpo',
+  description: 'Hyperparameter search and training per model type; ONNX export with a parity check.',
+  input: z.object({
+    manifest: manifestSchema,
+    model_types: z.array(modelTypeSchema).min(1).optional(),
+  }),
+  output: trainingResultSchema,
+  run: async ({ manifest, model_types }, ctx) => {
+    const config = loadPipelineEnv();
+    const store = createObjectStore({ log: ctx.log });
+    const work = mkdtempSync(path.join(os.tmpdir(), 'hp-training-'));
+    try {
+      const files = { train: path.join(work, 'train.csv'), validation: path.join(work, 'validation.csv'), features: path.join(work, 'features.json') };
+      await download(store, manifest.files.train, files.train);
+      await download(store, manifest.files.validation, files.validation);
+      writeFileSync(files.features, JSON.stringify(manifest.features));
+      ctx.log.info({ train_rows: manifest.files.train.rows, validation_rows: manifest.files.validation.rows }, 'splits downloaded and verified');
+      return await runTrainer(
+        {
+          python: config.HEALTH_PREDICT_TRAINER_PYTHON ?? path.join(CHECKOUT, '.venv/ml/bin/python'),
+          packageDir: path.join(CHECKOUT, 'trainer/src'),
+          trainCsv: files.train,
+          validationCsv: files.validation,
+          featuresJson: files.features,
+          modelTypes: model_types ?? config.TRAINING_MODEL_TYPES,
+          numSamples: config.RAY_NUM_SAMPLES,
+          maxEpochs: config.RAY_MAX_EPOCHS,
+          gracePeriod: config.RAY_GRACE_PERIOD,
+          mlflowUri: config.MLFLOW_TRACKING_URI,
+          experiment: config.MLFLOW_EXPERIMENT_NAME,
+          dagRunId: ctx.runId ?? 'manual',
+          seed: config.TRAINING_SEED,
+        },
+        ctx.log,
+      );
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+});
