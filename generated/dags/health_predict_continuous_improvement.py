@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:b9a44fe8bd6e9236a4f96af59942f3c5ea79cc62caf643fe1f823f426bd31a2d
+# Content hash: sha256:e503b1a74c3c8632b7cb128689d01853dd0b0c38766bc7015b7c604291e1d8d1
 from __future__ import annotations
 
 import datetime
@@ -19,6 +19,8 @@ with DAG(
     max_active_runs=1,
     tags=['health-predict', 'mlops'],
     params={
+        'raw_data_uri': Param('s3://health-predict-data/raw/diabetic_data.csv', description='The raw UCI diabetes CSV (s3://… or file:///…).', **{'type': 'string', 'pattern': '^(s3:\\/\\/|file:\\/\\/\\/)'}),
+        'prepared_data_uri': Param('s3://health-predict-data/prepared', description='Where each run writes its splits and manifest (under <uri>/<run id>/).', **{'type': 'string', 'pattern': '^(s3:\\/\\/|file:\\/\\/\\/)'}),
         'improvement_threshold': Param(0.02, description='Minimum F1 gain over production required to deploy.', **{'type': 'number', 'minimum': 0, 'maximum': 1}),
         'force_deployment': Param(False, description='Deploy even if the quality gates say no (recorded as forced).', **{'type': 'boolean'}),
         'skip_api_tests': Param(False, description='Emergency only: skip the local API test of the new image.', **{'type': 'boolean'}),
