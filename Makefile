@@ -10,7 +10,7 @@ CLI := node bin/health-predict.mjs
 AIRFLOW_VENV := .venv/airflow
 ML_VENV := .venv/ml
 
-.PHONY: help setup build bundle dags test test-unit test-airflow typecheck check-dags demo bench lock clean
+.PHONY: help setup build bundle dags test test-unit test-trainer test-airflow typecheck check-dags demo bench lock clean
 
 help:
 	@echo "make demo   - set up, compile the DAGs and run the example DAG in real Airflow"
@@ -60,10 +60,13 @@ check-dags: node_modules/.installed
 test-unit: setup
 	npx vitest run
 
+test-trainer: setup
+	$(ML_VENV)/bin/python -m pytest trainer/tests -q -p no:cacheprovider
+
 test-airflow: setup bundle
 	$(AIRFLOW_VENV)/bin/python -m pytest test/airflow -q -p no:cacheprovider
 
-test: setup typecheck check-dags test-unit test-airflow
+test: setup typecheck check-dags test-unit test-trainer test-airflow
 
 demo: setup bundle check-dags
 	scripts/demo.sh

@@ -2,12 +2,31 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:e503b1a74c3c8632b7cb128689d01853dd0b0c38766bc7015b7c604291e1d8d1
+# Content hash: sha256:229ac0fddb28286cfb5b4014d389a1f88d8792660df6c76cf73f04d170e3af6a
 from __future__ import annotations
 
 import datetime
+import json
+import os
 
-from airflow.sdk import DAG, Param
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, Param, literal
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+TASKS_DIR = os.environ.get('HEALTH_PREDICT_TASKS_DIR') or os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "tasks")
+
+
+class NodeTaskBashOperator(BashOperator):
+    """Runs a health-predict task script; exit code 97 fails the task without retries."""
+
+    def execute(self, context):
+        try:
+            return super().execute(context)
+        except AirflowException as error:
+            process = self.subprocess_hook.sub_process
+            if process is not None and process.returncode == 97:
+                raise AirflowFailException(f"{error} The task script reported a non-retryable error.") from error
+            raise
 
 
 with DAG(
@@ -33,4 +52,55 @@ with DAG(
         'retry_delay': datetime.timedelta(seconds=300),
     },
 ) as dag:
-    pass
+    t_prepare_training_data = NodeTaskBashOperator(
+        task_id='prepare_training_data',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/prepare-training-data.mjs',
+        env={
+            'HP_DAG_ID': '{{ dag.dag_id }}',
+            'HP_TASK_ID': '{{ ti.task_id }}',
+            'HP_RUN_ID': '{{ run_id }}',
+            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"source_uri":{"from":"param","name":"raw_data_uri"},"output_uri":{"from":"param","name":"prepared_data_uri"},"per_run":{"from":"const","value":true}}'),
+            'HP_INPUT__source_uri': "{{ params['raw_data_uri'] | tojson }}",
+            'HP_INPUT__output_uri': "{{ params['prepared_data_uri'] | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+    )
+    t_run_training_and_hpo = NodeTaskBashOperator(
+        task_id='run_training_and_hpo',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/run-training-and-hpo.mjs',
+        env={
+            'HP_DAG_ID': '{{ dag.dag_id }}',
+            'HP_TASK_ID': '{{ ti.task_id }}',
+            'HP_RUN_ID': '{{ run_id }}',
+            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"manifest":{"from":"xcom","task":"prepare_training_data","path":[]}}'),
+            'HP_INPUT__manifest': "{{ ti.xcom_pull(task_ids='prepare_training_data') | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+        execution_timeout=datetime.timedelta(seconds=7200),
+    )
+    t_evaluate_model_performance = NodeTaskBashOperator(
+        task_id='evaluate_model_performance',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/evaluate-model-performance.mjs',
+        env={
+            'HP_DAG_ID': '{{ dag.dag_id }}',
+            'HP_TASK_ID': '{{ ti.task_id }}',
+            'HP_RUN_ID': '{{ run_id }}',
+            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"training":{"from":"xcom","task":"run_training_and_hpo","path":[]},"manifest":{"from":"xcom","task":"prepare_training_data","path":[]}}'),
+            'HP_INPUT__training': "{{ ti.xcom_pull(task_ids='run_training_and_hpo') | tojson }}",
+            'HP_INPUT__manifest': "{{ ti.xcom_pull(task_ids='prepare_training_data') | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+    )
+
+    t_prepare_training_data >> t_run_training_and_hpo
+    t_run_training_and_hpo >> t_evaluate_model_performance
+    t_prepare_training_data >> t_evaluate_model_performance

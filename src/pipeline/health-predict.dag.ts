@@ -1,8 +1,11 @@
 /**
- * The continuous-improvement DAG. Its tasks are added as their scripts become real; until
- * then it carries the agreed DAG configuration and params.
+ * The continuous-improvement DAG. Tasks are added as their scripts become real: today data
+ * preparation, training with HPO, and champion evaluation.
  */
 import { dag } from '../dsl/index.ts';
+import evaluateModelPerformance from '../tasks/evaluate-model-performance.ts';
+import prepareTrainingData from '../tasks/prepare-training-data.ts';
+import runTrainingAndHpo from '../tasks/run-training-and-hpo.ts';
 import { pipelineParams } from './config.ts';
 
 export default dag(
@@ -18,5 +21,11 @@ export default dag(
     defaultArgs: { retries: 2, retryDelay: { minutes: 5 } },
     params: pipelineParams,
   },
-  () => {},
+  (d) => {
+    const prepare = d.task(prepareTrainingData, {
+      inputs: { source_uri: d.params.raw_data_uri, output_uri: d.params.prepared_data_uri, per_run: true },
+    });
+    const train = d.task(runTrainingAndHpo, { inputs: { manifest: prepare.output }, executionTimeout: { hours: 2 } });
+    d.task(evaluateModelPerformance, { inputs: { training: train.output, manifest: prepare.output } });
+  },
 );

@@ -269,11 +269,11 @@ class DagTestRun:
 class PendingDagTest:
     """An `airflow dags test` subprocess started by AirflowRuns.start(); wait() returns the DagTestRun."""
 
-    def __init__(self, dag_id: str, conf: dict[str, Any], home: Path, log: Path, timeout: float) -> None:
+    def __init__(self, dag_id: str, conf: dict[str, Any], home: Path, log: Path, timeout: float, extra_env: dict[str, str] | None = None) -> None:
         self.dag_id, self.conf, self.home, self.log, self.timeout = dag_id, conf, home, log, timeout
         self.db = MetadataDB(home / "airflow.db")
         self._before = set(self.db.run_ids(dag_id))
-        env = _airflow_env()
+        env = {**_airflow_env(), **(extra_env or {})}
         env["AIRFLOW_HOME"] = str(home)
         with log.open("w") as out:
             out.write(f"$ AIRFLOW_HOME={home} airflow dags test {dag_id} --conf {json.dumps(conf)}\n")
@@ -323,20 +323,20 @@ class AirflowRuns:
         self._count = 0
         self._pending: list[PendingDagTest] = []
 
-    def start(self, dag_id: str, conf: dict[str, Any] | None = None, *, timeout: float = DAGS_TEST_TIMEOUT_S) -> PendingDagTest:
+    def start(self, dag_id: str, conf: dict[str, Any] | None = None, *, timeout: float = DAGS_TEST_TIMEOUT_S, env: dict[str, str] | None = None) -> PendingDagTest:
         self._count += 1
         name = f"{self._count:02d}-{dag_id}"
         home = self._work_dir / name
         home.mkdir(parents=True)
         shutil.copyfile(self._migrated_db, home / "airflow.db")
-        pending = PendingDagTest(dag_id, conf or {}, home, self._work_dir / f"{name}.log", timeout)
+        pending = PendingDagTest(dag_id, conf or {}, home, self._work_dir / f"{name}.log", timeout, env)
         self._pending.append(pending)
         return pending
 
-    def dags_test(self, dag_id: str, conf: dict[str, Any] | None = None, *, timeout: float = DAGS_TEST_TIMEOUT_S) -> DagTestRun:
+    def dags_test(self, dag_id: str, conf: dict[str, Any] | None = None, *, timeout: float = DAGS_TEST_TIMEOUT_S, env: dict[str, str] | None = None) -> DagTestRun:
         """`airflow dags test <dag_id> --conf <json>` and wait. A failed DagRun makes the command exit
         non-zero; that is reported in DagTestRun.returncode, not raised."""
-        return self.start(dag_id, conf, timeout=timeout).wait()
+        return self.start(dag_id, conf, timeout=timeout, env=env).wait()
 
     def close(self) -> None:
         for pending in self._pending:

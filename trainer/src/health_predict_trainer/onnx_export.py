@@ -1,0 +1,110 @@
+"""Fitted pipeline → ONNX graph taking the RAW feature columns; parity check with onnxruntime.
+
+Graph contract (what the TypeScript side relies on):
+- one input per feature column, named exactly as the column (hyphens kept), shape [None, 1];
+  numeric columns float32, categorical columns string; order = features.json numeric then
+  categorical;
+- outputs ``label`` (int64 [N], argmax, i.e. threshold 0.5 — do not use it for decisions) and
+  ``probabilities`` (float32 [N, 2], column 1 = P(readmitted)); no ZipMap.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pandas as pd
+from skl2onnx import convert_sklearn
+from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+from sklearn.pipeline import Pipeline
+
+from .data import FeatureSpec
+from .errors import ParityError
+from .onnx_converters import register_converters
+
+TARGET_OPSET = {"": 20, "ai.onnx.ml": 3}
+MAX_IR_VERSION = 9  # onnxruntime-node 1.30 loads IR <= 13; opset 20 ↔ IR 9
+PROBABILITY_OUTPUT = "probabilities"
+LABEL_OUTPUT = "label"
+PARITY_TOLERANCE = 1e-4
+
+
+def initial_types(spec: FeatureSpec) -> list[tuple[str, object]]:
+    return ([(c, FloatTensorType([None, 1])) for c in spec.numeric]
+            + [(c, StringTensorType([None, 1])) for c in spec.categorical])
+
+
+def _rename_inputs(model: onnx.ModelProto, spec: FeatureSpec) -> None:
+    """skl2onnx sanitises names (glyburide-metformin → glyburide_metformin): restore the columns."""
+    wanted = {}
+    for col in spec.features:
+        wanted.setdefault(re.sub(r"[^a-zA-Z0-9_]", "_", col), col)
+    taken = {i.name for i in model.graph.input}
+    for graph_input in model.graph.input:
+        old = graph_input.name
+        new = wanted.get(old, old)
+        if new == old:
+            continue
+        if new in taken:
+            raise RuntimeError(f"cannot rename ONNX input {old} to {new}: name in use")
+        graph_input.name = new
+        for node in model.graph.node:
+            for k, name in enumerate(node.input):
+                if name == old:
+                    node.input[k] = new
+    names = [i.name for i in model.graph.input]
+    if names != spec.features:
+        raise RuntimeError(f"ONNX inputs {names} do not match the feature columns {spec.features}")
+
+
+def to_onnx(pipeline: Pipeline, spec: FeatureSpec, metadata: dict[str, str] | None = None) -> onnx.ModelProto:
+    register_converters()
+    classifier = pipeline.steps[-1][1]
+    model = convert_sklearn(
+        pipeline,
+        initial_types=initial_types(spec),
+        options={id(classifier): {"zipmap": False}},
+        target_opset=TARGET_OPSET,
+        final_types=None,
+    )
+    _rename_inputs(model, spec)
+    outputs = [o.name for o in model.graph.output]
+    if outputs != [LABEL_OUTPUT, PROBABILITY_OUTPUT]:
+        raise RuntimeError(f"unexpected ONNX outputs {outputs}")
+    model.ir_version = min(model.ir_version, MAX_IR_VERSION)
+    for key, value in (metadata or {}).items():
+        prop = model.metadata_props.add()
+        prop.key, prop.value = key, str(value)
+    onnx.checker.check_model(model)
+    return model
+
+
+def onnx_feed(X: pd.DataFrame, spec: FeatureSpec) -> dict[str, np.ndarray]:
+    feed = {c: X[c].to_numpy(dtype=np.float32).reshape(-1, 1) for c in spec.numeric}
+    feed.update({c: X[c].astype(str).to_numpy(dtype=object).reshape(-1, 1) for c in spec.categorical})
+    return feed
+
+
+def onnx_positive_proba(model: onnx.ModelProto | bytes, X: pd.DataFrame, spec: FeatureSpec) -> np.ndarray:
+    payload = model if isinstance(model, bytes) else model.SerializeToString()
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(payload, options, providers=["CPUExecutionProvider"])
+    probabilities = session.run([PROBABILITY_OUTPUT], onnx_feed(X, spec))[0]
+    return np.asarray(probabilities)[:, 1]
+
+
+def check_parity(model: onnx.ModelProto, pipeline: Pipeline, X: pd.DataFrame, spec: FeatureSpec,
+                 model_type: str, tolerance: float = PARITY_TOLERANCE) -> float:
+    """Max |P_onnx − P_sklearn| of the positive class over X; raises ParityError above tolerance."""
+    expected = pipeline.predict_proba(X[spec.features])[:, 1]
+    actual = onnx_positive_proba(model, X, spec)
+    diff = float(np.max(np.abs(actual.astype(np.float64) - expected))) if len(expected) else 0.0
+    if not np.isfinite(diff) or diff > tolerance:
+        worst = int(np.nanargmax(np.abs(actual - expected)))
+        raise ParityError(
+            f"{model_type}: ONNX probabilities differ from scikit-learn by {diff:.3g} (> {tolerance:g}) "
+            f"on the validation rows (worst row {worst}: onnx {actual[worst]:.6f} vs sklearn {expected[worst]:.6f})"
+        )
+    return diff
