@@ -20,6 +20,16 @@ export default dag(
     owner: 'health-predict',
     defaultArgs: { retries: 2, retryDelay: { minutes: 5 } },
     params: pipelineParams,
+    profiles: {
+      local: { kind: 'bash' },
+      // One image holding Node, the task bundles and the ML environment (built by a later issue).
+      cluster: {
+        kind: 'kubernetes',
+        image: 'health-predict-tasks:latest',
+        namespace: 'health-predict',
+        resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '4Gi' } },
+      },
+    },
   },
   (d) => {
     const prepare = d.task(prepareTrainingData, {

@@ -238,7 +238,9 @@ def _assert_env_is_templated(task_id: str, env: dict[str, Any], spec: dict[str, 
     from airflow.sdk.definitions._internal.templater import LiteralValue
 
     inputs = {name for name in env if name.startswith(INPUT_PREFIX)}
-    assert inputs == {INPUT_PREFIX + field for field in spec["bindings"]}, task_id
+    # Constants travel inside HP_BINDINGS (a literal); only XCom and param bindings need a variable.
+    dynamic = {field for field, binding in spec["bindings"].items() if binding["from"] != "const"}
+    assert inputs == {INPUT_PREFIX + field for field in dynamic}, task_id
     for name, value in env.items():
         if name.startswith(INPUT_PREFIX):
             assert isinstance(value, str) and not isinstance(value, LiteralValue), (task_id, name, value)
