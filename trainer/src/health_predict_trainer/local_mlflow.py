@@ -58,7 +58,7 @@ class LocalMlflowServer:
             return
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)  # its own group: the server and its workers only
-            self.proc.wait(timeout=20)
+            self.proc.wait(timeout=5)
         except ProcessLookupError:
             pass
         except subprocess.TimeoutExpired:

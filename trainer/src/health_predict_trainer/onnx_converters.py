@@ -6,7 +6,6 @@ Log, Sign, Mul (ai.onnx), StringConcat, StringSplit (ai.onnx opset 20), LabelEnc
 """
 from __future__ import annotations
 
-import numpy as np
 from onnx import TensorProto
 from skl2onnx import update_registered_converter
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
@@ -186,5 +185,3 @@ def register_converters() -> None:
     )
     _registered = True
 
-
-__all__ = ["register_converters", "np"]

@@ -39,7 +39,9 @@ def ray_session(num_cpus: int = 2, address: str | None = None):
             ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
                      runtime_env={"py_modules": [str(PACKAGE_DIR)]})
         else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
+            # "local": always a fresh instance of our own, never a cluster someone started
+            # with `ray start` on this machine (/tmp/ray/ray_current_cluster)
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False,
                      logging_level=logging.ERROR, configure_logging=True)
     try:
         yield ray
