@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseCsv } from '../data/csv.ts';
 import { manifestSchema } from '../data/manifest.ts';
-import { createObjectStore, sha256 } from '../data/object-store.ts';
+import { createObjectStore } from '../data/object-store.ts';
+import { readSplit } from '../data/read-split.ts';
 import { pickChampion } from '../evaluation/champion.ts';
 import { PLOT_ARTIFACTS, recordEvaluation } from '../evaluation/champion-report.ts';
 import { createScorer, evaluateModel, evaluationResultSchema, labelsFromRows } from '../evaluation/index.ts';
@@ -44,8 +45,7 @@ export default defineTask({
       client.artifacts.download(champion.run_id, champion.metadata_path),
     ]);
     const testFile = manifest.files.test;
-    const { body } = await createObjectStore({ log: ctx.log }).get(testFile.uri);
-    if (sha256(body) !== testFile.sha256) throw new BadDataError(`${testFile.uri} does not match the manifest's sha256; it changed after prepare_training_data. Re-run the DAG.`);
+    const body = await readSplit(createObjectStore({ log: ctx.log }), testFile);
     const [header, ...records] = parseCsv(body.toString('utf8'), { source: testFile.uri });
     if (!header || !records.length) throw new BadDataError(`${testFile.uri} has no rows to evaluate.`);
     const rows = records.map((record) => Object.fromEntries(header.fields.map((name, i) => [name, record.fields[i] ?? ''])));

@@ -3,23 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { manifestSchema, type SplitFile } from '../data/manifest.ts';
-import { createObjectStore, sha256, type ObjectStore } from '../data/object-store.ts';
+import { manifestSchema } from '../data/manifest.ts';
+import { createObjectStore } from '../data/object-store.ts';
+import { readSplit } from '../data/read-split.ts';
 import { loadPipelineEnv } from '../pipeline/config.ts';
-import { BadDataError, defineTask } from '../runtime/index.ts';
+import { defineTask } from '../runtime/index.ts';
 import { runTrainer } from '../training/run-trainer.ts';
 import { modelTypeSchema, trainingResultSchema } from '../training/trainer-protocol.ts';
 
 /** Both this file and its bundle (dist/tasks/*.mjs) sit two levels below the checkout root. */
 const CHECKOUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-async function download(store: ObjectStore, file: SplitFile | { uri: string; sha256?: string }, target: string): Promise<void> {
-  const { body } = await store.get(file.uri);
-  if (file.sha256 && sha256(body) !== file.sha256) {
-    throw new BadDataError(`${file.uri} does not match the manifest (sha256 ${sha256(body)}, expected ${file.sha256}); it changed after prepare_training_data. Re-run the DAG.`);
-  }
-  writeFileSync(target, body);
-}
 
 /**
  * Tunes and trains every configured model type on the prepared splits (Python trainer, Ray
@@ -39,8 +32,8 @@ export default defineTask({
     const work = mkdtempSync(path.join(os.tmpdir(), 'hp-training-'));
     try {
       const files = { train: path.join(work, 'train.csv'), validation: path.join(work, 'validation.csv'), features: path.join(work, 'features.json') };
-      await download(store, manifest.files.train, files.train);
-      await download(store, manifest.files.validation, files.validation);
+      writeFileSync(files.train, await readSplit(store, manifest.files.train));
+      writeFileSync(files.validation, await readSplit(store, manifest.files.validation));
       writeFileSync(files.features, JSON.stringify(manifest.features));
       ctx.log.info({ train_rows: manifest.files.train.rows, validation_rows: manifest.files.validation.rows }, 'splits downloaded and verified');
       return await runTrainer(
