@@ -4,12 +4,12 @@
  */
 import { z } from 'zod';
 import type { InputBinding, SourceLocation } from '../runtime/index.ts';
-import type { DagState, ParamDeclaration } from './dag.ts';
+import type { DagState, FailureHandlerRecord, ParamDeclaration } from './dag.ts';
 import { DagDefinitionError } from './errors.ts';
 import { compact, normaliseDefaultArgs, normaliseRunner, seconds } from './normalise.ts';
 import type { dagOptionsSchema } from './options.ts';
 import { BranchOutcome, OutputRef, ParamRef, type Dependency } from './refs.ts';
-import type { BranchSource, DagSpec, JsonSchema, ParamSpec, ScheduleSpec, TaskSpec } from './spec.ts';
+import type { BranchSource, DagSpec, FailureHandlerSpec, JsonSchema, ParamSpec, ScheduleSpec, TaskSpec } from './spec.ts';
 import type { GroupRecord, TaskRecord } from './tasks.ts';
 
 interface Wiring {
@@ -41,7 +41,19 @@ export function buildSpec(
     profiles: Object.fromEntries(Object.entries(options.profiles).map(([name, runner]) => [name, normaliseRunner(runner)])),
     groups: state.groups.map((group) => compact({ id: group.id, localId: group.localId, parent: group.parent?.id, tooltip: group.tooltip, source: group.source })),
     tasks,
+    onFailure: state.failureHandler && failureHandlerSpec(state, state.failureHandler),
     source,
+  });
+}
+
+function failureHandlerSpec(state: DagState, handler: FailureHandlerRecord): FailureHandlerSpec {
+  const { definition } = handler;
+  return compact({
+    script: definition.id,
+    scriptSource: definition.source,
+    inputSchema: jsonSchema(definition.input, 'input', `Failure handler script '${definition.id}' input`, state.dagId, undefined, definition.source),
+    bindings: Object.fromEntries(Object.entries(handler.inputs).map(([field, value]) => [field, binding(value) as FailureHandlerSpec['bindings'][string]])),
+    source: handler.source,
   });
 }
 

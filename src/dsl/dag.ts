@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { callerLocation } from '../runtime/call-site.ts';
-import type { SourceLocation, TaskDefinition } from '../runtime/index.ts';
+import { FAILURE_INPUT_FIELD, type SourceLocation, type TaskDefinition } from '../runtime/index.ts';
 import { buildSpec } from './build.ts';
 import { DagDefinitionError } from './errors.ts';
 import { dagOptionsSchema, groupOptionsSchema, idSchema, identifierSchema, nodeTaskOptionsSchema, taskCommonSchema } from './options.ts';
@@ -20,6 +20,7 @@ import {
   type BranchOptions,
   type CommonTaskOptions,
   type GroupRecord,
+  type InputBindings,
   type NodeTaskOptions,
   type TaskRecord,
 } from './tasks.ts';
@@ -49,11 +50,21 @@ export interface Dag {
   readonly spec: DagSpec;
 }
 
+export interface FailureHandlerRecord {
+  readonly definition: TaskDefinition;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly source: SourceLocation | undefined;
+}
+
 export interface DagState extends DagIdentity {
   readonly tasks: TaskRecord[];
   readonly groups: GroupRecord[];
   readonly handles: Map<TaskRecord, AnyTask>;
+  failureHandler?: FailureHandlerRecord;
 }
+
+/** Inputs of a failure handler: everything but `failure`, from params or constants. */
+export type FailureHandlerInputs<Def extends TaskDefinition<any, any>> = Omit<InputBindings<z.input<Def['input']>>, typeof FAILURE_INPUT_FIELD>;
 
 /** The object a DAG (or group) callback receives to declare tasks. */
 export class Scope<P extends Record<string, ParamDeclaration> = Record<string, ParamDeclaration>> {
@@ -80,6 +91,28 @@ export class Scope<P extends Record<string, ParamDeclaration> = Record<string, P
     Object.assign(record, { definition, inputs: inputs ?? {} });
     this.checkBindings(localId, inputs ?? {}, source);
     return this.register(record, new NodeTask(record, this.state));
+  }
+
+  /**
+   * Runs `definition` from every task's on_failure_callback when that task has failed for
+   * good (no retries left). Its input `failure` (taskFailureSchema) is filled from Airflow's
+   * context; other inputs may come from params or constants. One handler per DAG.
+   */
+  onFailure<Def extends TaskDefinition<any, any>>(definition: Def, options: { inputs?: FailureHandlerInputs<Def> } = {}): void {
+    const source = here();
+    const inputs = (options.inputs ?? {}) as Record<string, unknown>;
+    const fail = (message: string): never => {
+      throw new DagDefinitionError(message, this.state.dagId, undefined, source);
+    };
+    if (definition?.kind !== 'task-definition') fail('onFailure() needs a task script made with defineTask().');
+    if (this.enclosing) fail(`onFailure() declares a DAG-wide handler; call it on the DAG's scope, not inside group '${this.enclosing.localId}'.`);
+    if (this.state.failureHandler) fail(`DAG '${this.state.dagId}' already has a failure handler ('${this.state.failureHandler.definition.id}'); declare one.`);
+    for (const [field, value] of Object.entries(inputs)) {
+      if (field === FAILURE_INPUT_FIELD) fail(`Failure handler input '${FAILURE_INPUT_FIELD}' is filled by the callback; do not bind it.`);
+      if (value instanceof OutputRef) fail(`Failure handler input '${field}' reads task '${value.task.id}''s output, but a failure callback cannot pull XCom; bind a param or a constant.`);
+    }
+    this.checkBindings(`on_failure:${definition.id}`, inputs, source);
+    this.state.failureHandler = { definition, inputs, source };
   }
 
   /** A branch: the value of `on` picks which `after: [branch.when(value)]` tasks run. */

@@ -129,6 +129,16 @@ export interface GroupSpec {
   readonly source?: SourceLocation;
 }
 
+/** A task script run by the generated on_failure_callback when any task fails for good. */
+export interface FailureHandlerSpec {
+  readonly script: string;
+  readonly scriptSource?: SourceLocation;
+  readonly inputSchema: JsonSchema;
+  /** Inputs other than `failure`: params and constants only (a callback has no XCom to pull). */
+  readonly bindings: Readonly<Record<string, Extract<InputBinding, { from: 'param' | 'const' }>>>;
+  readonly source?: SourceLocation;
+}
+
 export interface DagSpec {
   readonly dagId: string;
   readonly description?: string;
@@ -147,5 +157,6 @@ export interface DagSpec {
   readonly groups: readonly GroupSpec[];
   /** In declaration order. */
   readonly tasks: readonly TaskSpec[];
+  readonly onFailure?: FailureHandlerSpec;
   readonly source?: SourceLocation;
 }

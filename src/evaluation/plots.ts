@@ -104,6 +104,31 @@ export function rocCurveSvg(
   return out.join('\n');
 }
 
+const SERIES_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+
+export interface RocSeries {
+  readonly label: string;
+  readonly fpr: ArrayLike<number>;
+  readonly tpr: ArrayLike<number>;
+  readonly auc: number;
+}
+
+/** Several ROC curves on one plot (e.g. candidate vs production), with a legend giving each AUC. */
+export function rocComparisonSvg(series: readonly RocSeries[], options: CurvePlotOptions = {}): string {
+  if (series.length > SERIES_COLOURS.length) throw new RangeError(`at most ${SERIES_COLOURS.length} ROC series per plot, got ${series.length}`);
+  const out = frame(options.title ?? 'ROC curves', 'False positive rate', 'True positive rate');
+  out.push(`<line x1="${px(0)}" y1="${py(0)}" x2="${px(1)}" y2="${py(1)}" stroke="#999999" stroke-dasharray="5 4"/>`);
+  series.forEach((s, i) => {
+    const colour = SERIES_COLOURS[i]!;
+    if (s.fpr.length > 0) out.push(`<path d="${pathData(s.fpr, s.tpr, MAX_PLOT_POINTS, false)}" fill="none" stroke="${colour}" stroke-width="2"/>`);
+    const y = TOP + SIZE - 16 - (series.length - 1 - i) * 18;
+    out.push(`<line x1="${px(0.55)}" y1="${y - 4}" x2="${px(0.6)}" y2="${y - 4}" stroke="${colour}" stroke-width="3"/>`);
+    out.push(`<text x="${num(px(0.62))}" y="${y}">${escapeXml(`${s.label} (AUC = ${formatMetric(s.auc)})`)}</text>`);
+  });
+  out.push('</svg>', '');
+  return out.join('\n');
+}
+
 /**
  * Precision–recall curve drawn as steps (the area under the steps is the average precision),
  * points in ascending recall order; a dashed line at `prevalence` (a random model) if given.

@@ -14,6 +14,8 @@ export const pipelineEnvSchema = z.object({
   MLFLOW_TRACKING_URI: z.string().url().default('http://127.0.0.1:5000'),
   MLFLOW_EXPERIMENT_NAME: z.string().min(1).default('health-predict'),
   MODEL_NAME: z.string().min(1).default('health-predict-readmission'),
+  /** Also move the deprecated registry stages (Production/Archived) for MLflow-2-era consumers. */
+  MLFLOW_SYNC_STAGES: z.stringbool().default(false),
   /** Model types to train: comma-separated lr, rf, xgb (the seed's debug mode trains lr only). */
   TRAINING_MODEL_TYPES: z
     .string()

@@ -18,3 +18,4 @@ export type { LogDestination } from './logger.ts';
 export { main } from './main.ts';
 export * from './contract.ts';
 export type { SourceLocation } from './call-site.ts';
+export { FAILURE_INPUT_FIELD, taskFailureSchema, type TaskFailure } from './failure.ts';

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { parseCsv } from '../data/csv.ts';
 import { manifestSchema } from '../data/manifest.ts';
 import { createObjectStore } from '../data/object-store.ts';
-import { readSplit } from '../data/read-split.ts';
+import { readSplitRows } from '../data/read-split.ts';
 import { pickChampion } from '../evaluation/champion.ts';
 import { PLOT_ARTIFACTS, recordEvaluation } from '../evaluation/champion-report.ts';
-import { createScorer, evaluateModel, evaluationResultSchema, labelsFromRows } from '../evaluation/index.ts';
+import { evaluateModel, evaluationResultSchema, labelsFromRows } from '../evaluation/index.ts';
+import { loadRunModel } from '../evaluation/run-model.ts';
 import { loadPipelineEnv } from '../pipeline/config.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
-import { BadDataError, defineTask } from '../runtime/index.ts';
+import { defineTask } from '../runtime/index.ts';
 import { modelTypeSchema, trainingResultSchema } from '../training/trainer-protocol.ts';
 
 const BOOTSTRAP_RESAMPLES = 1000;
@@ -28,6 +28,9 @@ export default defineTask({
       run_id: z.string(),
       val_f1: z.number(),
       threshold: z.number(),
+      /** Artifact paths inside the run, and the same as full artifact URIs. */
+      onnx_path: z.string(),
+      metadata_path: z.string(),
       onnx_uri: z.string(),
       metadata_uri: z.string(),
       plots: z.array(z.string()),
@@ -40,16 +43,8 @@ export default defineTask({
     const champion = pickChampion(training.models);
     ctx.log.info({ model_type: champion.model_type, run_id: champion.run_id, val_f1: champion.val_f1 }, 'champion chosen by validation F1');
     const client = mlflowClientFromEnv();
-    const [onnx, metadata] = await Promise.all([
-      client.artifacts.download(champion.run_id, champion.onnx_path),
-      client.artifacts.download(champion.run_id, champion.metadata_path),
-    ]);
-    const testFile = manifest.files.test;
-    const body = await readSplit(createObjectStore({ log: ctx.log }), testFile);
-    const [header, ...records] = parseCsv(body.toString('utf8'), { source: testFile.uri });
-    if (!header || !records.length) throw new BadDataError(`${testFile.uri} has no rows to evaluate.`);
-    const rows = records.map((record) => Object.fromEntries(header.fields.map((name, i) => [name, record.fields[i] ?? ''])));
-    const scorer = await createScorer(new Uint8Array(onnx), JSON.parse(metadata.toString('utf8')));
+    const rows = await readSplitRows(createObjectStore({ log: ctx.log }), manifest.files.test);
+    const scorer = await loadRunModel(client, { runId: champion.run_id, onnxPath: champion.onnx_path, metadataPath: champion.metadata_path });
     try {
       const result = await evaluateModel({
         scorer,
@@ -66,6 +61,8 @@ export default defineTask({
           run_id: champion.run_id,
           val_f1: champion.val_f1,
           threshold: result.threshold,
+          onnx_path: champion.onnx_path,
+          metadata_path: champion.metadata_path,
           onnx_uri: `${champion.artifact_uri}/${champion.onnx_path}`,
           metadata_uri: `${champion.artifact_uri}/${champion.metadata_path}`,
           plots: Object.values(PLOT_ARTIFACTS),

@@ -1,8 +1,12 @@
 /** XCom and param contracts: every input is bound, and bound to something that fits. */
-import type { JsonSchema, NodeTaskSpec, TaskSpec } from '../../dsl/spec.ts';
+import { z } from 'zod';
+import type { FailureHandlerSpec, JsonSchema, NodeTaskSpec, TaskSpec } from '../../dsl/spec.ts';
 import type { InputBinding } from '../../runtime/contract.ts';
+import { FAILURE_INPUT_FIELD, taskFailureSchema } from '../../runtime/failure.ts';
 import { ancestors, type Check, type CheckContext } from './context.ts';
 import { describeSchema, fieldNames, incompatibility, jsonType, schemaAt } from './schema-compat.ts';
+
+const FAILURE_SCHEMA = z.toJSONSchema(taskFailureSchema, { io: 'output' }) as JsonSchema;
 
 function describeSource(binding: InputBinding): string {
   if (binding.from === 'xcom') return binding.path.length ? `task '${binding.task}' field '${binding.path.join('.')}'` : `the output of task '${binding.task}'`;
@@ -79,7 +83,36 @@ function checkTask(context: CheckContext, task: NodeTaskSpec): void {
   }
 }
 
+/** The failure handler takes `failure` (filled by the callback) and params/constants for the rest. */
+function checkFailureHandler(context: CheckContext, handler: FailureHandlerSpec): void {
+  const where = handler.source;
+  const label = `Failure handler '${handler.script}'`;
+  const inputs = (handler.inputSchema.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((handler.inputSchema.required ?? []) as string[]);
+  const failure = inputs[FAILURE_INPUT_FIELD];
+  const problem = failure ? incompatibility(FAILURE_SCHEMA, failure) : 'it has no such input';
+  if (problem) {
+    context.report('xcom-contract', `${label} must take input '${FAILURE_INPUT_FIELD}' of type taskFailureSchema (from the runtime), but ${problem}.`, undefined, where);
+  }
+  for (const [field, binding] of Object.entries(handler.bindings)) {
+    const target = inputs[field];
+    const source = binding.from === 'param' ? context.spec.params.find((p) => p.name === binding.name)?.schema : { const: binding.value, type: jsonType(binding.value) };
+    if (!target) context.report('xcom-contract', `${label} binds input '${field}', but the script has no such input (it takes: ${Object.keys(inputs).join(', ')}).`, undefined, where);
+    else if (!source) context.report('unknown-param', `${label} input '${field}' reads ${describeSource(binding)}, but DAG '${context.spec.dagId}' declares no such param.`, undefined, where);
+    else {
+      const mismatch = incompatibility(source, target);
+      if (mismatch) context.report('xcom-contract', `${label} input '${field}' expects ${describeSchema(target)}, but ${describeSource(binding)} does not fit: ${mismatch}.`, undefined, where);
+    }
+  }
+  for (const field of required) {
+    if (field !== FAILURE_INPUT_FIELD && !(field in handler.bindings)) {
+      context.report('xcom-contract', `${label} input '${field}' is required but nothing provides it. Bind it in onFailure(…, { inputs: { ${field}: d.params.… } }).`, undefined, where);
+    }
+  }
+}
+
 export const checkContracts: Check = (context) => {
+  if (context.spec.onFailure) checkFailureHandler(context, context.spec.onFailure);
   for (const task of context.spec.tasks) {
     if (task.kind === 'node') checkTask(context, task);
     if (task.kind === 'branch') {

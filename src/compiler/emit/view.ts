@@ -2,8 +2,9 @@
  * IR → the view the Python template renders. Every value here is either a JSON-like value
  * or a PyCode built from validated pieces; the template prints them through `py`.
  */
-import type { BranchTaskSpec, DagSpec, NodeTaskSpec, RunnerSpec, TaskSpec } from '../../dsl/spec.ts';
+import type { BranchTaskSpec, DagSpec, FailureHandlerSpec, NodeTaskSpec, RunnerSpec, TaskSpec } from '../../dsl/spec.ts';
 import { ENV, EXIT_NON_RETRYABLE, EXIT_SKIP, KPO_XCOM_FILE } from '../../runtime/contract.ts';
+import { FAILURE_INPUT_FIELD } from '../../runtime/failure.ts';
 import { jinjaStr, py, pyStr, pyValue, shellQuote, type PyCode } from '../render/literals.ts';
 import { CompileError } from '../diagnostics.ts';
 
@@ -26,12 +27,24 @@ export interface BranchView {
   readonly paths: Record<string, readonly string[]>;
 }
 
+export interface FailureHandlerView {
+  readonly script: string;
+  /** Python dict expression of the handler's inputs other than `failure`. */
+  readonly inputs: PyCode;
+  readonly env: { readonly input: string; readonly dagId: string; readonly taskId: string; readonly runId: string; readonly tryNumber: string; readonly tasksDir: string };
+  readonly failureField: string;
+  readonly timeoutSeconds: number;
+}
+
 export interface DagView {
   readonly imports: readonly string[];
+  readonly failureHandler?: FailureHandlerView;
   readonly tasksDirDefault?: string;
   readonly tasksDirEnv: string;
   readonly usesBash: boolean;
   readonly usesPod: boolean;
+  /** TASKS_DIR is defined: bash tasks or the failure handler run bundles on the worker. */
+  readonly needsTasksDir: boolean;
   readonly nonRetryableExitCode: number;
   readonly branches: readonly BranchView[];
   readonly dagKwargs: readonly Kwarg[];
@@ -75,6 +88,22 @@ function kw(name: string, value: unknown): Kwarg | undefined {
   return value === undefined ? undefined : { name, value };
 }
 
+/** How long the failure handler may run before the callback gives up on it. */
+export const FAILURE_HANDLER_TIMEOUT_SECONDS = 120;
+
+function failureHandlerView(handler: FailureHandlerSpec): FailureHandlerView {
+  const entries = Object.entries(handler.bindings)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([field, binding]) => `${pyStr(field)}: ${binding.from === 'param' ? `context["params"].get(${pyStr(binding.name)})` : pyValue(binding.value)}`);
+  return {
+    script: handler.script,
+    inputs: py(`{${entries.join(', ')}}`),
+    env: { input: ENV.input, dagId: ENV.dagId, taskId: ENV.taskId, runId: ENV.runId, tryNumber: ENV.tryNumber, tasksDir: ENV.tasksDir },
+    failureField: FAILURE_INPUT_FIELD,
+    timeoutSeconds: FAILURE_HANDLER_TIMEOUT_SECONDS,
+  };
+}
+
 function dagKwargs(spec: DagSpec): Kwarg[] {
   const schedule =
     spec.schedule.kind === 'none' ? null : spec.schedule.kind === 'interval' ? timedelta(spec.schedule.seconds) : spec.schedule.value;
@@ -91,6 +120,7 @@ function dagKwargs(spec: DagSpec): Kwarg[] {
       retry_exponential_backoff: args.retryExponentialBackoff,
       max_retry_delay: args.maxRetryDelaySeconds === undefined ? undefined : timedelta(args.maxRetryDelaySeconds),
       execution_timeout: args.executionTimeoutSeconds === undefined ? undefined : timedelta(args.executionTimeoutSeconds),
+      on_failure_callback: spec.onFailure ? py('_on_task_failure') : undefined,
     }).filter(([, value]) => value !== undefined),
   );
   const params = Object.fromEntries(
@@ -242,11 +272,22 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     `from airflow.sdk import ${sdkNames.sort().join(', ')}`,
     ...(usesNode || kinds.has('branch') ? [`from airflow.sdk.exceptions import ${usesNode ? 'AirflowException, ' : ''}AirflowFailException`] : []),
   ].sort();
-  const imports = ['import datetime', ...(usesBash ? ['import json', 'import os'] : []), '', ...fromImports];
+  const needsTasksDir = usesBash || !!spec.onFailure;
+  const imports = [
+    'import datetime',
+    ...(needsTasksDir ? ['import json'] : []),
+    ...(spec.onFailure ? ['import logging'] : []),
+    ...(needsTasksDir ? ['import os'] : []),
+    ...(spec.onFailure ? ['import subprocess'] : []),
+    '',
+    ...fromImports,
+  ];
   const fixedTasksDir = options.tasksDir;
   return {
     imports,
-    ...(usesBash
+    ...(spec.onFailure ? { failureHandler: failureHandlerView(spec.onFailure) } : {}),
+    needsTasksDir,
+    ...(needsTasksDir
       ? { tasksDirDefault: fixedTasksDir ? pyStr(fixedTasksDir) : 'os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "tasks")' }
       : {}),
     tasksDirEnv: options.tasksDirEnv,

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { compileDag, DagValidationError, type Diagnostic } from '../../../src/compiler/index.ts';
 import { dag, param, DagDefinitionError, type Dag, type DagSpec } from '../../../src/dsl/index.ts';
 import { PROJECT_ROOT } from '../../../src/cli/project.ts';
-import { consumeCount, consumeLabel, noInput, produce } from '../../fixtures/tasks.ts';
+import { consumeCount, consumeLabel, noInput, onFailureHandler, produce } from '../../fixtures/tasks.ts';
 import { lineOf } from '../source-lines.ts';
 
 const FILE = fileURLToPath(import.meta.url);
@@ -304,6 +304,47 @@ describe('script and profile checks', () => {
     expect(message).toContain(`${REL}:`);
     expect(message).toContain('[duplicate-id]');
     expect(message).toContain('[xcom-contract]');
+  });
+});
+
+describe('failure handler', () => {
+  const withParam = { ...base, params: { channels: param(z.array(z.string()).default(['log'])), label: param(z.string().default('x')) } };
+
+  it('compiles to an on_failure_callback in default_args that runs the script with params', () => {
+    const handled = dag('handled', withParam, (d) => {
+      d.task(noInput, {});
+      d.onFailure(onFailureHandler, { inputs: { channels: d.params.channels } });
+    });
+    const { contents: python } = compileDag(handled, { root: PROJECT_ROOT, scriptExists: () => true });
+    expect(python).toContain("default_args={'on_failure_callback': _on_task_failure},");
+    expect(python).toContain('def _on_task_failure(context):');
+    expect(python).toContain(`'HP_INPUT': json.dumps({**{'channels': context["params"].get('channels')}, 'failure': failure}),`);
+    expect(python).toContain(`os.path.join(TASKS_DIR, 'on-failure-handler' + ".mjs")`);
+  });
+
+  it('reports a handler whose script is missing, or whose inputs do not fit', () => {
+    const bad = dag('bad_handler', withParam, (d) => {
+      d.task(noInput, {});
+      d.onFailure(onFailureHandler, { inputs: { channels: d.params.label } as never }); // @bad-handler
+    });
+    const diagnostics = diagnosticsOf(bad, (script) => script !== 'on-failure-handler');
+    expect(only(diagnostics, 'missing-script').message).toMatch(/^The failure handler runs script 'on-failure-handler', but no src\/tasks\/on-failure-handler.ts/);
+    const contract = only(diagnostics, 'xcom-contract');
+    expect(contract.message).toMatch(/^Failure handler 'on-failure-handler' input 'channels' expects string\[\], but param 'label' does not fit/);
+    expectAt(contract, '@bad-handler');
+  });
+
+  it('rejects a script without a failure input, XCom inputs, a second handler and a handler in a group', () => {
+    expect(messageOf(dag('no_failure_input', base, (d) => void d.onFailure(noInput)))).toMatch(/must take input 'failure' of type taskFailureSchema/);
+    const attempts: Array<[string, (d: any) => void, RegExp]> = [
+      ['xcom', (d) => d.onFailure(onFailureHandler, { inputs: { channels: d.task(produce, {}).field('label') } }), /cannot pull XCom; bind a param or a constant/],
+      ['twice', (d) => { d.onFailure(onFailureHandler, { inputs: { channels: [] } }); d.onFailure(onFailureHandler, { inputs: { channels: [] } }); }, /already has a failure handler/],
+      ['group', (d) => d.group('g', {}, (g: any) => g.onFailure(onFailureHandler, { inputs: { channels: [] } })), /not inside group 'g'/],
+    ];
+    for (const [name, declare, message] of attempts) {
+      expect(() => dag(`handler_${name}`, base, declare), name).toThrow(DagDefinitionError);
+      expect(() => dag(`handler_${name}`, base, declare), name).toThrow(message);
+    }
   });
 });
 
