@@ -1,0 +1,49 @@
+/** What a notification says, independent of where it goes. */
+import { z } from 'zod';
+import { NOTIFICATION_CHANNELS } from '../pipeline/config.ts';
+
+export const NOTIFICATION_KINDS = ['deployment_success', 'no_deployment', 'pipeline_failure'] as const;
+
+export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
+
+export interface Notification {
+  kind: (typeof NOTIFICATION_KINDS)[number];
+  severity: 'info' | 'warning' | 'error';
+  /** One line, e.g. "Model v7 deployed (DEPLOY, ΔF1 +0.031)". */
+  title: string;
+  /** A few human sentences. */
+  summary: string;
+  /** Rendered as a table (email) or fields (Slack). */
+  facts: ReadonlyArray<{ label: string; value: string }>;
+  dagId: string;
+  runId: string;
+}
+
+export interface DeliveryResult {
+  channel: NotificationChannel;
+  delivered: boolean;
+  attempts: number;
+  detail: string;
+}
+
+/** The subset of a pino logger notifications use. */
+export interface NotifyLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Titles end up in a mail subject and a Slack header: one line, whitespace collapsed. */
+const oneLine = z.string().transform((text) => text.replace(/\s+/g, ' ').trim()).pipe(z.string().min(1, 'must not be blank'));
+
+export const notificationSchema = z.object({
+  kind: z.enum(NOTIFICATION_KINDS),
+  severity: z.enum(['info', 'warning', 'error']),
+  title: oneLine,
+  summary: z.string(),
+  facts: z.array(z.object({ label: oneLine, value: z.string() })).readonly(),
+  dagId: z.string().min(1),
+  runId: z.string().min(1),
+});
+
+export const channelListSchema = z.array(z.enum(NOTIFICATION_CHANNELS)).readonly();
