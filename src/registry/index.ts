@@ -20,3 +20,19 @@ export type { CreateRunOptions, SearchRunsOptions } from './runs.ts';
 export type { CreateVersionOptions, SearchVersionsOptions, Version, WaitOptions } from './models.ts';
 export type { CreateExperimentOptions, SearchExperimentsOptions } from './experiments.ts';
 export type { Experiment, Metric, ModelVersion, Page, RegisteredModel, Run, RunInfo, RunStatus } from './schemas.ts';
+export type { ModelStage } from './models.ts';
+export {
+  AUDIT_TAG_PREFIX,
+  DAG_RUN_ID_TAG,
+  MODEL_FILES,
+  PREVIOUS_ALIAS,
+  PRODUCTION_ALIAS,
+  PromotionError,
+  productionAt,
+  productionVersion,
+  promoteRunModel,
+  restorePrevious,
+} from './promotion.ts';
+export type { PromotionRequest, PromotionResult, RestoreOptions } from './promotion.ts';
+export { AuditTrailError, DEPLOYED_AT_TAG, PERIODS_TAG, ROLLBACK_TAG, TAG_VALUE_LIMIT_BYTES, readPeriods, readRollback } from './production-history.ts';
+export type { ProductionPeriod, RollbackRecord } from './production-history.ts';

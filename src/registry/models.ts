@@ -1,7 +1,8 @@
 /**
  * The model registry: registered models, versions (create → poll until READY), aliases and
- * tags. Stages are deprecated since MLflow 2.9 and not offered: promote with an alias
- * (e.g. `production`) plus version tags. Versions are strings on the wire (a number is a 400).
+ * tags. Stages are deprecated since MLflow 2.9: promote with an alias (e.g. `production`)
+ * plus version tags; `transitionStage` exists only to keep stages in sync for old consumers.
+ * Versions are strings on the wire (a number is a 400).
  */
 import { z } from 'zod';
 import { MlflowConflictError, MlflowNotFoundError, MlflowRegistrationError, isMissingAlias } from './errors.ts';
@@ -13,6 +14,8 @@ const MODELS = '/api/2.0/mlflow/registered-models';
 const VERSIONS = '/api/2.0/mlflow/model-versions';
 
 export type Version = string | number;
+/** MLflow's deprecated stages. */
+export type ModelStage = 'None' | 'Staging' | 'Production' | 'Archived';
 
 export interface CreateVersionOptions {
   name: string;
@@ -148,6 +151,20 @@ export function modelsApi(t: Transport) {
     /** Removes `alias` (no error when it is not set). DELETE with a JSON body: MLflow ignores query parameters here. */
     async deleteAlias(name: string, alias: string): Promise<void> {
       await t.json('DELETE', `${MODELS}/alias`, empty, { json: { name, alias } });
+    },
+
+    /**
+     * Moves a version to a deprecated stage (MLflow-2-era consumers still read stages);
+     * `archiveExisting` moves the versions currently in that stage to Archived. Transitioning
+     * to the stage a version is already in succeeds, so a retry is harmless.
+     */
+    async transitionStage(name: string, version: Version, stage: ModelStage, options: { archiveExisting?: boolean } = {}): Promise<ModelVersion & { stage: string }> {
+      const withStage = z.object({ model_version: modelVersion }).and(z.object({ model_version: z.object({ current_stage: z.string().default('None') }) }));
+      const body = await t.json('POST', `${VERSIONS}/transition-stage`, withStage, {
+        json: { name, version: String(version), stage, archive_existing_versions: options.archiveExisting ?? false },
+      });
+      const { current_stage: currentStage, ...transitioned } = body.model_version;
+      return { ...transitioned, stage: currentStage };
     },
 
     /** Search answers never include aliases: read them with `get(name)`. */
