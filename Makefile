@@ -31,12 +31,12 @@ node_modules/.installed: package.json package-lock.json
 
 $(AIRFLOW_VENV)/.installed: airflow/requirements.lock | $(UV)
 	$(UV) venv --quiet --allow-existing -p $(PYTHON) $(AIRFLOW_VENV)
-	$(UV) pip sync --quiet -p $(AIRFLOW_VENV)/bin/python airflow/requirements.lock
+	$(UV) pip sync --quiet --compile-bytecode -p $(AIRFLOW_VENV)/bin/python airflow/requirements.lock
 	touch $@
 
 $(ML_VENV)/.installed: trainer/requirements.lock | $(UV)
 	$(UV) venv --quiet --allow-existing -p $(PYTHON) $(ML_VENV)
-	$(UV) pip sync --quiet -p $(ML_VENV)/bin/python trainer/requirements.lock
+	$(UV) pip sync --quiet --compile-bytecode -p $(ML_VENV)/bin/python trainer/requirements.lock
 	touch $@
 
 lock: | $(UV)
@@ -73,6 +73,7 @@ demo: setup bundle check-dags
 
 bench: setup bundle
 	npm run --silent bench:compile
+	npm run --silent bench:bootstrap
 
 clean:
 	rm -rf dist .cache
