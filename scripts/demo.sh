@@ -66,9 +66,11 @@ run_dag() {
 
 run_dag "$dag_id" "$conf" report.summarise "$log"
 
-# The pipeline's real tasks (prepare → train → evaluate) against the local stack: MLflow and
-# moto's S3 API, on synthetic data (the UCI file cannot be downloaded here). Small HPO budgets
-# by default; export RAY_NUM_SAMPLES / RAY_MAX_EPOCHS / RAY_GRACE_PERIOD for more.
+# The pipeline's real tasks (prepare → train → evaluate → gates → promote or skip → notify)
+# against the local stack: MLflow and moto's S3 API, on synthetic data (the UCI file cannot be
+# downloaded here). The first demo promotes the first production model; later demos compare
+# against it. Small HPO budgets by default; export RAY_NUM_SAMPLES / RAY_MAX_EPOCHS /
+# RAY_GRACE_PERIOD for more.
 cli=(node "$repo/bin/health-predict.mjs")
 "${cli[@]}" stack up
 eval "$("${cli[@]}" stack env)"
@@ -85,5 +87,5 @@ PY
 export RAY_NUM_SAMPLES="${RAY_NUM_SAMPLES:-2}" RAY_MAX_EPOCHS="${RAY_MAX_EPOCHS:-4}" RAY_GRACE_PERIOD="${RAY_GRACE_PERIOD:-2}"
 run_dag health_predict_continuous_improvement \
   "{\"raw_data_uri\": \"s3://$bucket/raw/diabetic_data.csv\", \"prepared_data_uri\": \"s3://$bucket/prepared\"}" \
-  evaluate_model_performance "$AIRFLOW_HOME/demo-pipeline.log"
+  compare_against_production "$AIRFLOW_HOME/demo-pipeline.log"
 echo "demo: MLflow UI at $MLFLOW_TRACKING_URI (stop the services with: node bin/health-predict.mjs stack down)"

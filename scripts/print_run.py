@@ -18,6 +18,23 @@ def _state(value) -> str:
     return "-" if value is None else str(getattr(value, "value", value))
 
 
+def _print_decision(outcome: dict) -> None:
+    """The quality gates' decision (compare_against_production's XCom) in a few readable lines."""
+    flags = [name for name in ("forced", "bootstrap_deploy") if outcome.get(name)]
+    print(f"Decision: {outcome['decision']}" + (f"  ({', '.join(flags)})" if flags else ""))
+    print(outcome["summary"])
+    candidate, production = outcome["candidate"], outcome.get("production")
+    print(f"Candidate: {candidate['model_type']}  test F1 {candidate['f1']:.4f}  run {candidate['run_id']}")
+    if production:
+        print(f"Production: v{production['version']}  test F1 {production['f1']:.4f}")
+    for rule in outcome["rules"]:
+        verdict = "n/a " if rule["passed"] is None else "PASS" if rule["passed"] else "FAIL"
+        print(f"  {verdict}  {rule['name']}: {rule['detail']}")
+    for recommendation in outcome.get("recommendations", []):
+        print(f"  -> {recommendation}")
+    print(f"Decision recorded in MLflow run {outcome['decision_run_id']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dag_id")
@@ -72,8 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
     print(line)
-    print(f"XCom return value of {args.xcom}:")
-    print(json.dumps(xcom, indent=2, ensure_ascii=False) if xcom is not None else "(none)")
+    if isinstance(xcom, dict) and "decision" in xcom and "rules" in xcom:
+        _print_decision(xcom)
+    else:
+        print(f"XCom return value of {args.xcom}:")
+        print(json.dumps(xcom, indent=2, ensure_ascii=False) if xcom is not None else "(none)")
     return 0 if run_state == "success" else 1
 
 

@@ -2,18 +2,30 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:229ac0fddb28286cfb5b4014d389a1f88d8792660df6c76cf73f04d170e3af6a
+# Content hash: sha256:70f0a12b2404132b18269c71a943d4266d8ef9bd8944df5059b666f874f8ba54
 from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
+import subprocess
 
 from airflow.providers.standard.operators.bash import BashOperator
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.python import BranchPythonOperator
 from airflow.sdk import DAG, Param, literal
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 TASKS_DIR = os.environ.get('HEALTH_PREDICT_TASKS_DIR') or os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "tasks")
+
+# Rendered by Airflow for each task: who is running (read by the task runtime's logger).
+RUN_CONTEXT_ENV = {
+    'HP_DAG_ID': '{{ dag.dag_id }}',
+    'HP_TASK_ID': '{{ ti.task_id }}',
+    'HP_RUN_ID': '{{ run_id }}',
+    'HP_TRY_NUMBER': '{{ ti.try_number }}',
+}
 
 
 class NodeTaskBashOperator(BashOperator):
@@ -27,6 +39,56 @@ class NodeTaskBashOperator(BashOperator):
             if process is not None and process.returncode == 97:
                 raise AirflowFailException(f"{error} The task script reported a non-retryable error.") from error
             raise
+
+
+def _pick(value, path):
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _follow(branch_id, source, value, paths):
+    """Maps a branch decision to the task ids to follow; an unknown decision fails without retries."""
+    if isinstance(value, str) and value in paths:
+        return paths[value]
+    raise AirflowFailException(f"Branch {branch_id!r} got {value!r} from {source}; expected one of {sorted(paths)}.")
+
+
+def _on_task_failure(context):
+    """Runs the failure handler notify-pipeline-failure for a task that failed for good; its own failure is logged, never raised."""
+    log = logging.getLogger("airflow.task")
+    ti = context["ti"]
+    failure = {
+        "dag_id": ti.dag_id,
+        "task_id": ti.task_id,
+        "run_id": ti.run_id,
+        "try_number": ti.try_number,
+        "error": str(context.get("exception") or "unknown error")[:4000],
+    }
+    env = dict(os.environ)
+    env.update({
+        'HP_INPUT': json.dumps({**{'channels': context["params"].get('notification_channels')}, 'failure': failure}),
+        'HP_DAG_ID': ti.dag_id,
+        'HP_TASK_ID': ti.task_id,
+        'HP_RUN_ID': ti.run_id,
+        'HP_TRY_NUMBER': str(ti.try_number),
+        'HP_TASKS_DIR': TASKS_DIR,
+    })
+    command = ["node", "--enable-source-maps", os.path.join(TASKS_DIR, 'notify-pipeline-failure' + ".mjs")]
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as error:
+        log.error("Failure handler %s did not run: %s", 'notify-pipeline-failure', error)
+        return
+    for line in (done.stderr + done.stdout).splitlines():
+        log.info("%s", line)
+    if done.returncode != 0:
+        log.error("Failure handler %s exited with code %s.", 'notify-pipeline-failure', done.returncode)
+
+
+def _decide_deployment_decision_branch(**context):
+    value = _pick(context["ti"].xcom_pull(task_ids='compare_against_production'), ['decision'])
+    return _follow('deployment_decision_branch', "task 'compare_against_production' field 'decision'", value, {'DEPLOY': ['register_and_promote_model'], 'DEPLOY_REFRESH': ['register_and_promote_model'], 'SKIP': ['log_skip_decision']})
 
 
 with DAG(
@@ -50,16 +112,14 @@ with DAG(
         'owner': 'health-predict',
         'retries': 2,
         'retry_delay': datetime.timedelta(seconds=300),
+        'on_failure_callback': _on_task_failure,
     },
 ) as dag:
     t_prepare_training_data = NodeTaskBashOperator(
         task_id='prepare_training_data',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/prepare-training-data.mjs',
         env={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
             'HP_BINDINGS': literal('{"source_uri":{"from":"param","name":"raw_data_uri"},"output_uri":{"from":"param","name":"prepared_data_uri"},"per_run":{"from":"const","value":true}}'),
             'HP_INPUT__source_uri': "{{ params['raw_data_uri'] | tojson }}",
@@ -72,10 +132,7 @@ with DAG(
         task_id='run_training_and_hpo',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/run-training-and-hpo.mjs',
         env={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
             'HP_BINDINGS': literal('{"manifest":{"from":"xcom","task":"prepare_training_data","path":[]}}'),
             'HP_INPUT__manifest': "{{ ti.xcom_pull(task_ids='prepare_training_data') | tojson }}",
@@ -88,10 +145,7 @@ with DAG(
         task_id='evaluate_model_performance',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/evaluate-model-performance.mjs',
         env={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
             'HP_BINDINGS': literal('{"training":{"from":"xcom","task":"run_training_and_hpo","path":[]},"manifest":{"from":"xcom","task":"prepare_training_data","path":[]}}'),
             'HP_INPUT__training': "{{ ti.xcom_pull(task_ids='run_training_and_hpo') | tojson }}",
@@ -100,7 +154,97 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
     )
+    t_compare_against_production = NodeTaskBashOperator(
+        task_id='compare_against_production',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/compare-against-production.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"evaluation":{"from":"xcom","task":"evaluate_model_performance","path":[]},"manifest":{"from":"xcom","task":"prepare_training_data","path":[]},"improvement_threshold":{"from":"param","name":"improvement_threshold"},"force_deployment":{"from":"param","name":"force_deployment"}}'),
+            'HP_INPUT__evaluation': "{{ ti.xcom_pull(task_ids='evaluate_model_performance') | tojson }}",
+            'HP_INPUT__manifest': "{{ ti.xcom_pull(task_ids='prepare_training_data') | tojson }}",
+            'HP_INPUT__improvement_threshold': "{{ params['improvement_threshold'] | tojson }}",
+            'HP_INPUT__force_deployment': "{{ params['force_deployment'] | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+    )
+    t_deployment_decision_branch = BranchPythonOperator(
+        task_id='deployment_decision_branch',
+        python_callable=_decide_deployment_decision_branch,
+        doc_md='DEPLOY and DEPLOY_REFRESH take the deploy path; SKIP records why not.',
+    )
+    t_register_and_promote_model = NodeTaskBashOperator(
+        task_id='register_and_promote_model',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/register-and-promote-model.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"outcome":{"from":"xcom","task":"compare_against_production","path":[]}}'),
+            'HP_INPUT__outcome': "{{ ti.xcom_pull(task_ids='compare_against_production') | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+    )
+    t_notify_deployment_success = NodeTaskBashOperator(
+        task_id='notify_deployment_success',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/notify-deployment-success.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"outcome":{"from":"xcom","task":"compare_against_production","path":[]},"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]},"channels":{"from":"param","name":"notification_channels"}}'),
+            'HP_INPUT__outcome': "{{ ti.xcom_pull(task_ids='compare_against_production') | tojson }}",
+            'HP_INPUT__promotion': "{{ ti.xcom_pull(task_ids='register_and_promote_model') | tojson }}",
+            'HP_INPUT__channels': "{{ params['notification_channels'] | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+    )
+    t_log_skip_decision = NodeTaskBashOperator(
+        task_id='log_skip_decision',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/log-skip-decision.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"outcome":{"from":"xcom","task":"compare_against_production","path":[]}}'),
+            'HP_INPUT__outcome': "{{ ti.xcom_pull(task_ids='compare_against_production') | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+    )
+    t_notify_no_deployment = NodeTaskBashOperator(
+        task_id='notify_no_deployment',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/notify-no-deployment.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"outcome":{"from":"xcom","task":"compare_against_production","path":[]},"skip":{"from":"xcom","task":"log_skip_decision","path":[]},"channels":{"from":"param","name":"notification_channels"}}'),
+            'HP_INPUT__outcome': "{{ ti.xcom_pull(task_ids='compare_against_production') | tojson }}",
+            'HP_INPUT__skip': "{{ ti.xcom_pull(task_ids='log_skip_decision') | tojson }}",
+            'HP_INPUT__channels': "{{ params['notification_channels'] | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+    )
+    t_end = EmptyOperator(
+        task_id='end',
+        trigger_rule='none_failed_min_one_success',
+        doc_md='Joins the deploy and skip paths.',
+    )
 
     t_prepare_training_data >> t_run_training_and_hpo
     t_run_training_and_hpo >> t_evaluate_model_performance
     t_prepare_training_data >> t_evaluate_model_performance
+    t_evaluate_model_performance >> t_compare_against_production
+    t_prepare_training_data >> t_compare_against_production
+    t_compare_against_production >> t_deployment_decision_branch
+    t_deployment_decision_branch >> t_register_and_promote_model
+    t_compare_against_production >> t_register_and_promote_model
+    t_compare_against_production >> t_notify_deployment_success
+    t_register_and_promote_model >> t_notify_deployment_success
+    t_deployment_decision_branch >> t_log_skip_decision
+    t_compare_against_production >> t_log_skip_decision
+    t_compare_against_production >> t_notify_no_deployment
+    t_log_skip_decision >> t_notify_no_deployment
+    t_notify_deployment_success >> t_end
+    t_notify_no_deployment >> t_end

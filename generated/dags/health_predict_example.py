@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:1a6ec1a53d8a4f17893b0125133623df7e6858e07438431a2783f556468c0537
+# Content hash: sha256:5673adf7ac6797b9828505cb26d4defae9fda50834f1ad204aaf16f9fc617e3a
 from __future__ import annotations
 
 import datetime
@@ -16,6 +16,14 @@ from airflow.sdk import DAG, Param, TaskGroup, literal
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 TASKS_DIR = os.environ.get('HEALTH_PREDICT_TASKS_DIR') or os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "tasks")
+
+# Rendered by Airflow for each task: who is running (read by the task runtime's logger).
+RUN_CONTEXT_ENV = {
+    'HP_DAG_ID': '{{ dag.dag_id }}',
+    'HP_TASK_ID': '{{ ti.task_id }}',
+    'HP_RUN_ID': '{{ run_id }}',
+    'HP_TRY_NUMBER': '{{ ti.try_number }}',
+}
 
 
 class NodeTaskBashOperator(BashOperator):
@@ -76,10 +84,7 @@ with DAG(
         task_id='prepare_batch',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/prepare-batch.mjs',
         env={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
             'HP_BINDINGS': literal('{"message":{"from":"param","name":"message"},"rows":{"from":"param","name":"rows"}}'),
             'HP_INPUT__message': "{{ params['message'] | tojson }}",
@@ -92,10 +97,7 @@ with DAG(
         task_id='choose_route',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/choose-route.mjs',
         env={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
             'HP_BINDINGS': literal('{"route":{"from":"param","name":"route"},"rows":{"from":"xcom","task":"prepare_batch","path":["rows"]}}'),
             'HP_INPUT__route': "{{ params['route'] | tojson }}",
@@ -113,10 +115,7 @@ with DAG(
         task_id='fast_path',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/fast-path.mjs',
         env={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
             'HP_BINDINGS': literal('{"rows":{"from":"xcom","task":"prepare_batch","path":["rows"]}}'),
             'HP_INPUT__rows': "{{ ti.xcom_pull(task_ids='prepare_batch') | tojson }}",
@@ -128,10 +127,7 @@ with DAG(
         task_id='thorough_path',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/thorough-path.mjs',
         env={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
             'HP_BINDINGS': literal('{"rows":{"from":"xcom","task":"prepare_batch","path":["rows"]}}'),
             'HP_INPUT__rows': "{{ ti.xcom_pull(task_ids='prepare_batch') | tojson }}",
@@ -148,10 +144,7 @@ with DAG(
         task_group=tg_report,
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/flaky-step.mjs',
         env={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
             'HP_BINDINGS': literal('{"message":{"from":"xcom","task":"prepare_batch","path":["message"]}}'),
             'HP_INPUT__message': "{{ ti.xcom_pull(task_ids='prepare_batch') | tojson }}",
@@ -164,10 +157,7 @@ with DAG(
         task_group=tg_report,
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/summarise.mjs',
         env={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
             'HP_BINDINGS': literal('{"message":{"from":"xcom","task":"report.flaky_step","path":["echoed"]},"characters":{"from":"xcom","task":"prepare_batch","path":["characters"]},"attempt":{"from":"xcom","task":"report.flaky_step","path":["attempt"]}}'),
             'HP_INPUT__message': "{{ ti.xcom_pull(task_ids='report.flaky_step') | tojson }}",
@@ -181,10 +171,7 @@ with DAG(
         task_id='optional_export',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/optional-export.mjs',
         env={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
             'HP_BINDINGS': literal('{"enabled":{"from":"param","name":"export_enabled"}}'),
             'HP_INPUT__enabled': "{{ params['export_enabled'] | tojson }}",

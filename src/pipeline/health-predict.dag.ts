@@ -1,10 +1,17 @@
 /**
  * The continuous-improvement DAG. Tasks are added as their scripts become real: today data
- * preparation, training with HPO, and champion evaluation.
+ * preparation, training with HPO, champion evaluation, the quality gates against production,
+ * the decision branch, registry promotion or the skip record, and notifications.
  */
 import { dag } from '../dsl/index.ts';
+import compareAgainstProduction from '../tasks/compare-against-production.ts';
 import evaluateModelPerformance from '../tasks/evaluate-model-performance.ts';
+import logSkipDecision from '../tasks/log-skip-decision.ts';
+import notifyDeploymentSuccess from '../tasks/notify-deployment-success.ts';
+import notifyNoDeployment from '../tasks/notify-no-deployment.ts';
+import notifyPipelineFailure from '../tasks/notify-pipeline-failure.ts';
 import prepareTrainingData from '../tasks/prepare-training-data.ts';
+import registerAndPromoteModel from '../tasks/register-and-promote-model.ts';
 import runTrainingAndHpo from '../tasks/run-training-and-hpo.ts';
 import { pipelineParams } from './config.ts';
 
@@ -36,6 +43,29 @@ export default dag(
       inputs: { source_uri: d.params.raw_data_uri, output_uri: d.params.prepared_data_uri, per_run: true },
     });
     const train = d.task(runTrainingAndHpo, { inputs: { manifest: prepare.output }, executionTimeout: { hours: 2 } });
-    d.task(evaluateModelPerformance, { inputs: { training: train.output, manifest: prepare.output } });
+    const evaluate = d.task(evaluateModelPerformance, { inputs: { training: train.output, manifest: prepare.output } });
+    const compare = d.task(compareAgainstProduction, {
+      inputs: {
+        evaluation: evaluate.output,
+        manifest: prepare.output,
+        improvement_threshold: d.params.improvement_threshold,
+        force_deployment: d.params.force_deployment,
+      },
+    });
+    const decision = d.branch('deployment_decision_branch', {
+      on: compare.field('decision'),
+      doc: 'DEPLOY and DEPLOY_REFRESH take the deploy path; SKIP records why not.',
+    });
+
+    const promote = d.task(registerAndPromoteModel, { after: [decision.when('DEPLOY', 'DEPLOY_REFRESH')], inputs: { outcome: compare.output } });
+    const deployed = d.task(notifyDeploymentSuccess, {
+      inputs: { outcome: compare.output, promotion: promote.output, channels: d.params.notification_channels },
+    });
+
+    const skip = d.task(logSkipDecision, { after: [decision.when('SKIP')], inputs: { outcome: compare.output } });
+    const skipped = d.task(notifyNoDeployment, { inputs: { outcome: compare.output, skip: skip.output, channels: d.params.notification_channels } });
+
+    d.empty('end', { after: [deployed, skipped], triggerRule: 'none_failed_min_one_success', doc: 'Joins the deploy and skip paths.' });
+    d.onFailure(notifyPipelineFailure, { inputs: { channels: d.params.notification_channels } });
   },
 );

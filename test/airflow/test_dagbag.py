@@ -146,7 +146,14 @@ def test_default_args_match_ir(dagbag, dag_inspect, dag_id):
     ir = dag_inspect(dag_id)
     dag = dagbag.dags[dag_id]
     expected = {DEFAULT_ARGS[key][0]: DEFAULT_ARGS[key][1](value) for key, value in ir["defaultArgs"].items()}
-    assert dict(dag.default_args) == expected
+    actual = dict(dag.default_args)
+    callback = actual.pop("on_failure_callback", None)
+    assert actual == expected
+    # d.onFailure(script): every task's on_failure_callback runs that script
+    assert (callback is not None) == ("onFailure" in ir)
+    if callback is not None:
+        assert callback.__name__ == "_on_task_failure"
+        assert all(task.on_failure_callback == [callback] or task.on_failure_callback == callback for task in dag.tasks)
     for task in dag.tasks:  # inherited unless the task overrides it
         spec = next(t for t in ir["tasks"] if t["id"] == task.task_id)
         if "owner" in expected:

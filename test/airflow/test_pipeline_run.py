@@ -1,18 +1,31 @@
-"""The pipeline's first three tasks in real Airflow against real services.
+"""The pipeline in real Airflow against real services, both decision paths and the failure handler.
 
 `airflow dags test health_predict_continuous_improvement` with a private stack (MLflow with
 SQLite and served artifacts, moto for the S3 API) started through the project's own
-`health-predict stack` command, on synthetic data uploaded with `health-predict data synth`.
-Small HPO budgets keep it to a couple of minutes; the production settings are benchmarked in
+`health-predict stack` command, on synthetic data uploaded with `health-predict data synth`,
+and a local HTTP sink standing in for the Slack webhook (notifications are really sent).
+
+1. First run: no production model yet → DEPLOY (bootstrap) → register_and_promote_model →
+   notify_deployment_success; the skip path is skipped; the registry's `production` alias
+   points at the new version.
+2. Second run on the same data and seed: the candidate is no better → SKIP →
+   log_skip_decision → notify_no_deployment; production is unchanged.
+3. A run on corrupt data: prepare_training_data fails without retries and the DAG's failure
+   handler (every task's on_failure_callback) sends the failure notification.
+
+Small HPO budgets keep it to a few minutes; the production settings are benchmarked in
 trainer/bench_train.py instead.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import threading
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,15 +36,50 @@ REPO = Path(__file__).resolve().parents[2]
 CLI = ["node", str(REPO / "bin/health-predict.mjs")]
 DAG_ID = "health_predict_continuous_improvement"
 BUCKET = "hp-pipeline-e2e"
-TASKS = ("prepare_training_data", "run_training_and_hpo", "evaluate_model_performance")
+MODEL_NAME = "health-predict-e2e"
+TRAINING = ("prepare_training_data", "run_training_and_hpo", "evaluate_model_performance", "compare_against_production")
+DEPLOY_PATH = ("register_and_promote_model", "notify_deployment_success")
+SKIP_PATH = ("log_skip_decision", "notify_no_deployment")
 
 
 def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> str:
-    import os
-
     proc = subprocess.run([*CLI, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
     assert proc.returncode == 0, f"health-predict {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}\n{proc.stdout}"
     return proc.stdout
+
+
+def _get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+class WebhookSink:
+    """A Slack-compatible incoming-webhook endpoint on loopback that keeps every JSON body."""
+
+    def __init__(self) -> None:
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                received.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T000/B000/secret-token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def texts(self) -> list[str]:
+        return [json.dumps(body) for body in self.received]
+
+    def close(self) -> None:
+        self.server.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -40,36 +88,79 @@ def stack_env(tmp_path_factory):
     _cli("stack", "up", "--state-dir", str(state), "--mlflow-port", "0", "--moto-port", "0", timeout=600)
     try:
         env = json.loads(_cli("stack", "env", "--state-dir", str(state), "--json"))
+        request = urllib.request.Request(f"{env['AWS_ENDPOINT_URL_S3']}/{BUCKET}", method="PUT")  # S3 CreateBucket
+        urllib.request.urlopen(request, timeout=30).close()
         yield env
     finally:
         subprocess.run([*CLI, "stack", "down", "--state-dir", str(state)], cwd=REPO, capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
-def pipeline_run(stack_env, airflow_runs):
-    request = urllib.request.Request(f"{stack_env['AWS_ENDPOINT_URL_S3']}/{BUCKET}", method="PUT")  # S3 CreateBucket
-    urllib.request.urlopen(request, timeout=30).close()
-    _cli("data", "synth", "--rows", "10000", "--seed", "7", "--out", f"s3://{BUCKET}/raw/diabetic_data.csv", env=stack_env)
-    env = {
+def webhook():
+    sink = WebhookSink()
+    yield sink
+    sink.close()
+
+
+@pytest.fixture(scope="module")
+def run_env(stack_env, webhook):
+    return {
         **stack_env,
         "TRAINING_MODEL_TYPES": "lr,xgb",
         "RAY_NUM_SAMPLES": "2",
         "RAY_MAX_EPOCHS": "2",
         "RAY_GRACE_PERIOD": "1",
         "MLFLOW_EXPERIMENT_NAME": "health-predict-e2e",
+        "MODEL_NAME": MODEL_NAME,
+        # 10 000 synthetic raw rows give a ~290-row test split (origin split); the production
+        # minimum of 1 000 rows would SKIP every run. The sample-size rule has its own tests.
+        "MIN_SAMPLE_SIZE": "200",
+        "SLACK_WEBHOOK_URL": webhook.url,
     }
-    conf = {"raw_data_uri": f"s3://{BUCKET}/raw/diabetic_data.csv", "prepared_data_uri": f"s3://{BUCKET}/prepared"}
-    return airflow_runs.dags_test(DAG_ID, conf, timeout=900, env=env)
 
 
-def test_all_three_tasks_succeed(pipeline_run):
-    states = pipeline_run.task_states()
-    assert {task: states.get(task, (None, 0))[0] for task in TASKS} == {task: "success" for task in TASKS}, pipeline_run.log_tail(120)
-    assert pipeline_run.state() == "success"
+@pytest.fixture(scope="module")
+def raw_uri(stack_env):
+    uri = f"s3://{BUCKET}/raw/diabetic_data.csv"
+    _cli("data", "synth", "--rows", "10000", "--seed", "7", "--out", uri, env=stack_env)
+    return uri
 
 
-def test_manifest_and_champion_are_typed_xcom(pipeline_run):
-    xcom = pipeline_run.xcom_returns()
+def _conf(raw_uri: str) -> dict:
+    return {"raw_data_uri": raw_uri, "prepared_data_uri": f"s3://{BUCKET}/prepared", "notification_channels": ["log", "slack"]}
+
+
+@pytest.fixture(scope="module")
+def first_run(airflow_runs, run_env, raw_uri):
+    return airflow_runs.dags_test(DAG_ID, _conf(raw_uri), timeout=900, env=run_env)
+
+
+@pytest.fixture(scope="module")
+def production_after_first(first_run, stack_env):
+    query = urllib.parse.urlencode({"name": MODEL_NAME, "alias": "production"})
+    return _get_json(f"{stack_env['MLFLOW_TRACKING_URI']}/api/2.0/mlflow/registered-models/alias?{query}")["model_version"]
+
+
+@pytest.fixture(scope="module")
+def second_run(production_after_first, airflow_runs, run_env, raw_uri):
+    return airflow_runs.dags_test(DAG_ID, _conf(raw_uri), timeout=900, env=run_env)
+
+
+def _states(run, tasks) -> dict[str, str | None]:
+    states = run.task_states()
+    return {task: states.get(task, (None, 0))[0] for task in tasks}
+
+
+def test_first_run_deploys_the_first_model(first_run):
+    assert _states(first_run, TRAINING + DEPLOY_PATH + ("end",)) == dict.fromkeys(TRAINING + DEPLOY_PATH + ("end",), "success"), first_run.log_tail(150)
+    assert _states(first_run, SKIP_PATH) == dict.fromkeys(SKIP_PATH, "skipped")
+    assert first_run.state() == "success"
+    outcome = first_run.xcom_returns()["compare_against_production"]
+    assert (outcome["decision"], outcome["bootstrap_deploy"], outcome["production"]) == ("DEPLOY", True, None)
+
+
+def test_manifest_and_champion_are_typed_xcom(first_run):
+    xcom = first_run.xcom_returns()
     manifest = xcom["prepare_training_data"]
     assert manifest["output_uri"].startswith(f"s3://{BUCKET}/prepared/")
     assert manifest["files"]["test"]["rows"] > 100
@@ -85,9 +176,65 @@ def test_manifest_and_champion_are_typed_xcom(pipeline_run):
     assert metrics["roc_auc"] > 0.6  # the synthetic data carries a learnable signal
 
 
-def test_plots_are_in_the_champion_run(pipeline_run, stack_env):
-    champion = pipeline_run.xcom_returns()["evaluate_model_performance"]["champion"]
+def test_plots_are_in_the_champion_run(first_run, stack_env):
+    champion = first_run.xcom_returns()["evaluate_model_performance"]["champion"]
     query = urllib.parse.urlencode({"run_id": champion["run_id"], "path": "evaluation"})
-    with urllib.request.urlopen(f"{stack_env['MLFLOW_TRACKING_URI']}/api/2.0/mlflow/artifacts/list?{query}", timeout=30) as response:
-        files = {Path(entry["path"]).name for entry in json.load(response).get("files", [])}
+    files = {Path(entry["path"]).name for entry in _get_json(f"{stack_env['MLFLOW_TRACKING_URI']}/api/2.0/mlflow/artifacts/list?{query}").get("files", [])}
     assert {"roc_curve.svg", "precision_recall_curve.svg", "confusion_matrix.svg"} <= files
+
+
+def test_first_run_promoted_the_champion_with_an_audit_trail(first_run, production_after_first):
+    promotion = first_run.xcom_returns()["register_and_promote_model"]
+    champion = first_run.xcom_returns()["evaluate_model_performance"]["champion"]
+    version = production_after_first
+    assert version["version"] == promotion["version"] and version["run_id"] == champion["run_id"]
+    assert promotion["previous_version"] is None
+    tags = {tag["key"]: tag["value"] for tag in version.get("tags", [])}
+    assert tags["health_predict.decision"] == "DEPLOY"
+    assert tags["health_predict.dag_run_id"] == first_run.run_id
+    assert json.loads(tags["health_predict.production_periods"])[-1]["to"] is None
+
+
+def test_second_run_skips_and_keeps_production(second_run, production_after_first, stack_env):
+    assert _states(second_run, TRAINING + SKIP_PATH + ("end",)) == dict.fromkeys(TRAINING + SKIP_PATH + ("end",), "success"), second_run.log_tail(150)
+    assert _states(second_run, DEPLOY_PATH) == dict.fromkeys(DEPLOY_PATH, "skipped")
+    outcome = second_run.xcom_returns()["compare_against_production"]
+    assert outcome["decision"] == "SKIP" and not outcome["forced"]
+    assert outcome["production"]["version"] == production_after_first["version"]
+    assert [rule for rule in outcome["rules"] if rule["name"] == "performance"][0]["passed"] is False
+    skip = second_run.xcom_returns()["log_skip_decision"]
+    assert skip["recommendations"] and skip["next_training_date"]
+    query = urllib.parse.urlencode({"name": MODEL_NAME, "alias": "production"})
+    still = _get_json(f"{stack_env['MLFLOW_TRACKING_URI']}/api/2.0/mlflow/registered-models/alias?{query}")["model_version"]
+    assert still["version"] == production_after_first["version"]
+
+
+def test_each_decision_is_its_own_mlflow_run(first_run, second_run, stack_env):
+    for run, decision in ((first_run, "DEPLOY"), (second_run, "SKIP")):
+        run_id = run.xcom_returns()["compare_against_production"]["decision_run_id"]
+        found = _get_json(f"{stack_env['MLFLOW_TRACKING_URI']}/api/2.0/mlflow/runs/get?run_id={run_id}")["run"]
+        tags = {tag["key"]: tag["value"] for tag in found["data"].get("tags", [])}
+        assert tags["health_predict.decision"] == decision
+        assert tags["health_predict.dag_run_id"] == run.run_id
+
+
+def test_notifications_reached_the_webhook(first_run, second_run, webhook):
+    texts = webhook.texts()
+    assert any("promoted to production" in text for text in texts), texts
+    assert any("No deployment" in text for text in texts), texts
+    for run in (first_run, second_run):
+        assert "secret-token" not in Path(run.log_path).read_text(errors="replace")  # the webhook URL is a secret
+
+
+def test_failure_handler_notifies_when_a_task_fails_for_good(second_run, airflow_runs, run_env, stack_env, webhook):
+    corrupt = f"s3://{BUCKET}/raw/corrupt.csv"
+    request = urllib.request.Request(
+        f"{stack_env['AWS_ENDPOINT_URL_S3']}/{BUCKET}/raw/corrupt.csv", data=b"encounter_id,patient_nbr\n1,2\n", method="PUT"
+    )
+    urllib.request.urlopen(request, timeout=30).close()
+    before = len(webhook.received)
+    run = airflow_runs.dags_test(DAG_ID, {**_conf(corrupt)}, timeout=300, env=run_env)
+    assert run.state() == "failed"
+    assert run.task_states()["prepare_training_data"] == ("failed", 1), run.log_tail(80)  # non-retryable: one try
+    failures = [text for text in webhook.texts()[before:] if "prepare_training_data" in text and "failed" in text]
+    assert failures, webhook.texts()[before:]

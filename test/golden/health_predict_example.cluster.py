@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile cluster
-# Content hash: sha256:44a4da3f83765ad049ac41d675952efa525ece184d551d09d2feb6ba43b38ec5
+# Content hash: sha256:f7413c6d5465f04e1a4cfa193cc19fc6527e1a4a740c076ea800dbf70338980e
 from __future__ import annotations
 
 import datetime
@@ -13,6 +13,14 @@ from airflow.providers.standard.operators.python import BranchPythonOperator
 from airflow.sdk import DAG, Param, TaskGroup, literal
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from kubernetes.client import models as k8s
+
+# Rendered by Airflow for each task: who is running (read by the task runtime's logger).
+RUN_CONTEXT_ENV = {
+    'HP_DAG_ID': '{{ dag.dag_id }}',
+    'HP_TASK_ID': '{{ ti.task_id }}',
+    'HP_RUN_ID': '{{ run_id }}',
+    'HP_TRY_NUMBER': '{{ ti.try_number }}',
+}
 
 
 class NodeTaskPodOperator(KubernetesPodOperator):
@@ -79,10 +87,7 @@ with DAG(
         cmds=['node', '--enable-source-maps'],
         arguments=['/opt/health-predict/dist/tasks/prepare-batch.mjs'],
         env_vars={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_XCOM_FILE': literal('/airflow/xcom/return.json'),
             'HP_BINDINGS': literal('{"message":{"from":"param","name":"message"},"rows":{"from":"param","name":"rows"}}'),
             'HP_INPUT__message': "{{ params['message'] | tojson }}",
@@ -103,10 +108,7 @@ with DAG(
         cmds=['node', '--enable-source-maps'],
         arguments=['/opt/health-predict/dist/tasks/choose-route.mjs'],
         env_vars={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_XCOM_FILE': literal('/airflow/xcom/return.json'),
             'HP_BINDINGS': literal('{"route":{"from":"param","name":"route"},"rows":{"from":"xcom","task":"prepare_batch","path":["rows"]}}'),
             'HP_INPUT__route': "{{ params['route'] | tojson }}",
@@ -132,10 +134,7 @@ with DAG(
         cmds=['node', '--enable-source-maps'],
         arguments=['/opt/health-predict/dist/tasks/fast-path.mjs'],
         env_vars={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_XCOM_FILE': literal('/airflow/xcom/return.json'),
             'HP_BINDINGS': literal('{"rows":{"from":"xcom","task":"prepare_batch","path":["rows"]}}'),
             'HP_INPUT__rows': "{{ ti.xcom_pull(task_ids='prepare_batch') | tojson }}",
@@ -155,10 +154,7 @@ with DAG(
         cmds=['node', '--enable-source-maps'],
         arguments=['/opt/health-predict/dist/tasks/thorough-path.mjs'],
         env_vars={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_XCOM_FILE': literal('/airflow/xcom/return.json'),
             'HP_BINDINGS': literal('{"rows":{"from":"xcom","task":"prepare_batch","path":["rows"]}}'),
             'HP_INPUT__rows': "{{ ti.xcom_pull(task_ids='prepare_batch') | tojson }}",
@@ -183,10 +179,7 @@ with DAG(
         cmds=['node', '--enable-source-maps'],
         arguments=['/opt/health-predict/dist/tasks/flaky-step.mjs'],
         env_vars={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_XCOM_FILE': literal('/airflow/xcom/return.json'),
             'HP_BINDINGS': literal('{"message":{"from":"xcom","task":"prepare_batch","path":["message"]}}'),
             'HP_INPUT__message': "{{ ti.xcom_pull(task_ids='prepare_batch') | tojson }}",
@@ -207,10 +200,7 @@ with DAG(
         cmds=['node', '--enable-source-maps'],
         arguments=['/opt/health-predict/dist/tasks/summarise.mjs'],
         env_vars={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_XCOM_FILE': literal('/airflow/xcom/return.json'),
             'HP_BINDINGS': literal('{"message":{"from":"xcom","task":"report.flaky_step","path":["echoed"]},"characters":{"from":"xcom","task":"prepare_batch","path":["characters"]},"attempt":{"from":"xcom","task":"report.flaky_step","path":["attempt"]}}'),
             'HP_INPUT__message': "{{ ti.xcom_pull(task_ids='report.flaky_step') | tojson }}",
@@ -232,10 +222,7 @@ with DAG(
         cmds=['node', '--enable-source-maps'],
         arguments=['/opt/health-predict/dist/tasks/optional-export.mjs'],
         env_vars={
-            'HP_DAG_ID': '{{ dag.dag_id }}',
-            'HP_TASK_ID': '{{ ti.task_id }}',
-            'HP_RUN_ID': '{{ run_id }}',
-            'HP_TRY_NUMBER': '{{ ti.try_number }}',
+            **RUN_CONTEXT_ENV,
             'HP_XCOM_FILE': literal('/airflow/xcom/return.json'),
             'HP_BINDINGS': literal('{"enabled":{"from":"param","name":"export_enabled"}}'),
             'HP_INPUT__enabled': "{{ params['export_enabled'] | tojson }}",

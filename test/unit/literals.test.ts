@@ -12,6 +12,7 @@ import {
   py,
   pyStr,
   pyBlock,
+  pyDict,
   pyValue,
   registerLiteralHelpers,
   shellQuote,
@@ -183,6 +184,16 @@ describe('pyBlock', () => {
     const values = [big, NASTY, { short: 1 }, []];
     const src = ['VALUES = [', ...values.map((v) => `        ${pyBlock(v, 8)},`), ']', 'import json, sys', 'sys.stdout.write(json.dumps(VALUES))', ''].join('\n');
     expect(JSON.parse(runPython(src))).toEqual(values);
+  });
+
+  it('writes a dict that unpacks others first, in one line or one entry per line', () => {
+    const short = pyDict([py('BASE')], { a: 1 });
+    expect(pyValue(short)).toBe("{**BASE, 'a': 1}");
+    const long = pyDict([py('BASE')], { text: NASTY[0]!, more: 'y'.repeat(60) });
+    const block = pyBlock(long, 4);
+    expect(block.split('\n')).toEqual(['{', '        **BASE,', `        'text': ${pyValue(NASTY[0])},`, `        'more': '${'y'.repeat(60)}',`, '    }']);
+    const src = ["BASE = {'text': 'old', 'kept': 1}", `VALUE = ${block}`, 'import json, sys', 'sys.stdout.write(json.dumps(VALUE))', ''].join('\n');
+    expect(JSON.parse(runPython(src))).toEqual({ text: NASTY[0], kept: 1, more: 'y'.repeat(60) });
   });
 });
 

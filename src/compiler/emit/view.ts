@@ -5,7 +5,7 @@
 import type { BranchTaskSpec, DagSpec, FailureHandlerSpec, NodeTaskSpec, RunnerSpec, TaskSpec } from '../../dsl/spec.ts';
 import { ENV, EXIT_NON_RETRYABLE, EXIT_SKIP, KPO_XCOM_FILE } from '../../runtime/contract.ts';
 import { FAILURE_INPUT_FIELD } from '../../runtime/failure.ts';
-import { jinjaStr, py, pyStr, pyValue, shellQuote, type PyCode } from '../render/literals.ts';
+import { jinjaStr, py, pyDict, pyStr, pyValue, shellQuote, type PyCode, type PyDict } from '../render/literals.ts';
 import { CompileError } from '../diagnostics.ts';
 
 export interface Kwarg {
@@ -38,6 +38,8 @@ export interface FailureHandlerView {
 
 export interface DagView {
   readonly imports: readonly string[];
+  /** The Jinja env every Node task shares, when the DAG has Node tasks. */
+  readonly runContextEnv?: { readonly name: string; readonly value: Readonly<Record<string, string>> };
   readonly failureHandler?: FailureHandlerView;
   readonly tasksDirDefault?: string;
   readonly tasksDirEnv: string;
@@ -148,14 +150,18 @@ function dagKwargs(spec: DagSpec): Kwarg[] {
   ]);
 }
 
+/** Who is running, rendered by Airflow for every Node task; emitted once as RUN_CONTEXT_ENV. */
+const RUN_CONTEXT_ENV: Readonly<Record<string, string>> = {
+  [ENV.dagId]: '{{ dag.dag_id }}',
+  [ENV.taskId]: '{{ ti.task_id }}',
+  [ENV.runId]: '{{ run_id }}',
+  [ENV.tryNumber]: '{{ ti.try_number }}',
+};
+const RUN_CONTEXT_VARIABLE = 'RUN_CONTEXT_ENV';
+
 /** Templated env values: our own Jinja for run-time values, `literal()` for everything static. */
-function nodeEnv(task: NodeTaskSpec, runner: RunnerSpec): Record<string, unknown> {
-  const env: Record<string, unknown> = {
-    [ENV.dagId]: '{{ dag.dag_id }}',
-    [ENV.taskId]: '{{ ti.task_id }}',
-    [ENV.runId]: '{{ run_id }}',
-    [ENV.tryNumber]: '{{ ti.try_number }}',
-  };
+function nodeEnv(task: NodeTaskSpec, runner: RunnerSpec): PyDict {
+  const env: Record<string, unknown> = {};
   if (runner.kind === 'bash') env[ENV.tasksDir] = py('literal(TASKS_DIR)');
   else env[ENV.xcomFile] = py(`literal(${pyStr(KPO_XCOM_FILE)})`);
   if (Object.keys(task.bindings).length) env[ENV.bindings] = py(`literal(${pyStr(JSON.stringify(task.bindings))})`);
@@ -165,7 +171,7 @@ function nodeEnv(task: NodeTaskSpec, runner: RunnerSpec): Record<string, unknown
   }
   const userEnv = { ...(runner.kind === 'kubernetes' ? runner.env : {}), ...task.env };
   for (const name of Object.keys(userEnv).sort()) env[name] = py(`literal(${pyStr(userEnv[name]!)})`);
-  return env;
+  return pyDict([py(RUN_CONTEXT_VARIABLE)], env);
 }
 
 function podName(id: string): string {
@@ -286,6 +292,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
   return {
     imports,
     ...(spec.onFailure ? { failureHandler: failureHandlerView(spec.onFailure) } : {}),
+    ...(usesNode ? { runContextEnv: { name: RUN_CONTEXT_VARIABLE, value: RUN_CONTEXT_ENV } } : {}),
     needsTasksDir,
     ...(needsTasksDir
       ? { tasksDirDefault: fixedTasksDir ? pyStr(fixedTasksDir) : 'os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "tasks")' }

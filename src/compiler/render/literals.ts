@@ -37,6 +37,19 @@ export function py(code: string): PyCode {
   return new PyCode(code);
 }
 
+/** A dict literal that starts by unpacking other dicts: `{**BASE, 'key': value}`. */
+export class PyDict {
+  constructor(
+    /** Python expressions of the dicts to unpack, in order. */
+    readonly spreads: readonly PyCode[],
+    readonly entries: Readonly<Record<string, unknown>>,
+  ) {}
+}
+
+export function pyDict(spreads: readonly PyCode[], entries: Readonly<Record<string, unknown>>): PyDict {
+  return new PyDict(spreads, entries);
+}
+
 const SHORT_ESCAPES: Readonly<Record<string, string>> = {
   '\\': '\\\\',
   "'": "\\'",
@@ -111,6 +124,7 @@ function toPy(v: unknown, path: string, seen: Set<object>): string {
   if (typeof v === 'number') return pyNumber(v, path);
   if (typeof v === 'string') return pyStr(v);
   if (v instanceof PyCode) return v.code;
+  if (v instanceof PyDict) return '{' + dictItems(v, path, (item, itemPath) => toPy(item, itemPath, seen)).join(', ') + '}';
   if (typeof v !== 'object' || !(Array.isArray(v) || isPlainObject(v))) {
     throw new TypeError(`pyValue: ${path} is ${describe(v)}, which has no Python literal (use py() for code)`);
   }
@@ -126,6 +140,10 @@ function toPy(v: unknown, path: string, seen: Set<object>): string {
   }
   seen.delete(v);
   return out;
+}
+
+function dictItems(d: PyDict, path: string, render: (item: unknown, path: string) => string): string[] {
+  return [...d.spreads.map((spread) => `**${spread.code}`), ...Object.entries(d.entries).map(([k, item]) => `${pyStr(k)}: ${render(item, childPath(path, k))}`)];
 }
 
 /** JSON-like value (or PyCode) → single-line Python literal. `path` names the root in errors. */
@@ -144,6 +162,7 @@ export function pyBlock(v: unknown, indent: number, path = 'value'): string {
   const flat = pyValue(v, path);
   if (flat.length <= BLOCK_WIDTH || typeof v !== 'object' || v === null || v instanceof PyCode) return flat;
   const pad = ' '.repeat(indent + 4);
+  if (v instanceof PyDict) return `{\n${dictItems(v, path, pyValue).map((item) => `${pad}${item},`).join('\n')}\n${' '.repeat(indent)}}`;
   const lines = Array.isArray(v)
     ? v.map((item, i) => `${pad}${pyValue(item, `${path}[${i}]`)},`)
     : Object.entries(v).map(([k, item]) => `${pad}${pyStr(k)}: ${pyValue(item, childPath(path, k))},`);

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { manifestSchema } from '../data/manifest.ts';
+import { createObjectStore } from '../data/object-store.ts';
+import { readSplitRows } from '../data/read-split.ts';
+import { labelsFromRows, rocAuc, rocCurve } from '../evaluation/index.ts';
+import { loadRunModel } from '../evaluation/run-model.ts';
+import { compareModels, decide, recommend, resolveGateConfig } from '../gates/index.ts';
+import { recordDecision } from '../gates/decision-run.ts';
+import { MODEL_FILE_TAGS, gateOutcomeSchema } from '../gates/outcome.ts';
+import { loadPipelineEnv } from '../pipeline/config.ts';
+import { mlflowClientFromEnv } from '../registry/index.ts';
+import { productionVersion } from '../registry/promotion.ts';
+import { NonRetryableError, defineTask } from '../runtime/index.ts';
+import evaluateModelPerformance from './evaluate-model-performance.ts';
+
+/**
+ * Scores this run's champion and the production model (MLflow alias `production`) with
+ * onnxruntime on the same held-out rows, applies the quality gates and records the decision
+ * as its own MLflow run.
+ */
+export default defineTask({
+  id: 'compare-against-production',
+  description: 'Quality gates: candidate vs production on the same rows (paired bootstrap, McNemar, business rules).',
+  input: z.object({
+    evaluation: evaluateModelPerformance.output,
+    manifest: manifestSchema,
+    improvement_threshold: z.number().min(0).max(1).optional(),
+    force_deployment: z.boolean().default(false),
+  }),
+  output: gateOutcomeSchema,
+  run: async ({ evaluation, manifest, improvement_threshold, force_deployment }, ctx) => {
+    const env = loadPipelineEnv();
+    const config = resolveGateConfig(process.env, { improvement_threshold });
+    const client = mlflowClientFromEnv();
+    const { champion } = evaluation;
+    const rows = await readSplitRows(createObjectStore({ log: ctx.log }), manifest.files.test);
+    const labels = labelsFromRows(rows, manifest.features.target);
+    const production = await productionVersion(client, env.MODEL_NAME);
+    ctx.log.info({ model: env.MODEL_NAME, production_version: production?.version.version ?? null, rows: rows.length, config }, 'comparing candidate with production');
+
+    const candidateScorer = await loadRunModel(client, { runId: champion.run_id, onnxPath: champion.onnx_path, metadataPath: champion.metadata_path });
+    const candidate = await candidateScorer.predict(rows).finally(() => candidateScorer.dispose());
+    let productionScores: { probabilities: Float64Array; threshold: number } | undefined;
+    if (production) {
+      const { version } = production;
+      const onnxPath = version.tags[MODEL_FILE_TAGS.onnx];
+      const metadataPath = version.tags[MODEL_FILE_TAGS.metadata];
+      if (!onnxPath || !metadataPath) {
+        throw new NonRetryableError(
+          `Production version ${version.version} of '${env.MODEL_NAME}' has no ${MODEL_FILE_TAGS.onnx}/${MODEL_FILE_TAGS.metadata} tags, so its ONNX file cannot be found. Register production models with register_and_promote_model, or set those tags to the artifact paths inside run ${version.runId}.`,
+        );
+      }
+      if (!version.runId) throw new NonRetryableError(`Production version ${version.version} of '${env.MODEL_NAME}' has no run id; its ONNX file cannot be found.`);
+      const scorer = await loadRunModel(client, { runId: version.runId, onnxPath, metadataPath });
+      productionScores = { probabilities: await scorer.score(rows).finally(() => scorer.dispose()), threshold: scorer.threshold };
+    }
+
+    const comparison = productionScores
+      ? compareModels({ labels, candidate: { probabilities: candidate.probabilities, threshold: champion.threshold }, production: productionScores, config })
+      : null;
+    const candidateMetrics = comparison?.candidate ?? evaluation.test.metrics;
+    const now = new Date();
+    const decision = decide({
+      candidate: { f1: candidateMetrics.f1, precision: candidateMetrics.precision, recall: candidateMetrics.recall, roc_auc: candidateMetrics.roc_auc },
+      comparison,
+      production: production ? { version: production.version.version, promoted_at: production.promotedAt?.toISOString() ?? null } : null,
+      n_rows: rows.length,
+      config,
+      force: force_deployment,
+      now,
+    });
+    const advice = recommend(decision, comparison, config, now);
+    for (const rule of decision.rules) ctx.log.info({ rule: rule.name, passed: rule.passed, values: rule.values }, rule.detail);
+
+    const roc = [{ label: `candidate (${champion.model_type})`, ...rocCurve(labels, candidate.probabilities), auc: rocAuc(labels, candidate.probabilities) }];
+    if (productionScores && production) {
+      roc.push({ label: `production v${production.version.version}`, ...rocCurve(labels, productionScores.probabilities), auc: rocAuc(labels, productionScores.probabilities) });
+    }
+    const decisionRunId = await recordDecision(client, {
+      experimentName: env.MLFLOW_EXPERIMENT_NAME,
+      dagId: ctx.dagId ?? 'manual',
+      dagRunId: ctx.runId ?? 'manual',
+      decision,
+      comparison,
+      candidate: { runId: champion.run_id, modelType: champion.model_type, f1: candidateMetrics.f1 },
+      production: production ? { version: production.version.version, runId: production.version.runId ?? '' } : null,
+      roc,
+      details: { config, recommendations: advice.recommendations, next_training_date: advice.next_training_date },
+    });
+    ctx.log.info({ decision: decision.decision, forced: decision.forced, decision_run_id: decisionRunId }, decision.summary);
+
+    return {
+      decision: decision.decision,
+      forced: decision.forced,
+      bootstrap_deploy: decision.bootstrap_deploy,
+      summary: decision.summary,
+      reasons: decision.reasons,
+      rules: decision.rules,
+      recommendations: advice.recommendations,
+      next_training_date: advice.next_training_date,
+      rows: rows.length,
+      candidate: {
+        run_id: champion.run_id,
+        model_type: champion.model_type,
+        threshold: champion.threshold,
+        onnx_path: champion.onnx_path,
+        metadata_path: champion.metadata_path,
+        f1: candidateMetrics.f1,
+        precision: candidateMetrics.precision,
+        recall: candidateMetrics.recall,
+        roc_auc: candidateMetrics.roc_auc,
+      },
+      production:
+        production && comparison
+          ? { version: production.version.version, run_id: production.version.runId ?? '', promoted_at: production.promotedAt?.toISOString() ?? null, ...pick(comparison.production) }
+          : null,
+      delta_f1: comparison
+        ? { estimate: comparison.bootstrap.delta, one_sided_lower: comparison.bootstrap.one_sided_lower, p_value: comparison.bootstrap.p_value, confidence_level: comparison.bootstrap.confidence_level, resamples: comparison.bootstrap.resamples }
+        : null,
+      mcnemar_p_value: comparison?.mcnemar.p_value ?? null,
+      decision_run_id: decisionRunId,
+    };
+  },
+});
+
+function pick(m: { f1: number; precision: number; recall: number; roc_auc: number | null }) {
+  return { f1: m.f1, precision: m.precision, recall: m.recall, roc_auc: m.roc_auc };
+}
