@@ -69,7 +69,8 @@ run_dag "$dag_id" "$conf" report.summarise "$log"
 # The pipeline's real tasks (prepare → train → evaluate → gates → promote or skip → notify)
 # against the local stack: MLflow and moto's S3 API, on synthetic data (the UCI file cannot be
 # downloaded here). The first demo promotes the first production model; later demos compare
-# against it. Small HPO budgets by default; export RAY_NUM_SAMPLES / RAY_MAX_EPOCHS /
+# against it. 40 000 synthetic raw rows give a ~1 200-row test split (origin split), above the
+# gates' MIN_SAMPLE_SIZE of 1 000. Small HPO budgets by default; export RAY_NUM_SAMPLES / RAY_MAX_EPOCHS /
 # RAY_GRACE_PERIOD for more.
 cli=(node "$repo/bin/health-predict.mjs")
 "${cli[@]}" stack up
@@ -83,7 +84,7 @@ except urllib.error.HTTPError as error:
     if error.code != 409:
         raise
 PY
-"${cli[@]}" data synth --rows 20000 --seed 7 --out "s3://$bucket/raw/diabetic_data.csv" >/dev/null
+"${cli[@]}" data synth --rows 40000 --seed 7 --out "s3://$bucket/raw/diabetic_data.csv" >/dev/null
 export RAY_NUM_SAMPLES="${RAY_NUM_SAMPLES:-2}" RAY_MAX_EPOCHS="${RAY_MAX_EPOCHS:-4}" RAY_GRACE_PERIOD="${RAY_GRACE_PERIOD:-2}"
 run_dag health_predict_continuous_improvement \
   "{\"raw_data_uri\": \"s3://$bucket/raw/diabetic_data.csv\", \"prepared_data_uri\": \"s3://$bucket/prepared\"}" \
