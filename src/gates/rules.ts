@@ -123,17 +123,38 @@ export interface MetricDrop {
   readonly label: string;
   /** candidate − production; null when undefined for these rows. */
   readonly delta: number | null;
-  /** The drop is larger than max_degradation. */
+  /** The drop is larger than max_degradation (and the metric is supported by enough rows). */
   readonly excessive: boolean;
+  /** Set when production's value rests on too few predictions to hold the candidate to it. */
+  readonly unsupported?: string;
+}
+
+/**
+ * Production's precision is only a bar to clear when it rests on this many predicted
+ * positives: a model that flags one row, correctly, has precision 1 and would otherwise block
+ * every useful candidate (and its staleness refresh) forever.
+ */
+export const MIN_PRECISION_SUPPORT = 30;
+
+/** Rows production predicted positive, recovered from its recall, precision and the positives. */
+function predictedPositives(comparison: Comparison): number {
+  const { precision, recall } = comparison.production;
+  return precision > 0 ? Math.round((recall * comparison.positives) / precision) : 0;
 }
 
 /** Precision, recall and ROC AUC of the candidate against production, each flagged when it fell too far. */
 export function metricDrops(comparison: Comparison, maxDegradation: number): MetricDrop[] {
+  const support = predictedPositives(comparison);
   return GUARDED_METRICS.map((metric) => {
     const c = comparison.candidate[metric];
     const p = comparison.production[metric];
     const delta = c === null || p === null ? null : c - p;
-    return { metric, label: METRIC_LABEL[metric], delta, excessive: delta !== null && -delta > maxDegradation + DEGRADATION_TOLERANCE };
+    const tooFar = delta !== null && -delta > maxDegradation + DEGRADATION_TOLERANCE;
+    if (metric === 'precision' && support < MIN_PRECISION_SUPPORT) {
+      const unsupported = `production's precision rests on ${support} predicted positive${support === 1 ? '' : 's'} (fewer than ${MIN_PRECISION_SUPPORT}), so it is not held against the candidate`;
+      return { metric, label: METRIC_LABEL[metric], delta, excessive: false, unsupported };
+    }
+    return { metric, label: METRIC_LABEL[metric], delta, excessive: tooFar };
   });
 }
 
@@ -143,9 +164,10 @@ export function degradationRule(comparison: Comparison | null, config: GateConfi
   const drops = metricDrops(comparison, limit);
   const failing = drops.filter((d) => d.excessive);
   const listing = drops.map((d) => `${d.label} ${d.delta === null ? 'n/a (single class)' : signed(d.delta)}`).join(', ');
+  const notes = drops.flatMap((d) => (d.unsupported ? [` Note: ${d.unsupported}.`] : [])).join('');
   const detail = failing.length
-    ? `${failing.map((d) => `${d.label} dropped by ${fixed(-d.delta!)}`).join(' and ')}, more than the tolerated ${fixed(limit)} (${listing}).`
-    : `No metric dropped by more than the tolerated ${fixed(limit)} (${listing}).`;
+    ? `${failing.map((d) => `${d.label} dropped by ${fixed(-d.delta!)}`).join(' and ')}, more than the tolerated ${fixed(limit)} (${listing}).${notes}`
+    : `No metric dropped by more than the tolerated ${fixed(limit)} (${listing}).${notes}`;
   const values: GateRule['values'] = { max_degradation: limit };
   for (const d of drops) values[`delta_${d.metric}`] = d.delta;
   return { name: 'degradation', passed: failing.length === 0, detail, values };

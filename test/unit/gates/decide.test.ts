@@ -73,6 +73,20 @@ describe('decide: scenarios on real comparisons', () => {
     expect(decision.summary.split(/(?<=\.) (?=[A-Z])/).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('a production model that flags a single row (precision 1 on one prediction) does not block a useful candidate', () => {
+    const n = 2_000;
+    const labels = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 1 : 0));
+    // production flags row 0 only (a true positive); the candidate finds 80 % of positives at 75 % precision
+    const production = labels.map((_, i) => (i === 0 ? 0.9 : 0.1));
+    const candidate = labels.map((label, i) => (label === 1 ? (i % 10 < 8 ? 0.9 : 0.1) : i % 10 < 5 ? 0.9 : 0.1));
+    const comparison = compareModels({ labels, candidate: { probabilities: candidate, threshold: 0.5 }, production: { probabilities: production, threshold: 0.5 }, config: DEFAULT_CONFIG });
+    expect(comparison.production.precision).toBe(1);
+    const decision = decide(input(comparison));
+    expect(decision.decision).toBe('DEPLOY');
+    expect(rule(decision, 'degradation').passed).toBe(true);
+    expect(rule(decision, 'degradation').detail).toMatch(/production's precision rests on 1 predicted positive \(fewer than 30\), so it is not held against the candidate/);
+  });
+
   it('stale production + equal candidate → DEPLOY_REFRESH', () => {
     const decision = decide(input(identical, { production: STALE }));
     expect(decision.decision).toBe('DEPLOY_REFRESH');
