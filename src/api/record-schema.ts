@@ -1,0 +1,187 @@
+/**
+ * The request record of `POST /predict`, derived from the model's metadata: one field per
+ * model feature, named as the raw UCI column it comes from (`age_ordinal` is fed from the
+ * `age` bracket string, as in src/data/clean.ts). The origin API's request stays valid:
+ * its optional fields may be omitted or null, and the hyphenated medication columns may be
+ * spelled with underscores (glyburide_metformin). Values are cleaned the way training data
+ * was: a missing categorical value (absent, null, '' or '?') becomes 'Unknown'.
+ *
+ * The record is declared once, in zod. Its JSON Schema is what Fastify validates with (ajv
+ * compiles it: ~2 µs a record where zod's own parse takes ~20 µs, on the hot path of every
+ * prediction), and the same JSON Schema plus the alternative spellings is what the OpenAPI
+ * document shows, so validation and documentation cannot drift apart.
+ */
+import { z } from 'zod';
+import {
+  AGE_BRACKETS,
+  INTEGER_COLUMNS,
+  MISSING_MARKER,
+  RAW_COLUMNS,
+  UNKNOWN_CATEGORY,
+} from '../data/schema.ts';
+import type { FeatureRow, ModelMetadata } from '../evaluation/onnx-scorer.ts';
+import { ModelContractError } from '../evaluation/onnx-scorer.ts';
+
+/** The origin API declared these Optional; omitting them means "missing" ('Unknown'). */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['race', 'diag_1', 'diag_2', 'diag_3', 'max_glu_serum', 'A1Cresult']);
+/** The model feature fed from a request field of another name. */
+const DERIVED_FEATURES: Readonly<Record<string, string>> = { age_ordinal: 'age' };
+
+/** Counts and ids in the UCI file are small non-negative integers; beyond this is an input error. */
+export const MAX_COUNT = 10_000;
+/** Category values are short codes (ICD-9, 'Steady', …); longer text is not a category. */
+export const MAX_CATEGORY_LENGTH = 64;
+
+export type FieldKind = 'integer' | 'number' | 'category' | 'age';
+export interface RequestField {
+  /** Canonical name: the raw column, e.g. `glyburide-metformin`. */
+  readonly name: string;
+  /** The model column it feeds, e.g. `age_ordinal` for `age`. */
+  readonly feature: string;
+  readonly kind: FieldKind;
+  readonly optional: boolean;
+  /** Alternative spelling accepted on input (underscores for hyphens), if any. */
+  readonly alias?: string;
+}
+
+export type RecordValue = string | number | null | undefined;
+export type CanonicalRecord = Readonly<Record<string, RecordValue>>;
+
+/** One offending field of a request: `records[2].age`, and what is wrong with it. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface RecordSchema {
+  readonly fields: readonly RequestField[];
+  /** The record's definition. */
+  readonly record: z.ZodType<CanonicalRecord>;
+  /** JSON Schema (OpenAPI 3.0 dialect) of a canonical record: what requests are validated with, after `normalise`. */
+  readonly canonicalJsonSchema: JsonSchema;
+  /** JSON Schema of one record as clients may send it (either spelling): what the OpenAPI document shows. */
+  readonly jsonSchema: JsonSchema;
+  /** Moves alternative spellings to their canonical name, in place; returns conflicts. */
+  normalise(body: Record<string, unknown>, at: string): FieldProblem[];
+  /** A validated record → the model's feature row. */
+  toFeatureRow(record: CanonicalRecord): FeatureRow;
+}
+
+/** Builds the request schema for a model; throws ModelContractError for a feature no request field can feed. */
+export function buildRecordSchema(metadata: ModelMetadata): RecordSchema {
+  const fields = requestFields(metadata);
+  const shape: Record<string, z.ZodType<RecordValue>> = {};
+  for (const field of fields) shape[field.name] = fieldSchema(field);
+  const record = z.object(shape) as unknown as z.ZodType<CanonicalRecord>;
+  const aliased = fields.filter((f) => f.alias !== undefined);
+  const canonicalJsonSchema = z.toJSONSchema(record, { target: 'openapi-3.0', io: 'input' }) as CanonicalJsonSchema;
+  return {
+    fields,
+    record,
+    canonicalJsonSchema,
+    jsonSchema: wireJsonSchema(canonicalJsonSchema, aliased),
+    normalise: (body, at) => normaliseSpellings(body, aliased, at),
+    toFeatureRow: featureRowBuilder(fields),
+  };
+}
+
+function requestFields(metadata: ModelMetadata): RequestField[] {
+  const numeric = new Set(metadata.features.numeric);
+  const raw = new Set<string>(RAW_COLUMNS);
+  const integers = new Set<string>(INTEGER_COLUMNS);
+  const features = [...metadata.features.numeric, ...metadata.features.categorical];
+  return features.map((feature) => {
+    const name = DERIVED_FEATURES[feature] ?? feature;
+    if (!raw.has(name)) {
+      throw new ModelContractError(
+        `the model's feature "${feature}" is not a column of the UCI file (src/data/schema.ts RAW_COLUMNS), ` +
+          'so no request field can feed it; serve a model trained on the project\'s features or teach src/api/record-schema.ts how to derive it',
+      );
+    }
+    const kind: FieldKind = name === 'age' ? 'age' : !numeric.has(feature) ? 'category' : integers.has(name) ? 'integer' : 'number';
+    const alias = name.includes('-') ? name.replaceAll('-', '_') : undefined;
+    return { name, feature, kind, optional: OPTIONAL_FIELDS.has(name), ...(alias ? { alias } : {}) };
+  });
+}
+
+function fieldSchema(field: RequestField): z.ZodType<RecordValue> {
+  switch (field.kind) {
+    case 'age':
+      return z.enum(AGE_BRACKETS).describe('Age bracket, e.g. "[70-80)"');
+    case 'integer':
+      return z.number().int().min(0).max(MAX_COUNT);
+    case 'number':
+      return z.number().min(0).max(MAX_COUNT);
+    case 'category': {
+      const text = z.string().max(MAX_CATEGORY_LENGTH);
+      const described = field.optional
+        ? text.nullable().optional().describe(`Optional; absent, null, "" or "${MISSING_MARKER}" mean missing ("${UNKNOWN_CATEGORY}")`)
+        : text.describe('Any category; values the model never saw are allowed (they carry no weight)');
+      return described;
+    }
+  }
+}
+
+interface CanonicalJsonSchema extends JsonSchema {
+  properties: Record<string, JsonSchema>;
+  required?: string[];
+}
+
+/**
+ * The record as sent: canonical properties plus the alternative spellings, each hyphenated
+ * field under exactly one of its two names (the service also accepts both when they agree,
+ * but documents one). Unknown properties are allowed and ignored.
+ */
+function wireJsonSchema(schema: CanonicalJsonSchema, aliased: readonly RequestField[]): JsonSchema {
+  const properties: Record<string, unknown> = { ...schema.properties };
+  for (const field of aliased) {
+    properties[field.alias!] = { ...schema.properties[field.name], description: `Alternative spelling of "${field.name}"` };
+  }
+  const aliasedNames = new Set(aliased.map((f) => f.name));
+  const out: JsonSchema = { type: 'object', properties, required: (schema.required ?? []).filter((name) => !aliasedNames.has(name)) };
+  if (aliased.length > 0) {
+    out.allOf = aliased.map((f) => {
+      const both = { required: [f.name, f.alias!] };
+      return f.optional ? { not: both } : { oneOf: [{ required: [f.name] }, { required: [f.alias!] }] };
+    });
+  }
+  return out;
+}
+
+function normaliseSpellings(body: Record<string, unknown>, aliased: readonly RequestField[], at: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const field of aliased) {
+    const alias = field.alias!;
+    if (!Object.hasOwn(body, alias)) continue;
+    const value = body[alias];
+    if (Object.hasOwn(body, field.name) && body[field.name] !== value) {
+      problems.push({
+        field: `${at}${field.name}`,
+        message: `given twice with different values ("${field.name}" and "${alias}" are the same field); send one spelling`,
+      });
+      continue;
+    }
+    body[field.name] = value;
+    delete body[alias];
+  }
+  return problems;
+}
+
+function featureRowBuilder(fields: readonly RequestField[]): (record: CanonicalRecord) => FeatureRow {
+  const ages: readonly string[] = AGE_BRACKETS;
+  const age = fields.find((f) => f.kind === 'age');
+  const numbers = fields.filter((f) => f.kind === 'integer' || f.kind === 'number');
+  const categories = fields.filter((f) => f.kind === 'category');
+  return (record) => {
+    const row: Record<string, string | number> = {};
+    if (age) row[age.feature] = ages.indexOf(record[age.name] as string);
+    for (const field of numbers) row[field.feature] = record[field.name] as number;
+    for (const field of categories) {
+      const value = record[field.name];
+      row[field.feature] = value === undefined || value === null || value === '' || value === MISSING_MARKER ? UNKNOWN_CATEGORY : value;
+    }
+    return row;
+  };
+}
