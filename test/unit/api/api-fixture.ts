@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsv } from '../../../src/data/csv.ts';
-import { AGE_BRACKETS, INTEGER_COLUMNS } from '../../../src/data/schema.ts';
+import { requestRecord } from '../../../src/api-checks/records.ts';
+import { AGE_BRACKETS } from '../../../src/data/schema.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const ML_PYTHON = process.env.HP_ML_PYTHON ?? path.join(ROOT, '.venv/ml/bin/python');
@@ -65,18 +66,8 @@ export function buildApiFixture(options: { modelType?: 'lr' | 'rf' | 'xgb'; rows
   };
 }
 
-const INTEGERS = new Set<string>(INTEGER_COLUMNS);
-
 /** A cleaned row → the request a client would send for it. */
-export function toRequestRecord(row: Record<string, string>): RequestRecord {
-  const record: RequestRecord = {};
-  for (const [column, value] of Object.entries(row)) {
-    if (column === 'readmitted_binary') continue;
-    if (column === 'age_ordinal') record.age = AGE_BRACKETS[Number(value)]!;
-    else record[column] = INTEGERS.has(column) ? Number.parseInt(value, 10) : value;
-  }
-  return record;
-}
+export const toRequestRecord = (row: Record<string, string>): RequestRecord => requestRecord(row);
 
 /** A typical record in the origin API's request format, in the dataset's (hyphenated) spelling. */
 export function originExampleRecord(): RequestRecord {

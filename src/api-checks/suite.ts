@@ -1,0 +1,129 @@
+/**
+ * The API test suite `test_api_locally` runs against a freshly built image (and the deploy
+ * verification can reuse): liveness and readiness, predictions (several records, both field
+ * spellings) equal to what the evaluated model gives, every client-error class, the model
+ * version, and a latency baseline. Every check runs; the result lists each one.
+ */
+import { z } from 'zod';
+import { exchange, percentile } from './http.ts';
+import { type RequestRecord, withUnderscores } from './records.ts';
+
+export const apiCheckSchema = z.object({ name: z.string(), passed: z.boolean(), detail: z.string() });
+export type ApiCheck = z.infer<typeof apiCheckSchema>;
+
+export const apiSuiteResultSchema = z.object({
+  passed: z.boolean(),
+  checks: z.array(apiCheckSchema),
+  latency: z.object({ requests: z.number().int(), p50_ms: z.number(), p95_ms: z.number(), p99_ms: z.number(), max_ms: z.number() }),
+});
+export type ApiSuiteResult = z.infer<typeof apiSuiteResultSchema>;
+
+export interface ApiSuiteOptions {
+  readonly baseUrl: string;
+  /** The registered model the image must serve. */
+  readonly expected: { readonly name: string; readonly version: string };
+  readonly records: readonly RequestRecord[];
+  /** p(positive) of each record from the evaluated model, to compare with what the API serves. */
+  readonly probabilities?: readonly number[];
+  /** Sequential single predictions timed for the latency baseline (default 200). */
+  readonly latencyRequests?: number;
+  /** A body larger than the API's limit, for the 413 check (default 8 MiB). */
+  readonly oversizeBytes?: number;
+}
+
+const PROBABILITY_TOLERANCE = 1e-5;
+const predictionSchema = z.object({ prediction: z.union([z.literal(0), z.literal(1)]), probability_score: z.number().min(0).max(1), model_version: z.string() });
+
+export async function runApiSuite(options: ApiSuiteOptions): Promise<ApiSuiteResult> {
+  const { baseUrl, expected, records } = options;
+  if (!records.length) throw new RangeError('the API suite needs at least one record');
+  const checks: ApiCheck[] = [];
+  const check = async (name: string, run: () => Promise<string>) => {
+    try {
+      checks.push({ name, passed: true, detail: await run() });
+    } catch (error) {
+      checks.push({ name, passed: false, detail: (error as Error).message });
+    }
+  };
+  const expectStatus = (got: { status: number; body: unknown }, status: number, what: string) => {
+    if (got.status !== status) throw new Error(`${what}: expected HTTP ${status}, got ${got.status} ${JSON.stringify(got.body).slice(0, 300)}`);
+  };
+
+  await check('health', async () => {
+    expectStatus(await exchange(baseUrl, '/health'), 200, 'GET /health');
+    return 'GET /health answered 200';
+  });
+  await check('ready', async () => {
+    expectStatus(await exchange(baseUrl, '/ready'), 200, 'GET /ready');
+    return 'GET /ready answered 200 (model loaded and warmed up)';
+  });
+  await check('model_version', async () => {
+    const info = await exchange(baseUrl, '/model-info');
+    expectStatus(info, 200, 'GET /model-info');
+    const body = info.body as { name?: string; version?: string };
+    if (String(body.version) !== expected.version || body.name !== expected.name) {
+      throw new Error(`the image serves ${body.name} v${body.version}, but ${expected.name} v${expected.version} was registered`);
+    }
+    return `serves ${expected.name} v${expected.version}`;
+  });
+  await check('predictions', async () => {
+    let worst = 0;
+    for (const [i, record] of records.entries()) {
+      for (const [spelling, body] of [['hyphenated', record], ['underscored', withUnderscores(record)]] as const) {
+        const got = await exchange(baseUrl, '/predict', { json: body });
+        expectStatus(got, 200, `POST /predict (record ${i}, ${spelling})`);
+        const parsed = predictionSchema.safeParse(got.body);
+        if (!parsed.success) throw new Error(`POST /predict (record ${i}) answered an unexpected body: ${JSON.stringify(got.body)}`);
+        if (parsed.data.model_version !== expected.version) throw new Error(`record ${i}: model_version ${parsed.data.model_version}, expected ${expected.version}`);
+        const want = options.probabilities?.[i];
+        if (want !== undefined) {
+          const diff = Math.abs(parsed.data.probability_score - want);
+          worst = Math.max(worst, diff);
+          if (diff > PROBABILITY_TOLERANCE) throw new Error(`record ${i}: the API says p = ${parsed.data.probability_score}, the evaluated model ${want}`);
+        }
+      }
+    }
+    return `${records.length} records × 2 spellings${options.probabilities ? `, max |Δp| vs the evaluated model ${worst.toExponential(1)}` : ''}`;
+  });
+  await check('batch', async () => {
+    const got = await exchange(baseUrl, '/predict/batch', { json: { records } });
+    expectStatus(got, 200, 'POST /predict/batch');
+    const count = (got.body as { predictions?: unknown[] }).predictions?.length;
+    if (count !== records.length) throw new Error(`POST /predict/batch returned ${count} predictions for ${records.length} records`);
+    return `${records.length} records in one request`;
+  });
+  const [first] = records;
+  const { age: _age, ...withoutAge } = first!;
+  const errorCases: [string, number, Parameters<typeof exchange>[2] & { path?: string }][] = [
+    ['missing field', 422, { json: withoutAge }],
+    ['wrong type', 422, { json: { ...first, time_in_hospital: 'three' } }],
+    ['wrong content type', 415, { body: 'race=Caucasian', contentType: 'text/plain' }],
+    ['body too large', 413, { body: JSON.stringify({ padding: 'x'.repeat(options.oversizeBytes ?? 8 * 1024 * 1024) }) }],
+    ['malformed JSON', 400, { body: '{"race": ', contentType: 'application/json' }],
+    ['unknown route', 404, { path: '/no-such-route', json: first }],
+  ];
+  for (const [name, status, init] of errorCases) {
+    await check(`error: ${name}`, async () => {
+      expectStatus(await exchange(baseUrl, init.path ?? '/predict', init), status, `${name}`);
+      return `answered ${status}`;
+    });
+  }
+
+  const times: number[] = [];
+  await check('latency', async () => {
+    const n = options.latencyRequests ?? 200;
+    for (let i = 0; i < n; i++) {
+      const got = await exchange(baseUrl, '/predict', { json: records[i % records.length] });
+      expectStatus(got, 200, `latency request ${i}`);
+      times.push(got.ms);
+    }
+    return `${n} sequential predictions`;
+  });
+  times.sort((a, b) => a - b);
+  const round = (ms: number) => (Number.isFinite(ms) ? Math.round(ms * 100) / 100 : 0);
+  return {
+    passed: checks.every((c) => c.passed),
+    checks,
+    latency: { requests: times.length, p50_ms: round(percentile(times, 50)), p95_ms: round(percentile(times, 95)), p99_ms: round(percentile(times, 99)), max_ms: round(times.at(-1) ?? 0) },
+  };
+}
