@@ -1,20 +1,25 @@
 /**
- * `health-predict stack up|down|status|env`. Register in src/cli/main.ts with
+ * `health-predict stack up|down|status|env|base-image`. Register in src/cli/main.ts with
  * `stackCommands(cli)` before `parseAsync()`.
  *
- *   health-predict stack up [--services mlflow,moto] [--json]
+ *   health-predict stack up [--services mlflow,moto,docker,registry | all] [--json]
  *   health-predict stack status [--json]
  *   eval "$(health-predict stack env)"
+ *   health-predict stack base-image [--rebuild]
  *   health-predict stack down
  *
+ * `up` starts MLflow and moto by default; dockerd and the registry (root only) when named.
+ * When it starts dockerd it also makes sure the local base image exists (seconds once cached).
  * Stack errors print their message (which names the service's log file) and set exit code 1.
  */
 import path from 'node:path';
 import type { Argv } from 'yargs';
+import { ensureBaseImage } from '../images/base-image.ts';
+import { connectDocker } from '../images/docker.ts';
 import { stackEnv } from './env.ts';
 import { StackError } from './errors.ts';
 import { type StackEvent, type StackOptions, type StackStatus, stackDown, stackStatus, stackUp } from './stack.ts';
-import { SERVICE_NAMES, type ServiceName } from './state.ts';
+import { CORE_SERVICES, SERVICE_NAMES, type ServiceName } from './state.ts';
 
 interface CommonArgs {
   'state-dir'?: string;
@@ -25,12 +30,13 @@ interface CommonArgs {
 function withCommon<T>(y: Argv<T>) {
   return y
     .option('state-dir', { type: 'string', describe: 'State directory (default: $HP_STACK_DIR or <repo>/.stack)' })
-    .option('services', { type: 'string', describe: `Comma-separated subset of: ${SERVICE_NAMES.join(', ')} (default: all)` })
+    .option('services', { type: 'string', describe: `Comma-separated subset of: ${SERVICE_NAMES.join(', ')}, or all (default: ${CORE_SERVICES.join(', ')} for up; all for the rest)` })
     .option('json', { type: 'boolean', describe: 'Print JSON instead of a table' });
 }
 
 function parseServices(value: string | undefined): ServiceName[] | undefined {
   if (!value) return undefined;
+  if (value.trim() === 'all') return [...SERVICE_NAMES];
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = names.filter((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
   if (unknown.length) throw new StackError(`Unknown service(s) ${unknown.join(', ')}; choose from ${SERVICE_NAMES.join(', ')}.`);
@@ -47,9 +53,10 @@ const rel = (file: string) => {
 };
 
 /** A fixed-width table of the stack's services. */
-export function formatStatus(status: StackStatus): string {
+export function formatStatus(status: { stateDir: string; services: Partial<StackStatus['services']> }): string {
   const rows = [['service', 'running', 'healthy', 'pid', 'url', 'log']];
   for (const [name, s] of Object.entries(status.services)) {
+    if (!s) continue;
     rows.push([name, s.running ? 'yes' : 'no', s.healthy ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.url ?? '-', rel(s.log)]);
   }
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
@@ -60,11 +67,24 @@ export function formatStatus(status: StackStatus): string {
 function progress() {
   return (event: StackEvent) => {
     const line =
-      event.type === 'starting' ? `starting ${event.service} (pid ${event.pid}) on ${event.url}; log ${rel(event.log)}`
+      event.type === 'note' ? `${event.service}: ${event.message}`
+      : event.type === 'starting' ? `starting ${event.service} (pid ${event.pid}) on ${event.url}; log ${rel(event.log)}`
       : event.type === 'replacing' ? `replacing ${event.service} (pid ${event.pid}): ${event.reason}`
       : `${event.service} ${event.type === 'reuse' ? 'already running' : event.type} (pid ${event.pid}) on ${event.url}`;
     console.error(line);
   };
+}
+
+/** Progress on stderr; failures become StackErrors (printed, exit 1). */
+async function baseImage(dockerHost: string, rebuild: boolean) {
+  const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(`warning: ${msg}`) };
+  try {
+    const result = await ensureBaseImage({ docker: connectDocker(dockerHost), rebuild, log });
+    if (result.source === 'present') console.error(`base image ${result.tag} already present`);
+    return result;
+  } catch (error) {
+    throw new StackError(`The base image could not be made: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 async function reportErrors(run: () => Promise<void>): Promise<void> {
@@ -87,18 +107,22 @@ export function stackCommands<T>(yargs: Argv<T>): Argv<T> {
           withCommon(y)
             .option('mlflow-port', { type: 'number', describe: 'Preferred MLflow port (default 5000; 0 = any free port)' })
             .option('moto-port', { type: 'number', describe: 'Preferred moto port (default 5001; 0 = any free port)' })
+            .option('registry-port', { type: 'number', describe: 'Preferred registry port (default 5002; 0 = any free port)' })
+            .option('base-image', { type: 'boolean', default: true, describe: 'With docker: make sure the local base image exists (--no-base-image to skip)' })
             .option('timeout', { type: 'number', describe: 'Seconds to wait for each service' }),
         (argv) =>
           reportErrors(async () => {
             const ports: StackOptions['ports'] = {};
             if (argv['mlflow-port'] !== undefined) ports.mlflow = argv['mlflow-port'];
             if (argv['moto-port'] !== undefined) ports.moto = argv['moto-port'];
+            if (argv['registry-port'] !== undefined) ports.registry = argv['registry-port'];
             const info = await stackUp({
               ...baseOptions(argv),
               ports,
               timeoutMs: argv.timeout === undefined ? undefined : argv.timeout * 1000,
               onEvent: progress(),
             });
+            if (info.dockerHost && argv['base-image']) await baseImage(info.dockerHost, false);
             if (argv.json) process.stdout.write(`${JSON.stringify(info)}\n`);
             else console.log(formatStatus(await stackStatus(baseOptions(argv))));
           }),
@@ -133,10 +157,22 @@ export function stackCommands<T>(yargs: Argv<T>): Argv<T> {
           reportErrors(async () => {
             const status = await stackStatus(baseOptions(argv));
             const url = (name: ServiceName) => (status.services[name]?.healthy ? status.services[name].url : undefined);
-            const env = stackEnv({ mlflowUri: url('mlflow'), s3Endpoint: url('moto'), stateDir: status.stateDir });
+            const env = stackEnv({ mlflowUri: url('mlflow'), s3Endpoint: url('moto'), dockerHost: url('docker'), registryUrl: url('registry'), stateDir: status.stateDir });
             if (argv.json) process.stdout.write(`${JSON.stringify(env)}\n`);
             else for (const [key, value] of Object.entries(env)) console.log(`export ${key}='${value.replaceAll("'", "'\\''")}'`);
             if (!Object.keys(env).length) console.error('No healthy service; run `health-predict stack up` first.');
+          }),
+      )
+      .command(
+        'base-image',
+        "Build (when missing) the local Node base image from Debian's packages and import it into the stack's dockerd",
+        (y) => withCommon(y).option('rebuild', { type: 'boolean', describe: 'Rebuild the cached root filesystem and re-import' }),
+        (argv) =>
+          reportErrors(async () => {
+            const docker = (await stackStatus({ ...baseOptions(argv), services: ['docker'] })).services.docker;
+            if (!docker?.healthy || !docker.url) throw new StackError('dockerd is not running in this stack; run `health-predict stack up --services docker,registry` first.');
+            const result = await baseImage(docker.url, argv.rebuild ?? false);
+            if (argv.json) process.stdout.write(`${JSON.stringify(result)}\n`);
           }),
       )
       .demandCommand(1),

@@ -1,14 +1,29 @@
 /** Readiness: poll a service's health URL until it answers, its process exits, or time runs out. */
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import http from 'node:http';
 import { ServiceStartError } from './errors.ts';
 
 export type HealthCheck = (status: number, body: string) => boolean;
 
+/** One GET on a unix socket (e.g. dockerd's API); true when `check` accepts the answer. Errors and timeouts are `false`. */
+export function probeSocket(socketPath: string, requestPath: string, check: HealthCheck, timeoutMs = 2_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.get({ socketPath, path: requestPath, timeout: timeoutMs }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve(check(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+      response.on('error', () => resolve(false));
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(false));
+  });
+}
+
 /** One GET; true when `check` accepts the answer. Network errors and timeouts are `false`. */
-export async function probe(url: string, check: HealthCheck, timeoutMs = 2_000): Promise<boolean> {
+export async function probe(url: string, check: HealthCheck, timeoutMs = 2_000, headers?: Record<string, string>): Promise<boolean> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers });
     return check(response.status, await response.text());
   } catch {
     return false;
@@ -38,8 +53,11 @@ export interface WaitOptions {
   service: string;
   /** Human name for messages. */
   title: string;
+  /** What is polled, for messages (and for the default probe, the URL fetched). */
   url: string;
   check: HealthCheck;
+  /** Replaces `GET url` + `check`, e.g. for a unix socket or an authenticated endpoint. */
+  probe?: () => Promise<boolean>;
   child: ChildProcess;
   log: string;
   timeoutMs: number;
@@ -65,7 +83,7 @@ export async function waitUntilHealthy(options: WaitOptions): Promise<void> {
     if (exited !== undefined) {
       throw new ServiceStartError(service, log, `${title} ${exited} before it answered on ${url}. See its log ${log}.${tailNote(log)}`);
     }
-    if (await probe(url, check)) return;
+    if (await (options.probe ? options.probe() : probe(url, check))) return;
     if (Date.now() > deadline) {
       throw new ServiceStartError(service, log, `${title} did not become healthy on ${url} within ${Math.round(timeoutMs / 1000)} s. See its log ${log}.${tailNote(log)}`);
     }

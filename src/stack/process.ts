@@ -5,7 +5,7 @@
  * are reused).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const PROC = '/proc';
@@ -109,4 +109,38 @@ export async function stopGroup(pgid: number, graceMs = 10_000): Promise<'stoppe
   const hardDeadline = Date.now() + 5_000;
   while (groupAlive(pgid) && Date.now() < hardDeadline) await sleep(100);
   return 'killed';
+}
+
+/** Where system daemons live on Debian, searched after PATH (a non-login root shell may lack /usr/sbin). */
+const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** The absolute path of executable `name` on PATH or in the system directories, or undefined. */
+export function findExecutable(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SYSTEM_DIRS];
+  for (const dir of dirs) {
+    const file = path.join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Pids of live processes whose argv contains `arg` exactly (e.g. another dockerd's `--data-root=<dir>`). */
+export function processesWithArg(arg: string): number[] {
+  if (!hasProc) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync(PROC)) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(path.join(PROC, entry, 'cmdline'), 'utf8').split('\0');
+      if (argv.includes(arg) && isAlive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }

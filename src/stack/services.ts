@@ -4,13 +4,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { dockerService } from './docker-service.ts';
 import type { HealthCheck } from './health.ts';
+import { registryService } from './registry-service.ts';
 import type { ServiceName } from './state.ts';
 
 export interface LaunchContext {
   /** Python environment holding `mlflow` and `moto_server` (its `bin/` is used). */
   venv: string;
   stateDir: string;
+  /** The TCP port to listen on; 0 for services that listen on a unix socket. */
   port: number;
   /** Extra Host headers MLflow should accept besides 127.0.0.1:<port> and localhost:<port>. */
   allowedHosts: readonly string[];
@@ -21,19 +24,45 @@ export interface Launch {
   command: string;
   args: string[];
   env: NodeJS.ProcessEnv;
+  /** Facts worth telling the user (written to the log and reported as events), e.g. a fallback taken. */
+  notes?: string[];
+}
+
+export interface ProbeContext {
+  /** The service's recorded URL. */
+  url: string;
+  stateDir: string;
+  timeoutMs: number;
 }
 
 export interface ServiceSpec {
   readonly name: ServiceName;
   readonly title: string;
-  readonly defaultPort: number;
+  /** Undefined for a service that listens on a unix socket in the state dir instead of a port. */
+  readonly defaultPort: number | undefined;
   /** How long a cold start may take before we give up. */
   readonly startTimeoutMs: number;
+  /** SIGTERM → SIGKILL grace when stopping (default 10 s). */
+  readonly stopGraceMs?: number;
   /** A substring of the service's command line, to tell its pid from a reused one. */
   readonly marker: string;
   readonly healthPath: string;
   readonly healthy: HealthCheck;
+  /** The URL clients use (default `http://127.0.0.1:<port>`). */
+  url?(context: { stateDir: string; port: number }): string;
+  /** Replaces `GET <url><healthPath>` (a unix socket, an authenticated endpoint). */
+  probe?(context: ProbeContext): Promise<boolean>;
+  /** Why this machine cannot run the service (not installed, not root…), or undefined when it can. */
+  preflight?(context: LaunchContext): string | undefined;
+  /** Cleans up after the process is gone (e.g. mounts it left); returns problems to report. */
+  afterStop?(stateDir: string): string[];
+  /** How to get `launch().command` when it does not exist. */
+  installHint(context: LaunchContext): string;
   launch(context: LaunchContext): Launch;
+}
+
+function pythonEnvHint({ venv }: LaunchContext): string {
+  return `Run \`make setup\` to create the Python environment (${venv}).`;
 }
 
 export const mlflowService: ServiceSpec = {
@@ -45,6 +74,7 @@ export const mlflowService: ServiceSpec = {
   marker: 'mlflow server',
   healthPath: '/health',
   healthy: (status, body) => status === 200 && body.trim() === 'OK',
+  installHint: pythonEnvHint,
   launch({ venv, stateDir, port, allowedHosts, env }) {
     const home = path.join(stateDir, 'mlflow');
     const artifacts = path.join(home, 'artifacts');
@@ -75,6 +105,7 @@ export const motoService: ServiceSpec = {
   marker: 'moto_server',
   healthPath: '/moto-api/',
   healthy: (status) => status === 200,
+  installHint: pythonEnvHint,
   launch({ venv, port, env }) {
     return {
       command: path.join(venv, 'bin', 'moto_server'),
@@ -84,4 +115,4 @@ export const motoService: ServiceSpec = {
   },
 };
 
-export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = { mlflow: mlflowService, moto: motoService };
+export const SERVICES: Readonly<Record<ServiceName, ServiceSpec>> = { mlflow: mlflowService, moto: motoService, docker: dockerService, registry: registryService };

@@ -2,6 +2,8 @@
  * `stackUp` / `stackDown` / `stackStatus`: the local services the pipeline and the tests use,
  * tracked in `<stateDir>/stack.json`. Up is idempotent (healthy services are reused, only
  * missing ones start) and all-or-nothing per call (a failed start stops what this call started).
+ * It starts MLflow and moto unless told otherwise; dockerd and the registry (which need root)
+ * only when named.
  */
 import { existsSync, appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -10,19 +12,19 @@ import { logTail, probe, waitUntilHealthy } from './health.ts';
 import { withLock } from './lock.ts';
 import { choosePort, freePort } from './ports.ts';
 import { isOurProcess, spawnDetached, stopGroup } from './process.ts';
-import { SERVICES, type ServiceSpec } from './services.ts';
-import { REPO_ROOT, SERVICE_NAMES, type ServiceName, type ServiceRecord, type StackState, defaultStateDir, readState, writeState } from './state.ts';
+import { type Launch, SERVICES, type ServiceSpec } from './services.ts';
+import { CORE_SERVICES, REPO_ROOT, SERVICE_NAMES, type ServiceName, type ServiceRecord, type StackState, defaultStateDir, readState, writeState } from './state.ts';
 
 export interface StackOptions {
   /** Default: `HP_STACK_DIR`, else `<repo>/.stack`. */
   stateDir?: string;
-  /** Which services to act on (default: all). */
+  /** Which services to act on (default: up starts CORE_SERVICES, i.e. MLflow and moto; down and status cover all). */
   services?: readonly ServiceName[];
-  /** Preferred ports; 0 means any free port. Default: the port recorded last time, else 5000 (MLflow) / 5001 (moto). A taken port falls back to a free one. */
+  /** Preferred ports; 0 means any free port. Default: the port recorded last time, else 5000 (MLflow) / 5001 (moto) / 5002 (registry). A taken port falls back to a free one. */
   ports?: Partial<Record<ServiceName, number>>;
   /** The Python environment with mlflow and moto (default `<repo>/.venv/ml`). */
   venv?: string;
-  /** Start timeout per service (default: 180 s MLflow, 30 s moto). */
+  /** Start timeout per service (default: 180 s MLflow, 30 s moto and registry, 60 s dockerd). */
   timeoutMs?: number;
   /** Extra Host headers MLflow accepts (e.g. `mlflow:5000` behind a proxy). */
   allowedHosts?: readonly string[];
@@ -35,13 +37,18 @@ export interface StackOptions {
 export type StackEvent =
   | { type: 'reuse' | 'ready' | 'stopped'; service: ServiceName; url: string; pid: number }
   | { type: 'starting'; service: ServiceName; url: string; pid: number; log: string }
-  | { type: 'replacing'; service: ServiceName; pid: number; reason: string };
+  | { type: 'replacing'; service: ServiceName; pid: number; reason: string }
+  | { type: 'note'; service: ServiceName; message: string };
 
 export interface StackInfo {
   /** MLflow tracking URI, when MLflow is running. */
   mlflowUri?: string;
   /** moto's endpoint for the S3 (and ECR) API, when moto is running. */
   s3Endpoint?: string;
+  /** DOCKER_HOST of the stack's dockerd (`unix://…/docker.sock`), when it is running. */
+  dockerHost?: string;
+  /** The local registry (`http://127.0.0.1:<port>`), when it is running; credentials in `<stateDir>/registry/credentials.json`. */
+  registryUrl?: string;
   stateDir: string;
 }
 
@@ -65,8 +72,8 @@ interface Resolved {
   options: StackOptions;
 }
 
-function resolve(options: StackOptions): Resolved {
-  const services = options.services ?? SERVICE_NAMES;
+function resolve(options: StackOptions, defaults: readonly ServiceName[] = SERVICE_NAMES): Resolved {
+  const services = options.services ?? defaults;
   for (const name of services) {
     if (!(SERVICE_NAMES as readonly string[]).includes(name)) throw new StackError(`Unknown service '${name}'. Known services: ${SERVICE_NAMES.join(', ')}.`);
   }
@@ -81,23 +88,28 @@ function resolve(options: StackOptions): Resolved {
 export const logFile = (stateDir: string, service: ServiceName) => path.join(stateDir, 'logs', `${service}.log`);
 const healthUrl = (spec: ServiceSpec, url: string) => `${url}${spec.healthPath}`;
 
+/** One health check of a service recorded at `url`. */
+function isHealthy(spec: ServiceSpec, url: string, stateDir: string, timeoutMs: number): Promise<boolean> {
+  return spec.probe ? spec.probe({ url, stateDir, timeoutMs }) : probe(healthUrl(spec, url), spec.healthy, timeoutMs);
+}
+
 /** Polls a recorded service's health for up to `ms` (a busy machine can be slow to answer). */
-async function answers(spec: ServiceSpec, url: string, ms: number): Promise<boolean> {
+async function answers(spec: ServiceSpec, url: string, stateDir: string, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   do {
-    if (await probe(healthUrl(spec, url), spec.healthy, 3_000)) return true;
+    if (await isHealthy(spec, url, stateDir, 3_000)) return true;
     await new Promise((r) => setTimeout(r, 250));
   } while (Date.now() < deadline);
   return false;
 }
 
 export function infoFrom(stateDir: string, state: StackState): StackInfo {
-  return { mlflowUri: state.services.mlflow?.url, s3Endpoint: state.services.moto?.url, stateDir };
+  return { mlflowUri: state.services.mlflow?.url, s3Endpoint: state.services.moto?.url, dockerHost: state.services.docker?.url, registryUrl: state.services.registry?.url, stateDir };
 }
 
 /** Starts what is missing of `options.services`, reuses what is running and healthy, and returns the URLs. */
 export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
-  const r = resolve(options);
+  const r = resolve(options, CORE_SERVICES);
   return withLock(r.stateDir, 'stack', async () => {
     const state = readState(r.stateDir);
     const missing: ServiceSpec[] = [];
@@ -105,12 +117,12 @@ export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
       const spec = SERVICES[name];
       const record = state.services[name];
       if (record && isOurProcess(record.pid, spec.marker)) {
-        if (await answers(spec, record.url, 10_000)) {
+        if (await answers(spec, record.url, r.stateDir, 10_000)) {
           options.onEvent?.({ type: 'reuse', service: name, url: record.url, pid: record.pid });
           continue;
         }
         options.onEvent?.({ type: 'replacing', service: name, pid: record.pid, reason: `not healthy on ${record.url}` });
-        await stopGroup(record.pid);
+        await stopService(spec, record.pid, r, spec.stopGraceMs);
       }
       missing.push(spec);
     }
@@ -125,7 +137,7 @@ export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
       for (const [i, result] of results.entries()) {
         const spec = missing[i]!;
         if (result.status === 'fulfilled') {
-          await stopGroup(result.value.pid);
+          await stopService(spec, result.value.pid, r, spec.stopGraceMs);
           save(spec.name, undefined);
         }
       }
@@ -136,6 +148,16 @@ export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
   });
 }
 
+function cleanUpAfter(spec: ServiceSpec, r: Resolved): void {
+  for (const message of spec.afterStop?.(r.stateDir) ?? []) r.options.onEvent?.({ type: 'note', service: spec.name, message });
+}
+
+/** Stops the process group, then whatever the service leaves behind (e.g. dockerd's mounts). */
+async function stopService(spec: ServiceSpec, pid: number, r: Resolved, graceMs?: number): Promise<void> {
+  await stopGroup(pid, graceMs);
+  cleanUpAfter(spec, r);
+}
+
 const ADDRESS_IN_USE = /address already in use|Errno 98|port \d+ is in use/i;
 
 /** Starts one service and waits for it; on a port race (someone took the port in between) tries once more on a free port. */
@@ -143,33 +165,51 @@ async function startService(spec: ServiceSpec, r: Resolved, recordedPort: number
   const log = logFile(r.stateDir, spec.name);
   const preferred = r.options.ports?.[spec.name] ?? recordedPort ?? spec.defaultPort;
   for (let attempt = 1; ; attempt++) {
-    const port = attempt === 1 ? await choosePort(preferred) : await freePort();
-    const launch = spec.launch({ venv: r.venv, stateDir: r.stateDir, port, allowedHosts: r.options.allowedHosts ?? [], env: r.options.env ?? process.env });
+    const port = preferred === undefined ? undefined : attempt === 1 ? await choosePort(preferred) : await freePort();
+    const context = { venv: r.venv, stateDir: r.stateDir, port: port ?? 0, allowedHosts: r.options.allowedHosts ?? [], env: r.options.env ?? process.env };
+    const unavailable = spec.preflight?.(context);
+    if (unavailable) throw new ServiceStartError(spec.name, log, `Cannot start the ${spec.title}: ${unavailable}.`);
+    let launch: Launch;
+    try {
+      launch = spec.launch(context);
+    } catch (error) {
+      throw new ServiceStartError(spec.name, log, `Cannot prepare the ${spec.title}: ${(error as Error).message}`, { cause: error });
+    }
     if (!existsSync(launch.command)) {
-      throw new ServiceStartError(spec.name, log, `Cannot start the ${spec.title}: ${launch.command} does not exist. Run \`make setup\` to create the Python environment (${r.venv}).`);
+      throw new ServiceStartError(spec.name, log, `Cannot start the ${spec.title}: ${launch.command} does not exist. ${spec.installHint(context)}`);
     }
     mkdirSync(path.dirname(log), { recursive: true });
-    const marker = `--- health-predict stack: starting ${spec.name} on port ${port} at ${new Date().toISOString()} ---`;
-    appendFileSync(log, `${marker}\n$ ${[launch.command, ...launch.args].join(' ')}\n`);
+    const marker = `--- health-predict stack: starting ${spec.name}${port === undefined ? '' : ` on port ${port}`} at ${new Date().toISOString()} ---`;
+    appendFileSync(log, `${marker}\n$ ${[launch.command, ...launch.args].join(' ')}\n${(launch.notes ?? []).map((note) => `note: ${note}\n`).join('')}`);
+    for (const message of launch.notes ?? []) r.options.onEvent?.({ type: 'note', service: spec.name, message });
     const child = spawnDetached(launch.command, launch.args, { logFile: log, env: launch.env, cwd: r.stateDir });
-    const url = `http://127.0.0.1:${port}`;
+    const url = spec.url ? spec.url({ stateDir: r.stateDir, port: port ?? 0 }) : `http://127.0.0.1:${port}`;
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     if (child.pid === undefined) {
       const error = await spawnError;
       throw new ServiceStartError(spec.name, log, `Cannot start the ${spec.title} (${launch.command}): ${error.message}.`, { cause: error });
     }
-    const rec: ServiceRecord = { pid: child.pid, port, url, log, startedAt: new Date().toISOString() };
+    const rec: ServiceRecord = { pid: child.pid, ...(port === undefined ? {} : { port }), url, log, startedAt: new Date().toISOString() };
     record(rec);
     r.options.onEvent?.({ type: 'starting', service: spec.name, url, pid: child.pid, log });
     try {
-      await waitUntilHealthy({ service: spec.name, title: spec.title, url: healthUrl(spec, url), check: spec.healthy, child, log, timeoutMs: r.options.timeoutMs ?? spec.startTimeoutMs });
+      await waitUntilHealthy({
+        service: spec.name,
+        title: spec.title,
+        url: spec.probe ? url : healthUrl(spec, url),
+        check: spec.healthy,
+        probe: spec.probe ? () => spec.probe!({ url, stateDir: r.stateDir, timeoutMs: 2_000 }) : undefined,
+        child,
+        log,
+        timeoutMs: r.options.timeoutMs ?? spec.startTimeoutMs,
+      });
       r.options.onEvent?.({ type: 'ready', service: spec.name, url, pid: child.pid });
       return rec;
     } catch (error) {
-      await stopGroup(child.pid, 5_000);
+      await stopService(spec, child.pid, r, 5_000);
       record(undefined);
       const since = logTail(log, 200).split(marker).pop() ?? '';
-      if (attempt === 1 && ADDRESS_IN_USE.test(since)) continue;
+      if (attempt === 1 && port !== undefined && ADDRESS_IN_USE.test(since)) continue;
       throw error;
     }
   }
@@ -186,10 +226,10 @@ export async function stackDown(options: StackOptions = {}): Promise<ServiceName
       const record = state.services[name];
       if (!record) continue;
       if (isOurProcess(record.pid, SERVICES[name].marker)) {
-        await stopGroup(record.pid);
+        await stopService(SERVICES[name], record.pid, r, SERVICES[name].stopGraceMs);
         stopped.push(name);
         options.onEvent?.({ type: 'stopped', service: name, url: record.url, pid: record.pid });
-      }
+      } else cleanUpAfter(SERVICES[name], r); // it died on its own; what it left behind is still ours
       delete state.services[name];
       writeState(r.stateDir, state);
     }
@@ -208,7 +248,7 @@ export async function stackStatus(options: StackOptions = {}): Promise<StackStat
       const log = record?.log ?? logFile(r.stateDir, name);
       if (!record) return [name, { running: false, healthy: false, log }];
       const running = isOurProcess(record.pid, spec.marker);
-      const healthy = running && (await probe(healthUrl(spec, record.url), spec.healthy, 3_000));
+      const healthy = running && (await isHealthy(spec, record.url, r.stateDir, 3_000));
       return [name, { running, healthy, pid: record.pid, url: record.url, log }];
     }),
   );

@@ -9,8 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { StackError } from './errors.ts';
 
-export const SERVICE_NAMES = ['mlflow', 'moto'] as const;
+export const SERVICE_NAMES = ['mlflow', 'moto', 'docker', 'registry'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** What `stackUp` starts when no services are named: what every test lane and the demo need. */
+export const CORE_SERVICES: readonly ServiceName[] = ['mlflow', 'moto'];
+/** The image path: Docker's daemon and the registry images are pushed to. They need root. */
+export const DOCKER_SERVICES: readonly ServiceName[] = ['docker', 'registry'];
 
 /** The checkout this module lives in (src/stack → ../..). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -24,7 +28,8 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const serviceRecord = z.object({
   pid: z.number().int().positive(),
-  port: z.number().int().min(1).max(65_535),
+  /** Absent for services that listen on a unix socket (dockerd). */
+  port: z.number().int().min(1).max(65_535).optional(),
   url: z.string().url(),
   log: z.string().min(1),
   startedAt: z.string(),

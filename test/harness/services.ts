@@ -12,6 +12,11 @@
  * it" would restart MLflow for every file; instead a small detached reaper
  * (test/harness/reaper.ts) waits for the vitest process to exit, then stops exactly the
  * services in that temp dir and removes it. Nothing outside the temp dir is ever stopped.
+ *
+ * Docker: `useServices(['docker', 'registry', 'moto'])` inside a
+ * `describe.skipIf(DOCKER_SKIP_REASON !== undefined)` block (dockerd needs root and cgroups;
+ * the reason says which is missing). dockerd keeps images in the machine cache, or in the temp
+ * dir when another dockerd (e.g. `stack up`) already uses that store.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
@@ -21,7 +26,17 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll } from 'vitest';
 import { withLock } from '../../src/stack/lock.ts';
 import { isAlive } from '../../src/stack/process.ts';
-import { type ServiceName, type StackInfo, defaultStateDir, stackEnv, stackStatus, stackUp } from '../../src/stack/index.ts';
+import {
+  type RegistryCredentials,
+  type ServiceName,
+  type StackInfo,
+  defaultStateDir,
+  dockerUnavailableReason,
+  readRegistryCredentials,
+  stackEnv,
+  stackStatus,
+  stackUp,
+} from '../../src/stack/index.ts';
 
 export interface Services {
   readonly info: StackInfo;
@@ -29,6 +44,10 @@ export interface Services {
   readonly mlflowUri: string;
   /** moto's S3/ECR endpoint (throws when moto was not requested). */
   readonly s3Endpoint: string;
+  /** DOCKER_HOST of the stack's dockerd (throws when docker was not requested). */
+  readonly dockerHost: string;
+  /** The local registry: `host:port` and its credentials (throws when registry was not requested). */
+  readonly registry: { address: string; url: string } & RegistryCredentials;
   /** Environment variables for child processes (MLFLOW_TRACKING_URI, AWS_*). */
   env(): Record<string, string>;
   /** True when an already-running stack (HP_STACK_DIR or <repo>/.stack) is used. */
@@ -49,12 +68,21 @@ export function sharedStateDir(): string {
   return path.join(os.tmpdir(), `hp-stack-vitest-${vitestPid()}`);
 }
 
+/** Why dockerd cannot run on this machine (tests needing it skip with this reason), or undefined. */
+export const DOCKER_SKIP_REASON: string | undefined = dockerUnavailableReason(sharedStateDir());
+
 async function healthyIn(stateDir: string, services: readonly ServiceName[]): Promise<StackInfo | undefined> {
   if (!existsSync(stateDir)) return undefined;
   try {
     const status = await stackStatus({ stateDir, services });
     if (!services.every((name) => status.services[name].healthy)) return undefined;
-    return { stateDir, mlflowUri: status.services.mlflow?.url, s3Endpoint: status.services.moto?.url };
+    return {
+      stateDir,
+      mlflowUri: status.services.mlflow?.url,
+      s3Endpoint: status.services.moto?.url,
+      dockerHost: status.services.docker?.url,
+      registryUrl: status.services.registry?.url,
+    };
   } catch {
     return undefined;
   }
@@ -96,7 +124,7 @@ export function useServices(services: readonly ServiceName[] = ['mlflow', 'moto'
       mkdirSync(stateDir, { recursive: true });
       ensureReaper(stateDir, vitestPid());
     });
-    info = await stackUp({ stateDir, services, ports: { mlflow: 0, moto: 0 } });
+    info = await stackUp({ stateDir, services, ports: { mlflow: 0, moto: 0, registry: 0 } });
   }, SERVICES_HOOK_TIMEOUT_MS);
 
   const current = (): StackInfo => {
@@ -116,6 +144,17 @@ export function useServices(services: readonly ServiceName[] = ['mlflow', 'moto'
       const endpoint = current().s3Endpoint;
       if (!endpoint) throw new Error("moto is not part of this file's services; call useServices(['moto', …]).");
       return endpoint;
+    },
+    get dockerHost() {
+      const host = current().dockerHost;
+      if (!host) throw new Error("dockerd is not part of this file's services; call useServices(['docker', …]).");
+      return host;
+    },
+    get registry() {
+      const { registryUrl, stateDir } = current();
+      const credentials = readRegistryCredentials(stateDir);
+      if (!registryUrl || !credentials) throw new Error("the registry is not part of this file's services; call useServices(['registry', …]).");
+      return { address: new URL(registryUrl).host, url: registryUrl, ...credentials };
     },
     get reused() {
       return reused;

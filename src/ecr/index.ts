@@ -1,0 +1,11 @@
+export { ecrConfigFromEnv, EcrConfigError } from './config.ts';
+export type { EcrConfig, RegistryLogin } from './config.ts';
+export { createEcrClient, ecrFailureKind } from './client.ts';
+export { ensureRepository } from './repository.ts';
+export type { EnsuredRepository } from './repository.ts';
+export { decodeAuthorizationToken, getAuthorization } from './auth.ts';
+export { tagAndPush, pushedDigest } from './push.ts';
+export { fetchManifest } from './manifest.ts';
+export { pushToEcr } from './publish.ts';
+export type { PublishedImage, PushToEcrOptions } from './publish.ts';
+export { RegistryUnavailableError } from './errors.ts';

@@ -1,0 +1,102 @@
+/**
+ * `health-predict/node-base:<node major>-bookworm`: the local stand-in for `node:20-bookworm-slim`
+ * (no registry mirror of Docker Hub here). Imported from the cached root filesystem tarball
+ * (see rootfs.ts); labelled with the exact Node version so a Node upgrade rebuilds it.
+ * Real users keep the Dockerfile's default BASE_IMAGE; tests and the local stack pass this tag.
+ */
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { machineCacheDir } from '../stack/machine-cache.ts';
+import { classifyDockerError, ensureDaemon, type ImageLog, silentLog } from './docker.ts';
+import { BaseImageError } from './errors.ts';
+import { followJsonStream } from './json-stream.ts';
+import { ensureRootfsTarball } from './rootfs.ts';
+
+export const BASE_IMAGE_REPOSITORY = 'health-predict/node-base';
+export const NODE_VERSION_LABEL = 'org.health-predict.node-version';
+
+/** e.g. `health-predict/node-base:20-bookworm` for Node v20.x. */
+export function baseImageTag(nodeVersion: string = process.version): string {
+  const major = /^v?(\d+)\./.exec(nodeVersion)?.[1] ?? 'unknown';
+  return `${BASE_IMAGE_REPOSITORY}:${major}-bookworm`;
+}
+
+/** Where the root filesystem tarballs are cached: `<machine cache>/base-images`. */
+export function baseImageCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(machineCacheDir(env), 'base-images');
+}
+
+export interface BaseImageOptions {
+  docker: Docker;
+  /** Default `<machine cache>/base-images`. */
+  cacheDir?: string;
+  nodeVersion?: string;
+  nodeBinary?: string;
+  /** Debian mirror (default HP_DEBIAN_MIRROR, else deb.debian.org). */
+  mirror?: string;
+  /** Rebuild the root filesystem and re-import even when both exist. */
+  rebuild?: boolean;
+  log?: ImageLog;
+}
+
+export interface BaseImageResult {
+  tag: string;
+  imageId: string;
+  /** present: the image was there; imported: from the cached tarball; built: debootstrap ran too. */
+  source: 'present' | 'imported' | 'built';
+  rootfsMs: number;
+  importMs: number;
+}
+
+async function existingImage(docker: Docker, tag: string): Promise<Docker.ImageInspectInfo | undefined> {
+  try {
+    return await docker.getImage(tag).inspect();
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+    throw classifyDockerError(error, `inspecting ${tag}`, docker);
+  }
+}
+
+/** Makes sure the base image for this Node version is in the daemon; fast when it already is. */
+export async function ensureBaseImage(options: BaseImageOptions): Promise<BaseImageResult> {
+  const { docker } = options;
+  const log = options.log ?? silentLog;
+  const nodeVersion = options.nodeVersion ?? process.version;
+  const tag = baseImageTag(nodeVersion);
+  await ensureDaemon(docker, log);
+  const present = await existingImage(docker, tag);
+  if (present && present.Config?.Labels?.[NODE_VERSION_LABEL] === nodeVersion && !options.rebuild) {
+    return { tag, imageId: present.Id, source: 'present', rootfsMs: 0, importMs: 0 };
+  }
+  const rootfs = await ensureRootfsTarball({
+    dir: options.cacheDir ?? baseImageCacheDir(),
+    nodeBinary: options.nodeBinary,
+    nodeVersion,
+    mirror: options.mirror ?? process.env.HP_DEBIAN_MIRROR,
+    rebuild: options.rebuild,
+    log,
+  });
+  const started = performance.now();
+  log.info({ tag, rootfs: rootfs.file }, `importing ${rootfs.file} as ${tag}`);
+  const changes = [
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    `ENV NODE_VERSION=${nodeVersion.replace(/^v/, '')}`,
+    `LABEL ${NODE_VERSION_LABEL}=${nodeVersion}`,
+    'CMD ["node"]',
+  ];
+  let stream: NodeJS.ReadableStream;
+  try {
+    const [repo, version] = tag.split(':') as [string, string];
+    stream = await docker.importImage(createReadStream(rootfs.file), { repo, tag: version, changes });
+  } catch (error) {
+    throw classifyDockerError(error, `importing ${rootfs.file} as ${tag}`, docker);
+  }
+  const result = await followJsonStream(stream);
+  if (result.error) throw new BaseImageError(`Docker could not import ${rootfs.file} as ${tag}: ${result.error}. Delete the tarball to rebuild it (\`health-predict stack base-image --rebuild\`).`);
+  const imported = await existingImage(docker, tag);
+  if (!imported) throw new BaseImageError(`Docker reported importing ${tag} but does not list it afterwards.`);
+  const importMs = Math.round(performance.now() - started);
+  log.info({ tag, image_id: imported.Id, ms: importMs }, `base image ${tag} ready`);
+  return { tag, imageId: imported.Id, source: rootfs.built ? 'built' : 'imported', rootfsMs: rootfs.ms, importMs };
+}

@@ -1,0 +1,10 @@
+export { BASE_IMAGE_REPOSITORY, baseImageTag, ensureBaseImage } from './base-image.ts';
+export type { BaseImageResult } from './base-image.ts';
+export { buildApiImage, DEFAULT_IMAGE_REPOSITORY, imageLabels, imageTag, modelRefSchema } from './build.ts';
+export type { BuildApiImageOptions, BuiltImage, ModelRef } from './build.ts';
+export { assembleApiContext, DEFAULT_DOCKERFILE, MODEL_FILES } from './context.ts';
+export { connectDocker, ensureDaemon } from './docker.ts';
+export type { ImageLog } from './docker.ts';
+export * from './errors.ts';
+export { startContainer, withContainer } from './run.ts';
+export type { RunContainerOptions, RunningContainer } from './run.ts';

@@ -1,0 +1,139 @@
+/**
+ * Docker's daemon as a stack service: Debian's `dockerd` with vfs storage, no bridge and no
+ * iptables (containers use the host network), its API on a unix socket in the state dir.
+ *
+ * The image store (`--data-root`) lives in the machine cache so images survive `stack down`
+ * and fresh clones. Two daemons must never share one store, so when another dockerd already
+ * uses it (a second stack, a test run beside `stack up`), this one gets a private store in
+ * its state dir and says so.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { probeSocket } from './health.ts';
+import { machineCacheDir } from './machine-cache.ts';
+import { releaseMounts } from './mounts.ts';
+import { findExecutable, processesWithArg } from './process.ts';
+import type { LaunchContext, ServiceSpec } from './services.ts';
+
+/** Longest path the kernel accepts for a unix socket (sun_path is 108 bytes with the NUL). */
+const MAX_SOCKET_PATH = 107;
+/** BuildKit's cache is garbage-collected beyond this (each cached vfs layer is a whole root filesystem). */
+const BUILD_CACHE_LIMIT = '2GB';
+/** containerd puts `containerd.sock.ttrpc` under `<exec-root>/containerd/`. */
+const CONTAINERD_SOCKET = path.join('containerd', 'containerd.sock.ttrpc');
+
+export interface DockerPaths {
+  dir: string;
+  socket: string;
+  execRoot: string;
+  pidFile: string;
+  configFile: string;
+  /** The private image store used when the shared one is taken. */
+  privateDataRoot: string;
+}
+
+export function dockerPaths(stateDir: string): DockerPaths {
+  const dir = path.join(stateDir, 'docker');
+  return {
+    dir,
+    socket: path.join(dir, 'docker.sock'),
+    execRoot: path.join(dir, 'run'),
+    pidFile: path.join(dir, 'run', 'docker.pid'),
+    configFile: path.join(dir, 'daemon.json'),
+    privateDataRoot: path.join(dir, 'data'),
+  };
+}
+
+/** `HP_DOCKER_DATA_ROOT`, else `<machine cache>/docker`. */
+export function sharedDataRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HP_DOCKER_DATA_ROOT ? path.resolve(env.HP_DOCKER_DATA_ROOT) : path.join(machineCacheDir(env), 'docker');
+}
+
+/** `unix://<state dir>/docker/docker.sock`: the DOCKER_HOST of this stack's daemon. */
+export function dockerHostFor(stateDir: string): string {
+  return `unix://${dockerPaths(stateDir).socket}`;
+}
+
+function cgroupProblem(): string | undefined {
+  const root = '/sys/fs/cgroup';
+  if (existsSync(path.join(root, 'cgroup.controllers'))) return undefined; // cgroup v2
+  if (['memory', 'devices', 'pids'].every((controller) => existsSync(path.join(root, controller)))) return undefined; // cgroup v1
+  return `no cgroup filesystem is mounted at ${root} (neither cgroup v2's cgroup.controllers nor the v1 memory, devices and pids controllers), so dockerd cannot confine containers. Mount cgroups (e.g. \`mount -t cgroup2 none ${root}\`) or run on a machine/VM that has them`;
+}
+
+/**
+ * Why dockerd cannot run here, or undefined when it can: not installed, not root, no cgroups,
+ * or a state dir too deep for unix socket paths. Tests use this to skip with the reason.
+ */
+export function dockerUnavailableReason(stateDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const missing = ['dockerd', 'containerd', 'runc'].filter((name) => !findExecutable(name, env));
+  if (missing.length) return `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not installed. Run \`make setup-docker\` (as root it installs Debian's docker.io, docker-registry, debootstrap and apache2-utils)`;
+  const uid = process.getuid?.();
+  if (uid !== undefined && uid !== 0) {
+    return `dockerd must run as root (this process runs as uid ${uid}): it mounts filesystems and creates namespaces for every container. Run the stack as root (e.g. \`sudo node bin/health-predict.mjs stack up --services docker,registry\`)`;
+  }
+  const cgroups = cgroupProblem();
+  if (cgroups) return cgroups;
+  const paths = dockerPaths(stateDir);
+  const longest = [paths.socket, path.join(paths.execRoot, CONTAINERD_SOCKET)].find((socket) => socket.length > MAX_SOCKET_PATH);
+  if (longest) return `the socket path ${longest} is longer than the ${MAX_SOCKET_PATH} characters unix sockets allow. Use a shorter state dir (HP_STACK_DIR or --state-dir)`;
+  return undefined;
+}
+
+/** The store to use: the shared one unless another live dockerd holds it. */
+function chooseDataRoot(stateDir: string, env: NodeJS.ProcessEnv): { dataRoot: string; note?: string } {
+  const shared = sharedDataRoot(env);
+  const holders = processesWithArg(`--data-root=${shared}`);
+  if (!holders.length) return { dataRoot: shared };
+  const { privateDataRoot } = dockerPaths(stateDir);
+  return {
+    dataRoot: privateDataRoot,
+    note: `the shared image store ${shared} is in use by another dockerd (pid ${holders.join(', ')}), so this daemon keeps its images in ${privateDataRoot} (removed with the state dir; the base image is re-imported from its cached root filesystem)`,
+  };
+}
+
+export const dockerService: ServiceSpec = {
+  name: 'docker',
+  title: 'Docker daemon (dockerd)',
+  defaultPort: undefined,
+  startTimeoutMs: 60_000,
+  // dockerd stops running containers (up to --shutdown-timeout) and its containerd first.
+  stopGraceMs: 30_000,
+  marker: 'dockerd',
+  healthPath: '/_ping',
+  healthy: (status, body) => status === 200 && body.trim() === 'OK',
+  url: ({ stateDir }) => dockerHostFor(stateDir),
+  probe: ({ stateDir, timeoutMs }) => probeSocket(dockerPaths(stateDir).socket, '/_ping', dockerService.healthy, timeoutMs),
+  preflight: ({ stateDir, env }) => dockerUnavailableReason(stateDir, env),
+  installHint: () => "Run `make setup-docker` (as root it installs Debian's docker.io).",
+  afterStop(stateDir) {
+    const left = releaseMounts(dockerPaths(stateDir).dir);
+    return left.length ? [`still mounted after dockerd stopped: ${left.join(', ')}; unmount by hand before deleting ${stateDir}`] : [];
+  },
+  launch({ stateDir, env }: LaunchContext) {
+    const paths = dockerPaths(stateDir);
+    const { dataRoot, note } = chooseDataRoot(stateDir, env);
+    mkdirSync(paths.execRoot, { recursive: true });
+    mkdirSync(dataRoot, { recursive: true });
+    // A config of our own (a machine-wide /etc/docker/daemon.json must not change this daemon).
+    // vfs stores every layer as a full copy, so BuildKit's cache is kept small.
+    writeFileSync(paths.configFile, `${JSON.stringify({ builder: { gc: { enabled: true, defaultKeepStorage: BUILD_CACHE_LIMIT } } })}\n`);
+    return {
+      command: findExecutable('dockerd', env) ?? 'dockerd',
+      args: [
+        `--host=unix://${paths.socket}`,
+        `--data-root=${dataRoot}`,
+        `--exec-root=${paths.execRoot}`,
+        `--pidfile=${paths.pidFile}`,
+        `--config-file=${paths.configFile}`,
+        '--storage-driver=vfs',
+        '--iptables=false',
+        '--ip6tables=false',
+        '--bridge=none',
+        '--shutdown-timeout=10',
+      ],
+      env: { ...env, PATH: [env.PATH, '/usr/sbin', '/usr/bin', '/sbin', '/bin'].filter(Boolean).join(path.delimiter) },
+      notes: note ? [note] : [],
+    };
+  },
+};

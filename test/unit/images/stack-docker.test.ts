@@ -1,0 +1,94 @@
+/** dockerd and the registry as stack services: up, health, env, reuse, shared image store, clean down. */
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectDocker } from '../../../src/images/docker.ts';
+import { mountsUnder } from '../../../src/stack/mounts.ts';
+import { groupAlive, processesWithArg } from '../../../src/stack/process.ts';
+import { readRegistryCredentials, ServiceStartError, type StackEvent, stackDown, stackEnv, stackStatus, stackUp } from '../../../src/stack/index.ts';
+import { DOCKER_SKIP_REASON } from '../../harness/services.ts';
+
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(async () => {
+  for (const dir of dirs.splice(0).reverse()) {
+    await stackDown({ stateDir: dir }).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('docker service preconditions', () => {
+  it('refuses a state dir too deep for unix socket paths, saying how to fix it', async () => {
+    const stateDir = path.join(tempDir('hp-stack-deep-'), 'a'.repeat(60), 'b'.repeat(40));
+    mkdirSync(stateDir, { recursive: true });
+    const error = await stackUp({ stateDir, services: ['docker'] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceStartError);
+    expect((error as Error).message).toMatch(/Cannot start the Docker daemon \(dockerd\): .*(socket path .* longer than the 107 characters unix sockets allow\. Use a shorter state dir|must run as root|not installed)/);
+  });
+});
+
+describe.skipIf(DOCKER_SKIP_REASON !== undefined)(`dockerd and registry services${DOCKER_SKIP_REASON ? ` (skipped: ${DOCKER_SKIP_REASON})` : ''}`, () => {
+  it('up → healthy → env → up again reuses → down stops everything and leaves nothing mounted', async () => {
+    const stateDir = tempDir('hp-stack-docker-');
+    const dataRoot = tempDir('hp-docker-data-');
+    const env = { ...process.env, HP_DOCKER_DATA_ROOT: dataRoot };
+    const info = await stackUp({ stateDir, services: ['docker', 'registry'], ports: { registry: 0 }, env });
+    expect(info.dockerHost).toBe(`unix://${stateDir}/docker/docker.sock`);
+    expect(info.registryUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(info.registryUrl).not.toBe('http://127.0.0.1:5000');
+
+    const status = await stackStatus({ stateDir });
+    expect(status.services.docker).toMatchObject({ running: true, healthy: true });
+    expect(status.services.registry).toMatchObject({ running: true, healthy: true });
+    expect(status.services.mlflow.running).toBe(false);
+    expect(processesWithArg(`--data-root=${dataRoot}`)).toEqual([status.services.docker.pid]);
+    expect((await connectDocker(info.dockerHost).info()).Driver).toBe('vfs');
+
+    // The registry: password generated into a 0600 file, basic auth enforced.
+    const credentials = readRegistryCredentials(stateDir)!;
+    expect(credentials.username).toBe('AWS');
+    expect(statSync(path.join(stateDir, 'registry', 'credentials.json')).mode & 0o777).toBe(0o600);
+    const v2 = `${info.registryUrl}/v2/`;
+    expect((await fetch(v2)).status).toBe(401);
+    expect((await fetch(v2, { headers: { authorization: `Basic ${Buffer.from('AWS:wrong').toString('base64')}` } })).status).toBe(401);
+    expect((await fetch(v2, { headers: { authorization: `Basic ${Buffer.from(`AWS:${credentials.password}`).toString('base64')}` } })).status).toBe(200);
+
+    expect(stackEnv(info)).toMatchObject({
+      DOCKER_HOST: info.dockerHost,
+      HP_LOCAL_REGISTRY: new URL(info.registryUrl!).host,
+      HP_LOCAL_REGISTRY_USERNAME: 'AWS',
+      HP_LOCAL_REGISTRY_PASSWORD: credentials.password,
+    });
+
+    const events: string[] = [];
+    expect(await stackUp({ stateDir, services: ['docker', 'registry'], env, onEvent: (e) => events.push(`${e.type}:${e.service}`) })).toEqual(info);
+    expect(events.sort()).toEqual(['reuse:docker', 'reuse:registry']);
+    expect(readRegistryCredentials(stateDir)).toEqual(credentials); // the password survives restarts of `up`
+
+    const pids = { docker: status.services.docker.pid!, registry: status.services.registry.pid! };
+    expect((await stackDown({ stateDir })).sort()).toEqual(['docker', 'registry']);
+    expect(groupAlive(pids.docker)).toBe(false);
+    expect(groupAlive(pids.registry)).toBe(false);
+    expect(processesWithArg(`--data-root=${dataRoot}`)).toEqual([]);
+    expect(mountsUnder(stateDir)).toEqual([]); // dockerd's netns bind mount is released
+  }, 180_000);
+
+  it('a second daemon does not share a store in use: it gets a private one and says so', async () => {
+    const dataRoot = tempDir('hp-docker-data-');
+    const env = { ...process.env, HP_DOCKER_DATA_ROOT: dataRoot };
+    const first = tempDir('hp-stack-docker-');
+    const second = tempDir('hp-stack-docker-');
+    await stackUp({ stateDir: first, services: ['docker'], env });
+    const events: StackEvent[] = [];
+    await stackUp({ stateDir: second, services: ['docker'], env, onEvent: (e) => events.push(e) });
+    const note = events.find((e) => e.type === 'note');
+    expect(note).toMatchObject({ service: 'docker', message: expect.stringContaining(`the shared image store ${dataRoot} is in use by another dockerd`) });
+    expect(processesWithArg(`--data-root=${path.join(second, 'docker', 'data')}`)).toHaveLength(1);
+    expect((await stackStatus({ stateDir: second })).services.docker.healthy).toBe(true);
+  }, 180_000);
+});
