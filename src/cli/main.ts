@@ -5,7 +5,10 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { dataCommands } from '../data/cli.ts';
 import { stackCommands } from '../stack/cli.ts';
+import { clusterCommands } from '../cluster/cli.ts';
 import { DagError } from '../dsl/errors.ts';
+import { bundleApi } from '../api/bundle.ts';
+import { API_BUNDLE_DIR } from '../images/context.ts';
 import { bundleTasks } from './bundle.ts';
 import { findStale, planBuild, writeBuild } from './commands/dag-build.ts';
 import { mermaid } from './commands/dag-graph.ts';
@@ -24,7 +27,7 @@ async function findDag(dagId: string) {
   return found.dag;
 }
 
-const cli = stackCommands(dataCommands(yargs(hideBin(process.argv)).scriptName('health-predict').strict().demandCommand(1)))
+const cli = clusterCommands(stackCommands(dataCommands(yargs(hideBin(process.argv)).scriptName('health-predict').strict().demandCommand(1))))
   .command('dag', 'Compile and inspect DAGs', (dag) =>
     dag
       .command(
@@ -95,12 +98,15 @@ const cli = stackCommands(dataCommands(yargs(hideBin(process.argv)).scriptName('
   )
   .command(
     'bundle',
-    'Bundle every task script into dist/tasks',
+    'Bundle every task script into dist/tasks, and the prediction service into dist/api',
     () => {},
     async () => {
       const started = performance.now();
       const results = await bundleTasks(taskScripts(root), path.join(root, TASK_BUNDLE_DIR));
-      console.log(`${results.length} task bundle(s) in ${rel(path.join(root, TASK_BUNDLE_DIR))} (${Math.round(performance.now() - started)} ms).`);
+      const api = await bundleApi(path.join(root, API_BUNDLE_DIR));
+      console.log(
+        `${results.length} task bundle(s) in ${rel(path.join(root, TASK_BUNDLE_DIR))}, the API in ${rel(api.file)} (${Math.round(performance.now() - started)} ms).`,
+      );
     },
   )
   .fail((message, error) => {

@@ -16,6 +16,8 @@ import { REPO_ROOT } from '../stack/state.ts';
 import { BuildInputError } from './errors.ts';
 
 export const DEFAULT_DOCKERFILE = path.join(REPO_ROOT, 'deploy/api/Dockerfile');
+/** Where `health-predict bundle` writes the prediction service (server.mjs), relative to the checkout. */
+export const API_BUNDLE_DIR = 'dist/api';
 const API_BUNDLER = path.join(REPO_ROOT, 'src/api/bundle.ts');
 
 /** What the server reads from MODEL_DIR. */

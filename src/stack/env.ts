@@ -1,4 +1,5 @@
 /** The environment a child process (task script, trainer, CLI) needs to use the local stack. */
+import { baseImageTag } from '../images/base-image.ts';
 import { readRegistryCredentials } from './registry-service.ts';
 import type { StackInfo } from './stack.ts';
 
@@ -7,7 +8,7 @@ export const FAKE_AWS_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_A
 
 /**
  * MLFLOW_TRACKING_URI, AWS_ENDPOINT_URL_S3/_ECR (moto), fake AWS credentials and region,
- * DOCKER_HOST, and the local registry that stands in for ECR's (HP_LOCAL_REGISTRY, its user
+ * DOCKER_HOST and BASE_IMAGE (the locally built Node base image), and the local registry that stands in for ECR's (HP_LOCAL_REGISTRY, its user
  * and password) — only for the services that run.
  */
 export function stackEnv(info: StackInfo): Record<string, string> {
@@ -22,7 +23,11 @@ export function stackEnv(info: StackInfo): Record<string, string> {
       AWS_DEFAULT_REGION: 'us-east-1',
     });
   }
-  if (info.dockerHost) env.DOCKER_HOST = info.dockerHost;
+  if (info.dockerHost) {
+    env.DOCKER_HOST = info.dockerHost;
+    // the image build's base: no registry to pull node:20-bookworm-slim from, so the local one
+    env.BASE_IMAGE = baseImageTag();
+  }
   if (info.registryUrl) {
     const credentials = readRegistryCredentials(info.stateDir);
     env.HP_LOCAL_REGISTRY = new URL(info.registryUrl).host;

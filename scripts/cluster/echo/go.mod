@@ -1,0 +1,3 @@
+module healthpredict.local/echo
+
+go 1.22

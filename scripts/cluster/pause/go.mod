@@ -1,0 +1,3 @@
+module healthpredict.local/pause
+
+go 1.22

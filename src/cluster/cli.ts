@@ -1,0 +1,141 @@
+/**
+ * `health-predict cluster up|down|status|env|load`. Registered in src/cli/main.ts with `clusterCommands(cli)`.
+ *
+ *   health-predict cluster up [--json]          # builds once per machine, then a few seconds
+ *   health-predict cluster status [--json]
+ *   eval "$(health-predict cluster env)"        # KUBECONFIG=<state>/kubeconfig
+ *   health-predict cluster load image.tar       # import an OCI / `docker save` archive into the node
+ *   health-predict cluster down
+ *
+ * Cluster errors print their message (which names the component's log) and set exit code 1.
+ */
+import path from 'node:path';
+import type { Argv } from 'yargs';
+import { type ClusterEvent, type ClusterOptions, type ClusterStatus, clusterDown, clusterStatus, clusterUp } from './cluster.ts';
+import { importImage } from './containerd.ts';
+import { StackError } from '../stack/errors.ts';
+import { ClusterError } from './errors.ts';
+import { defaultStateDir, layoutOf } from './layout.ts';
+
+interface CommonArgs {
+  'state-dir'?: string;
+  json?: boolean;
+}
+
+function withCommon<T>(y: Argv<T>) {
+  return y
+    .option('state-dir', { type: 'string', describe: 'State directory (default: $HP_CLUSTER_DIR or <repo>/.cluster)' })
+    .option('json', { type: 'boolean', describe: 'Print JSON instead of text' });
+}
+
+const rel = (file: string) => {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
+};
+
+export function formatStatus(status: ClusterStatus): string {
+  const rows = [['component', 'running', 'healthy', 'pid', 'endpoint', 'log']];
+  for (const [name, s] of Object.entries(status.components)) {
+    rows.push([name, s.running ? 'yes' : 'no', s.healthy ? 'yes' : 'no', s.pid && s.running ? String(s.pid) : '-', s.endpoint, rel(s.log)]);
+  }
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  const table = rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+  const node = `node: ${status.nodeReady ? 'Ready' : 'not ready'}${status.kubeconfig ? `; kubeconfig ${rel(status.kubeconfig)}` : ''}`;
+  return `${table}\n${node}`;
+}
+
+/** Progress goes to stderr so `--json` on stdout stays machine-readable. */
+function progress(event: ClusterEvent): void {
+  if (event.type === 'build' || event.type === 'setup') {
+    if (event.line) console.error(event.type === 'build' ? `build: ${event.line}` : event.line);
+    return;
+  }
+  const line =
+    event.type === 'starting' ? `starting ${event.component} (pid ${event.pid}); log ${rel(event.log)}`
+    : event.type === 'replacing' ? `replacing ${event.component} (pid ${event.pid}): ${event.reason}`
+    : `${event.component} ${event.type === 'reuse' ? 'already running' : event.type} (pid ${event.pid})`;
+  console.error(line);
+}
+
+async function reportErrors(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (!(error instanceof ClusterError) && !(error instanceof StackError)) throw error; // StackError: the state-dir lock
+    console.error(error.message);
+    process.exitCode = 1;
+  }
+}
+
+const options = (argv: CommonArgs): ClusterOptions => ({ stateDir: argv['state-dir'], onEvent: progress });
+
+export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
+  return yargs.command('cluster', 'Start, stop and inspect the local single-node Kubernetes cluster', (cluster) =>
+    cluster
+      .command(
+        'up',
+        'Build the binaries once, start what is not running, wait until the node is Ready',
+        (y) => withCommon(y).option('timeout', { type: 'number', describe: 'Seconds to wait for the node to turn Ready (default 180)' }),
+        (argv) =>
+          reportErrors(async () => {
+            const started = performance.now();
+            const info = await clusterUp({ ...options(argv), readyTimeoutMs: argv.timeout === undefined ? undefined : argv.timeout * 1000 });
+            if (argv.json) process.stdout.write(`${JSON.stringify(info)}\n`);
+            else console.log(`cluster up in ${((performance.now() - started) / 1000).toFixed(1)} s: node ${info.nodeName} Ready, API ${info.server}\nexport KUBECONFIG='${info.kubeconfig}'`);
+          }),
+      )
+      .command(
+        'down',
+        'Stop the pods, kubelet, control plane and containerd this state directory started',
+        (y) => withCommon(y),
+        (argv) =>
+          reportErrors(async () => {
+            const stopped = await clusterDown(options(argv));
+            if (argv.json) process.stdout.write(`${JSON.stringify({ stopped })}\n`);
+            else console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
+          }),
+      )
+      .command(
+        'status',
+        'Show each component: running, healthy, pid, endpoint, log; and whether the node is Ready',
+        (y) => withCommon(y),
+        (argv) =>
+          reportErrors(async () => {
+            const status = await clusterStatus(options(argv));
+            if (argv.json) process.stdout.write(`${JSON.stringify(status)}\n`);
+            else console.log(formatStatus(status));
+          }),
+      )
+      .command(
+        'env',
+        'Print `export KUBECONFIG=...` (or JSON) for the running cluster',
+        (y) => withCommon(y),
+        (argv) =>
+          reportErrors(async () => {
+            const status = await clusterStatus(options(argv));
+            const env: Record<string, string> = status.kubeconfig ? { KUBECONFIG: status.kubeconfig } : {};
+            if (argv.json) process.stdout.write(`${JSON.stringify(env)}\n`);
+            else for (const [key, value] of Object.entries(env)) console.log(`export ${key}='${value.replaceAll("'", "'\\''")}'`);
+            if (!status.kubeconfig) {
+              console.error('The cluster API server is not running; run `health-predict cluster up` first.');
+              process.exitCode = 1;
+            }
+          }),
+      )
+      .command(
+        'load <archive>',
+        'Import an image archive (OCI layout or `docker save` tar) into the node, as pods with imagePullPolicy IfNotPresent/Never use it',
+        (y) => withCommon(y).positional('archive', { type: 'string', demandOption: true }),
+        (argv) =>
+          reportErrors(async () => {
+            const layout = layoutOf(path.resolve(argv['state-dir'] ?? defaultStateDir()));
+            const status = await clusterStatus(options(argv));
+            if (!status.components.containerd.healthy) throw new ClusterError(`The node's containerd is not running (state dir ${layout.stateDir}); run \`health-predict cluster up\` first.`);
+            const refs = await importImage(layout, path.resolve(argv.archive));
+            if (argv.json) process.stdout.write(`${JSON.stringify({ imported: refs })}\n`);
+            else console.log(refs.length ? `imported: ${refs.join(', ')}` : 'imported (no image name in the archive)');
+          }),
+      )
+      .demandCommand(1),
+  ) as Argv<T>;
+}

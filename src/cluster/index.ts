@@ -1,0 +1,12 @@
+export { clusterDown, clusterStatus, clusterUp, infoOf } from './cluster.ts';
+export type { ClusterEvent, ClusterInfo, ClusterOptions, ClusterStatus, ComponentStatus } from './cluster.ts';
+export { ApiClient, httpsRequest, identityOf } from './api.ts';
+export { importImage, listImages } from './containerd.ts';
+export { ClusterError, ComponentStartError } from './errors.ts';
+export { NETWORK, defaultCacheRoot, defaultStateDir, echoImage, layoutOf, sandboxImage } from './layout.ts';
+export { binaryImageArchive, writeBinaryImage } from './oci-image.ts';
+export type { BinaryImage } from './oci-image.ts';
+export { COMPONENT_NAMES } from './components.ts';
+export type { ComponentName } from './components.ts';
+export { binDir, binariesPresent, ensureBinaries } from './build.ts';
+export { K8S_VERSION, ETCD_VERSION, CRICTL_VERSION } from './versions.ts';
