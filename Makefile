@@ -10,17 +10,31 @@ CLI := node bin/health-predict.mjs
 AIRFLOW_VENV := .venv/airflow
 ML_VENV := .venv/ml
 
-.PHONY: help setup build bundle dags test test-unit test-trainer test-airflow typecheck check-dags demo bench lock clean
+.PHONY: help setup setup-docker build bundle dags test test-unit test-trainer test-airflow typecheck check-dags demo bench lock clean
 
 help:
 	@echo "make demo   - set up, compile the DAGs and run the example DAG in real Airflow"
 	@echo "make test   - set up and run every test lane (what CI runs)"
 	@echo "make setup  - install npm packages and the two Python environments"
+	@echo "make setup-docker - as root: Debian's docker.io, docker-registry, debootstrap, apache2-utils (image tests, local ECR)"
 	@echo "make build  - bundle the task scripts and compile the DAGs"
 	@echo "make bench  - run the benchmarks (one JSON object each)"
 	@echo "make lock   - re-resolve the pinned Python requirements"
 
-setup: node_modules/.installed $(AIRFLOW_VENV)/.installed $(ML_VENV)/.installed
+setup: node_modules/.installed $(AIRFLOW_VENV)/.installed $(ML_VENV)/.installed setup-docker
+
+# dockerd (vfs, host network), the registry standing in for ECR's, debootstrap for the local base
+# image, htpasswd for the registry's password. Installed when missing and we are root; otherwise
+# a warning: the image tests then skip and say why.
+DOCKER_PACKAGES := docker.io docker-registry debootstrap apache2-utils
+setup-docker:
+	@missing=$$(for pkg in $(DOCKER_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$pkg 2>/dev/null | grep -q '^install ok installed$$' || printf '%s ' $$pkg; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "warning: not installed: $$missing (needs root and apt-get); the Docker image tests will skip" >&2; exit 0; fi; \
+	echo "installing $$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null
 
 $(UV):
 	$(PYTHON) -m pip install --user --quiet uv
@@ -39,9 +53,17 @@ $(ML_VENV)/.installed: trainer/requirements.lock | $(UV)
 	$(UV) pip sync --quiet --compile-bytecode -p $(ML_VENV)/bin/python trainer/requirements.lock
 	touch $@
 
+# schemathesis for the fuzz lane (test/fuzz/requirements.in says how to re-resolve its lock).
+FUZZ_VENV := .venv/fuzz
+$(FUZZ_VENV)/.installed: test/fuzz/requirements.lock | $(UV)
+	$(UV) venv --quiet --allow-existing -p $(PYTHON) $(FUZZ_VENV)
+	$(UV) pip sync --quiet --compile-bytecode -p $(FUZZ_VENV)/bin/python test/fuzz/requirements.lock
+	touch $@
+
 lock: | $(UV)
 	$(UV) pip compile airflow/requirements.in --python-version 3.11 -q -o airflow/requirements.lock --custom-compile-command "make lock"
 	$(UV) pip compile trainer/requirements.in --python-version 3.11 -q -o trainer/requirements.lock --custom-compile-command "make lock"
+	$(UV) pip compile test/fuzz/requirements.in --python-version 3.11 -q -o test/fuzz/requirements.lock --custom-compile-command "make lock"
 
 bundle: node_modules/.installed
 	$(CLI) bundle
@@ -66,7 +88,12 @@ test-trainer: setup
 test-airflow: setup bundle
 	$(AIRFLOW_VENV)/bin/python -m pytest test/airflow -q -p no:cacheprovider
 
-test: setup typecheck check-dags test-unit test-trainer test-airflow
+# schemathesis against the bundled prediction service: >= 2000 requests, no 5xx, no schema violation.
+.PHONY: test-fuzz
+test-fuzz: node_modules/.installed $(ML_VENV)/.installed $(FUZZ_VENV)/.installed
+	npx tsx test/fuzz/run.ts
+
+test: setup typecheck check-dags test-unit test-trainer test-airflow test-fuzz
 
 demo: setup bundle check-dags
 	scripts/demo.sh
