@@ -73,7 +73,8 @@ run_dag "$dag_id" "$conf" report.summarise "$log"
 # gates' MIN_SAMPLE_SIZE of 1 000. Small HPO budgets by default; export RAY_NUM_SAMPLES / RAY_MAX_EPOCHS /
 # RAY_GRACE_PERIOD for more.
 cli=(node "$repo/bin/health-predict.mjs")
-"${cli[@]}" stack up
+# all services: the deploy path builds, tests and pushes the API image (dockerd + the local registry)
+"${cli[@]}" stack up --services all
 eval "$("${cli[@]}" stack env)"
 bucket="health-predict-demo"
 "$venv/bin/python" - "$AWS_ENDPOINT_URL_S3/$bucket" <<'PY'

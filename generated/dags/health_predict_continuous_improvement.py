@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:70f0a12b2404132b18269c71a943d4266d8ef9bd8944df5059b666f874f8ba54
+# Content hash: sha256:836217a5c0373621dcb57d827be557c4d45df7d73b123320c1ec2d36485ce4bc
 from __future__ import annotations
 
 import datetime
@@ -186,6 +186,48 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
     )
+    t_build_api_image = NodeTaskBashOperator(
+        task_id='build_api_image',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/build-api-image.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]}}'),
+            'HP_INPUT__promotion': "{{ ti.xcom_pull(task_ids='register_and_promote_model') | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+        execution_timeout=datetime.timedelta(seconds=1800),
+    )
+    t_test_api_locally = NodeTaskBashOperator(
+        task_id='test_api_locally',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/test-api-locally.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"image":{"from":"xcom","task":"build_api_image","path":[]},"outcome":{"from":"xcom","task":"compare_against_production","path":[]},"manifest":{"from":"xcom","task":"prepare_training_data","path":[]},"skip_api_tests":{"from":"param","name":"skip_api_tests"}}'),
+            'HP_INPUT__image': "{{ ti.xcom_pull(task_ids='build_api_image') | tojson }}",
+            'HP_INPUT__outcome': "{{ ti.xcom_pull(task_ids='compare_against_production') | tojson }}",
+            'HP_INPUT__manifest': "{{ ti.xcom_pull(task_ids='prepare_training_data') | tojson }}",
+            'HP_INPUT__skip_api_tests': "{{ params['skip_api_tests'] | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+        execution_timeout=datetime.timedelta(seconds=900),
+    )
+    t_push_to_ecr = NodeTaskBashOperator(
+        task_id='push_to_ecr',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/push-to-ecr.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"image":{"from":"xcom","task":"build_api_image","path":[]}}'),
+            'HP_INPUT__image': "{{ ti.xcom_pull(task_ids='build_api_image') | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+        trigger_rule='none_failed_min_one_success',
+    )
     t_notify_deployment_success = NodeTaskBashOperator(
         task_id='notify_deployment_success',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/notify-deployment-success.mjs',
@@ -240,6 +282,13 @@ with DAG(
     t_compare_against_production >> t_deployment_decision_branch
     t_deployment_decision_branch >> t_register_and_promote_model
     t_compare_against_production >> t_register_and_promote_model
+    t_register_and_promote_model >> t_build_api_image
+    t_build_api_image >> t_test_api_locally
+    t_compare_against_production >> t_test_api_locally
+    t_prepare_training_data >> t_test_api_locally
+    t_test_api_locally >> t_push_to_ecr
+    t_build_api_image >> t_push_to_ecr
+    t_push_to_ecr >> t_notify_deployment_success
     t_compare_against_production >> t_notify_deployment_success
     t_register_and_promote_model >> t_notify_deployment_success
     t_deployment_decision_branch >> t_log_skip_decision

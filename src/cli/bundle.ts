@@ -5,8 +5,11 @@ import { build } from 'esbuild';
 
 const RUNTIME_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../runtime/main.ts');
 
-/** Packages with native binaries: resolved from node_modules at run time, never bundled. */
-export const NATIVE_EXTERNALS = ['onnxruntime-node', 'cpu-features', 'ssh2'];
+/**
+ * Resolved from node_modules at run time, never bundled: packages with native binaries, and
+ * dockerode (its CommonJS code reads __dirname, which an ESM bundle does not define).
+ */
+export const NATIVE_EXTERNALS = ['onnxruntime-node', 'cpu-features', 'ssh2', 'dockerode'];
 
 export interface BundleResult {
   readonly script: string;

@@ -4,15 +4,18 @@
  * the decision branch, registry promotion or the skip record, and notifications.
  */
 import { dag } from '../dsl/index.ts';
+import buildApiImage from '../tasks/build-api-image.ts';
 import compareAgainstProduction from '../tasks/compare-against-production.ts';
 import evaluateModelPerformance from '../tasks/evaluate-model-performance.ts';
 import logSkipDecision from '../tasks/log-skip-decision.ts';
 import notifyDeploymentSuccess from '../tasks/notify-deployment-success.ts';
 import notifyNoDeployment from '../tasks/notify-no-deployment.ts';
 import notifyPipelineFailure from '../tasks/notify-pipeline-failure.ts';
+import pushToEcr from '../tasks/push-to-ecr.ts';
 import prepareTrainingData from '../tasks/prepare-training-data.ts';
 import registerAndPromoteModel from '../tasks/register-and-promote-model.ts';
 import runTrainingAndHpo from '../tasks/run-training-and-hpo.ts';
+import testApiLocally from '../tasks/test-api-locally.ts';
 import { pipelineParams } from './config.ts';
 
 export default dag(
@@ -58,7 +61,15 @@ export default dag(
     });
 
     const promote = d.task(registerAndPromoteModel, { after: [decision.when('DEPLOY', 'DEPLOY_REFRESH')], inputs: { outcome: compare.output } });
+    const image = d.task(buildApiImage, { inputs: { promotion: promote.output }, executionTimeout: { minutes: 30 } });
+    const apiTest = d.task(testApiLocally, {
+      inputs: { image: image.output, outcome: compare.output, manifest: prepare.output, skip_api_tests: d.params.skip_api_tests },
+      executionTimeout: { minutes: 15 },
+    });
+    // Runs after a passed API test, or after one skipped on purpose (skip_api_tests), never after a failed one.
+    const push = d.task(pushToEcr, { after: [apiTest], inputs: { image: image.output }, triggerRule: 'none_failed_min_one_success' });
     const deployed = d.task(notifyDeploymentSuccess, {
+      after: [push],
       inputs: { outcome: compare.output, promotion: promote.output, channels: d.params.notification_channels },
     });
 

@@ -6,8 +6,9 @@ SQLite and served artifacts, moto for the S3 API) started through the project's 
 and a local HTTP sink standing in for the Slack webhook (notifications are really sent).
 
 1. First run: no production model yet → DEPLOY (bootstrap) → register_and_promote_model →
-   notify_deployment_success; the skip path is skipped; the registry's `production` alias
-   points at the new version.
+   build_api_image (real dockerd) → test_api_locally (the container) → push_to_ecr (moto's
+   ECR API + the local registry) → notify_deployment_success; the skip path is skipped; the
+   registry's `production` alias points at the new version.
 2. Second run on the same data and seed: the candidate is no better → SKIP →
    log_skip_decision → notify_no_deployment; production is unchanged.
 3. A run on corrupt data: prepare_training_data fails without retries and the DAG's failure
@@ -38,7 +39,7 @@ DAG_ID = "health_predict_continuous_improvement"
 BUCKET = "hp-pipeline-e2e"
 MODEL_NAME = "health-predict-e2e"
 TRAINING = ("prepare_training_data", "run_training_and_hpo", "evaluate_model_performance", "compare_against_production")
-DEPLOY_PATH = ("register_and_promote_model", "notify_deployment_success")
+DEPLOY_PATH = ("register_and_promote_model", "build_api_image", "test_api_locally", "push_to_ecr", "notify_deployment_success")
 SKIP_PATH = ("log_skip_decision", "notify_no_deployment")
 
 
@@ -85,7 +86,8 @@ class WebhookSink:
 @pytest.fixture(scope="module")
 def stack_env(tmp_path_factory):
     state = tmp_path_factory.mktemp("stack")
-    _cli("stack", "up", "--state-dir", str(state), "--mlflow-port", "0", "--moto-port", "0", timeout=600)
+    # all services: MLflow, moto (S3 + ECR API), dockerd and the registry behind the ECR flow
+    _cli("stack", "up", "--state-dir", str(state), "--services", "all", "--mlflow-port", "0", "--moto-port", "0", timeout=900)
     try:
         env = json.loads(_cli("stack", "env", "--state-dir", str(state), "--json"))
         request = urllib.request.Request(f"{env['AWS_ENDPOINT_URL_S3']}/{BUCKET}", method="PUT")  # S3 CreateBucket
@@ -193,6 +195,16 @@ def test_first_run_promoted_the_champion_with_an_audit_trail(first_run, producti
     assert tags["health_predict.decision"] == "DEPLOY"
     assert tags["health_predict.dag_run_id"] == first_run.run_id
     assert json.loads(tags["health_predict.production_periods"])[-1]["to"] is None
+
+
+def test_first_run_built_tested_and_pushed_the_image(first_run, production_after_first):
+    xcom = first_run.xcom_returns()
+    image, api_test, pushed = xcom["build_api_image"], xcom["test_api_locally"], xcom["push_to_ecr"]
+    assert image["model_version"] == production_after_first["version"]
+    assert image["tag"].startswith(f"v{production_after_first['version']}-")
+    assert api_test["passed"] and all(check["passed"] for check in api_test["checks"])
+    assert api_test["latency"]["requests"] > 0 and api_test["latency"]["p95_ms"] > 0
+    assert pushed["digest"].startswith("sha256:") and pushed["image_ref"].endswith(pushed["digest"])
 
 
 def test_second_run_skips_and_keeps_production(second_run, production_after_first, stack_env):

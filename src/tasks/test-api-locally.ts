@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { requestRecord } from '../api-checks/records.ts';
+import { apiSuiteResultSchema, runApiSuite } from '../api-checks/suite.ts';
+import { manifestSchema } from '../data/manifest.ts';
+import { createObjectStore } from '../data/object-store.ts';
+import { readSplitRows } from '../data/read-split.ts';
+import { loadRunModel } from '../evaluation/run-model.ts';
+import { gateOutcomeSchema } from '../gates/outcome.ts';
+import { connectDocker, withContainer } from '../images/index.ts';
+import { mlflowClientFromEnv } from '../registry/index.ts';
+import { NonRetryableError, defineTask } from '../runtime/index.ts';
+import buildApiImage from './build-api-image.ts';
+
+const SAMPLE_ROWS = 8;
+
+/**
+ * Runs the new image on this machine (host network, free port), waits for /ready and runs
+ * the API suite: predictions must equal the evaluated model's on held-out rows. The
+ * container is always removed. `skip_api_tests` (emergencies only) skips with a warning.
+ */
+export default defineTask({
+  id: 'test-api-locally',
+  description: 'Container test of the new image: health, readiness, predictions, error classes, version, p95 latency.',
+  input: z.object({ image: buildApiImage.output, outcome: gateOutcomeSchema, manifest: manifestSchema, skip_api_tests: z.boolean().default(false) }),
+  output: apiSuiteResultSchema.extend({ image: z.string() }),
+  run: async ({ image, outcome, manifest, skip_api_tests }, ctx) => {
+    if (skip_api_tests) {
+      ctx.log.warn({ image: image.image }, 'skip_api_tests is set: the new image goes on WITHOUT its local API test (emergency deployments only)');
+      ctx.skip('skip_api_tests was set for this run');
+    }
+    const rows = (await readSplitRows(createObjectStore({ log: ctx.log }), manifest.files.test)).slice(0, SAMPLE_ROWS);
+    const { candidate } = outcome;
+    const scorer = await loadRunModel(mlflowClientFromEnv(), { runId: candidate.run_id, onnxPath: candidate.onnx_path, metadataPath: candidate.metadata_path });
+    const probabilities = Array.from(await scorer.score(rows).finally(() => scorer.dispose()));
+    const result = await withContainer({ docker: connectDocker(), image: image.image, log: ctx.log }, async (container) => {
+      ctx.log.info({ container: container.name, url: container.baseUrl }, 'container ready; running the API suite');
+      const suite = await runApiSuite({ baseUrl: container.baseUrl, expected: { name: image.model_name, version: image.model_version }, records: rows.map(requestRecord), probabilities });
+      if (!suite.passed) ctx.log.error({ logs: await container.logs(40) }, 'container logs');
+      return suite;
+    });
+    for (const check of result.checks) ctx.log[check.passed ? 'info' : 'error']({ check: check.name, passed: check.passed }, check.detail);
+    ctx.log.info(result.latency, 'latency baseline');
+    if (!result.passed) {
+      const failed = result.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
+      throw new NonRetryableError(`The image ${image.image} failed its local API test; nothing was pushed and production is unchanged. ${failed.join('; ')}`);
+    }
+    return { ...result, image: image.image };
+  },
+});
