@@ -21,6 +21,21 @@ afterEach(async () => {
 });
 
 /** A fake Python env whose `bin/<name>` is the given shell script. */
+/**
+ * A free port below Linux's ephemeral range (32768+): outgoing connections of other processes
+ * cannot grab it between a service's death and its restart, as they can an ephemeral one.
+ */
+async function freeStablePort(): Promise<number> {
+  for (let port = 20_000 + Math.floor(Math.random() * 10_000); ; port = port >= 32_000 ? 20_000 : port + 1) {
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 function fakeVenv(name: string, script: string): string {
   const venv = tempDir('hp-fake-venv-');
   mkdirSync(path.join(venv, 'bin'));
@@ -74,7 +89,7 @@ describe('stack lifecycle', () => {
 
   it('starts only the missing service and restarts one whose process died', async () => {
     const stateDir = tempDir('hp-stack-');
-    await stackUp({ stateDir, services: ['moto'], ports: { moto: 0 } });
+    await stackUp({ stateDir, services: ['moto'], ports: { moto: await freeStablePort() } });
     const first = (await stackStatus({ stateDir })).services.moto;
     expect((await stackStatus({ stateDir })).services.mlflow.running).toBe(false);
     process.kill(-first.pid!, 'SIGKILL');
