@@ -98,8 +98,12 @@ describe('stack lifecycle', () => {
 
     await stackUp({ stateDir, services: ['moto'] });
     const second = (await stackStatus({ stateDir })).services.moto;
-    expect(second).toMatchObject({ running: true, healthy: true, url: first.url }); // same port as recorded
+    expect(second).toMatchObject({ running: true, healthy: true });
     expect(second.pid).not.toBe(first.pid);
+    // The recorded port is preferred but not guaranteed: on a loaded machine it can still be
+    // held when the restart probes it, and the stack then falls back to a free port (CI saw
+    // this). The record always names the port actually in use.
+    expect(readState(stateDir).services.moto?.url).toBe(second.url);
   }, 60_000);
 });
 
