@@ -13,7 +13,6 @@ from mlflow.tracking import MlflowClient
 
 from conftest import parse_events, run_cli
 from health_predict_trainer.data import load_feature_spec, load_split
-from health_predict_trainer.metrics import f1_at
 from health_predict_trainer.onnx_export import onnx_positive_proba
 
 MODEL_TYPES = ["lr", "rf", "xgb"]
@@ -126,7 +125,9 @@ def test_best_runs_carry_onnx_and_metadata_with_parity(full_run, splits, tmp_pat
         p_sklearn = pipeline.predict_proba(validation.X[spec.features])[:, 1]
         assert np.max(np.abs(p_onnx - p_sklearn)) <= 1e-4
         assert len(raw_validation) == len(p_onnx)
-        assert f1_at(validation.y, p_onnx, meta["threshold"]) == pytest.approx(meta["val_f1"], abs=1e-9)
+        # served model: fit on train + validation; the threshold gives the scikit-learn decisions
+        assert meta["final_fit_rows"] == meta["train_rows"] + meta["validation_rows"]
+        assert np.array_equal(p_onnx >= meta["threshold"], p_sklearn >= meta["threshold"])
 
 
 def test_asha_stops_trials_early(splits, mlflow_server, tmp_path):
@@ -192,3 +193,7 @@ def test_budget_defaults_come_from_the_environment():
     debug = train_args_from(build_parser().parse_args(
         ["train", "--train", "a", "--validation", "b", "--features", "c", "--mlflow-uri", "u", "--debug"]), env={})
     assert debug.model_types == ["lr"] and debug.num_samples == 1
+    assert args.final_fit_on_validation
+    train_only = train_args_from(build_parser().parse_args(
+        ["train", "--train", "a", "--validation", "b", "--features", "c", "--mlflow-uri", "u", "--final-fit", "train"]), env={})
+    assert not train_only.final_fit_on_validation

@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=42)
     t.add_argument("--results", default=None, help="write the results JSON here")
     t.add_argument("--num-cpus", type=_positive_int, default=2, help="CPUs of the local Ray instance")
+    t.add_argument("--final-fit", choices=["train+validation", "train"], default="train+validation",
+                   help="rows of the served model's fit (threshold and validation metrics always come "
+                        "from a train-only fit)")
     t.add_argument("--debug", action="store_true", help="LR only, 1 sample, 2 epochs (smoke run)")
 
     s = sub.add_parser("splits", help="(tests/bench) write cleaned origin or synthetic splits")
@@ -88,6 +91,7 @@ def train_args_from(ns: argparse.Namespace, env: dict | None = None):
         grace_period=1 if ns.debug else (ns.grace_period or _env_int(env, "RAY_GRACE_PERIOD", 5)),
         mlflow_uri=ns.mlflow_uri, experiment=ns.experiment, dag_run_id=ns.dag_run_id, seed=ns.seed,
         results=ns.results, reduction_factor=ns.reduction_factor, num_cpus=ns.num_cpus,
+        final_fit_on_validation=ns.final_fit == "train+validation",
     )
     if args.grace_period > args.max_epochs:
         logging.getLogger("health_predict_trainer").warning(

@@ -120,7 +120,7 @@ class XGBoostTrainer(EpochTrainer):
     def _params(self) -> dict:
         c = self.config
         return dict(
-            n_estimators=int(c.get("rounds_per_epoch", 60)),
+            n_estimators=int(c.get("rounds_per_epoch", 90)),
             learning_rate=float(c.get("learning_rate", 0.03)),
             max_depth=int(c.get("max_depth", 5)),
             min_child_weight=float(c.get("min_child_weight", 5.0)),

@@ -8,7 +8,10 @@ numeric code columns (name ends in '_id', e.g. discharge_disposition_id) → als
 categorical → CategoryCollapser(min_frequency) → OneHotEncoder(handle_unknown='ignore')
 ICD-9 columns (name 'diag_<n>'), optional → IcdGrouper → OneHotEncoder (Strack groups)
 ICD-9 columns, optional → DiagnosisBag of codes and of 3-character categories (position-free:
-           "any diagnosis is 428.x", whichever of diag_1..3 holds it)
+           "any diagnosis is 428.x", whichever of diag_1..3 holds it); with the bag,
+           ``secondary_diag_onehot=False`` one-hot encodes only the primary diagnosis (the
+           lowest-numbered ICD column): the order of the secondary ones carries no meaning and
+           the bag already holds their codes
 
 Column roles come from the FeatureSpec (features.json); the name rules above only add
 derived encodings and never drop a column.
@@ -37,6 +40,7 @@ class PreprocessOptions:
     codes_as_categories: bool = True
     icd_groups: bool = False
     diag_bag: bool = False
+    secondary_diag_onehot: bool = True  # False (only with diag_bag): diag_2.. reach the model via the bag
     scale_numeric: bool = True  # False for tree models: numeric columns pass through unchanged
     dense: bool = False  # XGBoost needs dense input: sparse zeros would be "missing" to it
 
@@ -48,6 +52,7 @@ class PreprocessOptions:
             codes_as_categories=bool(config.get("codes_as_categories", cls.codes_as_categories)),
             icd_groups=bool(config.get("icd_groups", cls.icd_groups)),
             diag_bag=bool(config.get("diag_bag", cls.diag_bag)),
+            secondary_diag_onehot=bool(config.get("secondary_diag_onehot", cls.secondary_diag_onehot)),
             scale_numeric=scale_numeric,
             dense=dense,
         )
@@ -72,9 +77,11 @@ def build_preprocessor(spec: FeatureSpec, options: PreprocessOptions) -> ColumnT
     codes = [c for c in spec.numeric if CODE_COLUMN.match(c)]
     if options.codes_as_categories and codes:
         transformers.append(("codes", _one_hot(options.min_frequency), codes))
-    if spec.categorical:
-        transformers.append(("categorical", _one_hot(options.min_frequency), list(spec.categorical)))
-    icd = [c for c in spec.categorical if ICD_COLUMN.match(c)]
+    icd = sorted((c for c in spec.categorical if ICD_COLUMN.match(c)), key=lambda c: int(c.rsplit("_", 1)[1]))
+    secondary = set(icd[1:]) if options.diag_bag and not options.secondary_diag_onehot else set()
+    one_hot = [c for c in spec.categorical if c not in secondary]
+    if one_hot:
+        transformers.append(("categorical", _one_hot(options.min_frequency), one_hot))
     if options.icd_groups and icd:
         transformers.append(("icd_groups", Pipeline([
             ("group", IcdGrouper()),

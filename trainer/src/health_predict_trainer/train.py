@@ -31,6 +31,7 @@ class TrainArgs:
     results: str | None = None
     reduction_factor: float = 4.0
     num_cpus: int = 2
+    final_fit_on_validation: bool = True
 
 
 def parse_model_types(text: str) -> list[str]:
@@ -74,7 +75,8 @@ def run_train(args: TrainArgs, events: Events) -> dict:
                      model_type, outcome.wall_s, outcome.trials_run, outcome.trials_stopped_early, outcome.best_epoch)
             publish_started = time.monotonic()
             published = publish_best(outcome, spec, train, validation, args.seed, client, experiment_id,
-                                     args.dag_run_id, n_jobs=args.num_cpus)
+                                     args.dag_run_id, n_jobs=args.num_cpus,
+                                     final_fit_on_validation=args.final_fit_on_validation)
             log.info("%s: refit + ONNX + parity + MLflow took %.1f s", model_type, time.monotonic() - publish_started)
             entry = {
                 "model_type": model_type,
