@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:836217a5c0373621dcb57d827be557c4d45df7d73b123320c1ec2d36485ce4bc
+# Content hash: sha256:e7e1e346d899939cb306f32c7911772a12df59095c78a15739183b7e1693c19b
 from __future__ import annotations
 
 import datetime
@@ -106,6 +106,7 @@ with DAG(
         'force_deployment': Param(False, description='Deploy even if the quality gates say no (recorded as forced).', **{'type': 'boolean'}),
         'skip_api_tests': Param(False, description='Emergency only: skip the local API test of the new image.', **{'type': 'boolean'}),
         'notification_channels': Param(['log'], description='Where to send the outcome.', **{'type': 'array', 'items': {'type': 'string', 'enum': ['log', 'email', 'slack']}}),
+        'deploy_target': Param('kubernetes', description="How far the deploy path goes after promotion: 'kubernetes' (image, API test, ECR push, rollout), 'ecr' (stop after the push), 'registry' (promote in MLflow only).", **{'type': 'string', 'enum': ['kubernetes', 'ecr', 'registry']}),
         'rollback_on_failure': Param(True, description='Roll back automatically when the deployment fails verification.', **{'type': 'boolean'}),
     },
     default_args={
@@ -192,8 +193,9 @@ with DAG(
         env={
             **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
-            'HP_BINDINGS': literal('{"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]}}'),
+            'HP_BINDINGS': literal('{"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]},"deploy_target":{"from":"param","name":"deploy_target"}}'),
             'HP_INPUT__promotion': "{{ ti.xcom_pull(task_ids='register_and_promote_model') | tojson }}",
+            'HP_INPUT__deploy_target': "{{ params['deploy_target'] | tojson }}",
         },
         append_env=True,
         output_processor=json.loads,
@@ -234,13 +236,15 @@ with DAG(
         env={
             **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
-            'HP_BINDINGS': literal('{"outcome":{"from":"xcom","task":"compare_against_production","path":[]},"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]},"channels":{"from":"param","name":"notification_channels"}}'),
+            'HP_BINDINGS': literal('{"outcome":{"from":"xcom","task":"compare_against_production","path":[]},"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]},"channels":{"from":"param","name":"notification_channels"},"deploy_target":{"from":"param","name":"deploy_target"}}'),
             'HP_INPUT__outcome': "{{ ti.xcom_pull(task_ids='compare_against_production') | tojson }}",
             'HP_INPUT__promotion': "{{ ti.xcom_pull(task_ids='register_and_promote_model') | tojson }}",
             'HP_INPUT__channels': "{{ params['notification_channels'] | tojson }}",
+            'HP_INPUT__deploy_target': "{{ params['deploy_target'] | tojson }}",
         },
         append_env=True,
         output_processor=json.loads,
+        trigger_rule='none_failed_min_one_success',
     )
     t_log_skip_decision = NodeTaskBashOperator(
         task_id='log_skip_decision',

@@ -23,14 +23,24 @@ function comparisonFacts(outcome: GateOutcome): { label: string; value: string }
   return facts;
 }
 
-export function deploymentSucceeded(outcome: GateOutcome, promotion: { model_name: string; version: string; previous_version: string | null }, ids: { dagId: string; runId: string }): Notification {
+/** `leftOut`: deploy stages this run did not include (its deploy_target), named in the message. */
+export function deploymentSucceeded(
+  outcome: GateOutcome,
+  promotion: { model_name: string; version: string; previous_version: string | null },
+  ids: { dagId: string; runId: string },
+  leftOut: readonly string[] = [],
+): Notification {
   const delta = outcome.delta_f1 ? `, ΔF1 ${signed(outcome.delta_f1.estimate)}` : '';
   return {
     kind: 'deployment_success',
     severity: 'info',
     title: `${promotion.model_name} v${promotion.version} promoted to production (${outcome.decision}${delta})`,
     summary: `${outcome.summary} Version ${promotion.version} now holds the production alias${promotion.previous_version ? `; version ${promotion.previous_version} stays reachable as 'previous'` : ''}.`,
-    facts: [...comparisonFacts(outcome), { label: 'Model version', value: `${promotion.model_name} v${promotion.version}` }],
+    facts: [
+      ...comparisonFacts(outcome),
+      { label: 'Model version', value: `${promotion.model_name} v${promotion.version}` },
+      ...leftOut.map((stage) => ({ label: 'Not part of this run', value: stage })),
+    ],
     ...ids,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { param } from '../dsl/index.ts';
+import { deployTargetSchema } from './deploy-target.ts';
 
 const positiveInt = z.coerce.number().int().positive();
 const fraction = z.coerce.number().min(0).max(1);
@@ -59,5 +60,9 @@ export const pipelineParams = {
   force_deployment: param(z.boolean().default(false), 'Deploy even if the quality gates say no (recorded as forced).'),
   skip_api_tests: param(z.boolean().default(false), 'Emergency only: skip the local API test of the new image.'),
   notification_channels: param(z.array(z.enum(NOTIFICATION_CHANNELS)).default(['log']), 'Where to send the outcome.'),
+  deploy_target: param(
+    deployTargetSchema.default('kubernetes'),
+    "How far the deploy path goes after promotion: 'kubernetes' (image, API test, ECR push, rollout), 'ecr' (stop after the push), 'registry' (promote in MLflow only).",
+  ),
   rollback_on_failure: param(z.boolean().default(true), 'Roll back automatically when the deployment fails verification.'),
 };

@@ -61,16 +61,19 @@ export default dag(
     });
 
     const promote = d.task(registerAndPromoteModel, { after: [decision.when('DEPLOY', 'DEPLOY_REFRESH')], inputs: { outcome: compare.output } });
-    const image = d.task(buildApiImage, { inputs: { promotion: promote.output }, executionTimeout: { minutes: 30 } });
+    const image = d.task(buildApiImage, { inputs: { promotion: promote.output, deploy_target: d.params.deploy_target }, executionTimeout: { minutes: 30 } });
     const apiTest = d.task(testApiLocally, {
       inputs: { image: image.output, outcome: compare.output, manifest: prepare.output, skip_api_tests: d.params.skip_api_tests },
       executionTimeout: { minutes: 15 },
     });
     // Runs after a passed API test, or after one skipped on purpose (skip_api_tests), never after a failed one.
     const push = d.task(pushToEcr, { after: [apiTest], inputs: { image: image.output }, triggerRule: 'none_failed_min_one_success' });
+    // After the last deploy stage: runs when it succeeded or was left out by deploy_target
+    // (skipped), never when a stage failed.
     const deployed = d.task(notifyDeploymentSuccess, {
       after: [push],
-      inputs: { outcome: compare.output, promotion: promote.output, channels: d.params.notification_channels },
+      inputs: { outcome: compare.output, promotion: promote.output, channels: d.params.notification_channels, deploy_target: d.params.deploy_target },
+      triggerRule: 'none_failed_min_one_success',
     });
 
     const skip = d.task(logSkipDecision, { after: [decision.when('SKIP')], inputs: { outcome: compare.output } });

@@ -6,6 +6,7 @@ import { API_BUNDLE_DIR } from '../images/context.ts';
 import { buildApiImage, connectDocker } from '../images/index.ts';
 import { REPO_ROOT } from '../stack/state.ts';
 import { loadPipelineEnv } from '../pipeline/config.ts';
+import { deployStageSkipReason, deployTargetSchema } from '../pipeline/deploy-target.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { NonRetryableError, defineTask } from '../runtime/index.ts';
 import { MODEL_FILE_TAGS } from '../gates/outcome.ts';
@@ -19,7 +20,7 @@ import registerAndPromoteModel from './register-and-promote-model.ts';
 export default defineTask({
   id: 'build-api-image',
   description: 'docker build of the prediction API with the promoted model; tag v{version}-{timestamp}.',
-  input: z.object({ promotion: registerAndPromoteModel.output }),
+  input: z.object({ promotion: registerAndPromoteModel.output, deploy_target: deployTargetSchema.default('kubernetes') }),
   output: z.object({
     image: z.string(),
     image_id: z.string(),
@@ -29,7 +30,9 @@ export default defineTask({
     run_id: z.string(),
     build_ms: z.number(),
   }),
-  run: async ({ promotion }, ctx) => {
+  run: async ({ promotion, deploy_target }, ctx) => {
+    const skipReason = deployStageSkipReason(deploy_target, 'image');
+    if (skipReason) ctx.skip(skipReason);
     const env = loadPipelineEnv();
     const client = mlflowClientFromEnv();
     const version = await client.models.getVersion(promotion.model_name, promotion.version);
