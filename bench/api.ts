@@ -4,26 +4,58 @@
  * the HTTP stack on the same server in the same run). Prints one JSON object:
  *   throughput_rps  2xx /predict responses per second
  *   p50_ms, p99_ms  /predict latency
- *   errors          connection errors + timeouts + non-2xx responses of both phases
+ *   errors          connection errors + timeouts + non-2xx responses of every phase
  *   ceiling_ratio   /predict throughput ÷ /health throughput (the cost of validation + inference)
- *   details         per-phase numbers, rows per ONNX run, the server's clean exit
+ *   details         per-phase numbers, rows per ONNX run, the server's clean exit, and — when
+ *                   the bench started the server — its CPU time per request in each phase
+ *                   (server_cpu_us_per_request; Linux /proc). On a machine shared with other work
+ *                   the rps of both phases move with the neighbours' load; CPU per request does
+ *                   not, so cpu_ceiling_ratio (health CPU ÷ predict CPU per request) is the
+ *                   ratio an idle machine would show. Compare variants in the same run, repeat.
  *
- *   npm run bench:api [-- --url http://127.0.0.1:8080] [--duration 10] [--connections 16]
+ *   npm run bench:api [-- --url http://127.0.0.1:8080 | --container] [--duration 10] [--connections 16] [--sweep 1,4,16,64]
+ *
+ * The load: --connections (default 16) keep-alive connections, each with one request in
+ * flight (a closed loop, so the offered load adapts to the service). 16 is what the targets
+ * (p99 ≤ 10 ms, ceiling_ratio ≥ 0.5) are measured at: it saturates one Node process on this
+ * machine (the micro-batcher then merges ~10 requests per ONNX run) without queueing so deep
+ * that latency only measures the queue. --sweep adds a /predict phase at each listed
+ * connection count (details.sweep: rps and p50/p99 per level), to find the load where
+ * throughput stops growing and report p99 there too.
  *
  * Without --url it builds the fixture model (test/unit/api/api-fixture.ts), bundles the
  * service (src/api/bundle.ts, what the image runs) and starts it with `node server.mjs` on a
- * free loopback port; with --url it targets a running service (e.g. the container). Either
- * way the requests cycle through the same 64 different records (api-fixture variedRecords).
+ * free loopback port; with --url it targets a running service. Either way the requests cycle
+ * through the same 64 different records (api-fixture variedRecords).
+ *
+ * --container builds the image as build_api_image does (src/images: ensureBaseImage, then
+ * buildApiImage with the fixture model), runs it (host network, free loopback port, waits for
+ * /ready), benchmarks it and removes container and image. It needs a Docker daemon: the
+ * stack's (`node bin/health-predict.mjs stack up --services docker`, then
+ * `eval "$(node bin/health-predict.mjs stack env)"` for DOCKER_HOST) or any in DOCKER_HOST.
+ * server_cpu_us_per_request is not reported then (the server is not the bench's child).
+ *
+ * Against a container you run yourself (the image listens on PORT, default 8080, and serves
+ * the model baked in at /app/model):
+ *   docker run -d --rm --name hp-api-bench --network host -e PORT=18080 <image ref>
+ *   npm run bench:api -- --url http://127.0.0.1:18080
+ *   docker stop hp-api-bench
+ * (host network as test_api_locally runs it; with the default bridge network use
+ * `-p 127.0.0.1:18080:8080` and leave PORT alone). The bench waits for GET /ready itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { z } from 'zod';
 import { bundleApi } from '../src/api/bundle.ts';
 import { PROJECT_ROOT } from '../src/cli/project.ts';
-import { buildApiFixture, variedRecords, type ApiFixture } from '../test/unit/api/api-fixture.ts';
+import { ensureBaseImage } from '../src/images/base-image.ts';
+import { buildApiImage } from '../src/images/build.ts';
+import { connectDocker, ensureDaemon } from '../src/images/docker.ts';
+import { withContainer } from '../src/images/run.ts';
+import { buildApiFixture, MODEL_INFO, variedRecords, type ApiFixture } from '../test/unit/api/api-fixture.ts';
 
 const args = z.object({
   url: z.string().url().optional(),
@@ -31,15 +63,18 @@ const args = z.object({
   connections: z.coerce.number().int().positive().default(16),
   warmup: z.coerce.number().nonnegative().default(2),
   'model-type': z.enum(['lr', 'rf', 'xgb']).default('xgb'),
+  container: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
+  sweep: z.string().regex(/^\d+(,\d+)*$/, 'a comma-separated list of connection counts, e.g. 1,4,16,64').optional(),
 }).parse(parseFlags(process.argv.slice(2)));
 
 function parseFlags(argv: string[]): Record<string, string> {
   const flags: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}; flags are --url, --duration, --connections, --warmup, --model-type`);
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}; flags are --url, --container, --duration, --connections, --warmup, --model-type, --sweep`);
     const [key, inline] = arg.slice(2).split('=', 2);
-    flags[key!] = inline ?? argv[++i] ?? '';
+    if (key === 'container' && inline === undefined) flags[key] = 'true'; // a switch
+    else flags[key!] = inline ?? argv[++i] ?? '';
   }
   return flags;
 }
@@ -53,23 +88,47 @@ interface Phase {
   readonly requests: number;
   readonly errors: number;
   readonly non2xx: number;
+  /** The server's CPU time (user + system, all threads) per 2xx response; when the bench started it. */
+  readonly server_cpu_us_per_request?: number;
 }
 
-async function load(url: string, options: { duration: number; bodies?: string[] }): Promise<Phase> {
-  let next = 0;
+interface LoadOptions {
+  readonly duration: number;
+  readonly bodies?: string[];
+  readonly connections?: number;
+  /** The server's pid, to read its CPU time around the phase. */
+  readonly pid?: number;
+}
+
+/** User + system CPU time of a process in µs (Linux /proc; undefined elsewhere). */
+function cpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux architecture Node supports. */
+const CLOCK_TICKS = 100;
+
+async function load(url: string, options: LoadOptions): Promise<Phase> {
   const bodies = options.bodies;
+  const cpuBefore = cpuMicros(options.pid);
   const result = await autocannon({
     url,
-    connections: args.connections,
+    connections: options.connections ?? args.connections,
     duration: options.duration,
+    // One request per record, each connection cycling through them: autocannon builds each
+    // request's bytes once. (A setupRequest callback would rebuild them for every request,
+    // client CPU that this 2-core machine takes from the server under test.)
     ...(bodies
-      ? {
-          method: 'POST' as const,
-          headers: { 'content-type': 'application/json' },
-          requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: bodies[next++ % bodies.length]! }) }],
-        }
+      ? { requests: bodies.map((body) => ({ method: 'POST' as const, headers: { 'content-type': 'application/json' }, body })) }
       : {}),
   });
+  const cpuAfter = cpuMicros(options.pid);
+  const cpu = cpuBefore !== undefined && cpuAfter !== undefined && result['2xx'] > 0 ? round((cpuAfter - cpuBefore) / result['2xx']) : undefined;
   return {
     rps: round(result['2xx'] / result.duration),
     p50_ms: result.latency.p50,
@@ -79,6 +138,7 @@ async function load(url: string, options: { duration: number; bodies?: string[] 
     requests: result.requests.total,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    ...(cpu !== undefined ? { server_cpu_us_per_request: cpu } : {}),
   };
 }
 
@@ -120,58 +180,101 @@ async function rowsPerRun(url: string): Promise<number | undefined> {
   return sum && count && Number(count) > 0 ? round(Number(sum) / Number(count), 2) : undefined;
 }
 
+/** Builds the API image around the fixture model, runs it, and hands its URL to `fn`; removes both after. */
+async function withApiContainer<T>(fixture: ApiFixture, fn: (url: string) => Promise<T>): Promise<T> {
+  const docker = connectDocker();
+  await ensureDaemon(docker);
+  const base = await ensureBaseImage({ docker });
+  const image = await buildApiImage({
+    docker,
+    model: { name: MODEL_INFO.name, version: MODEL_INFO.version, runId: MODEL_INFO.run_id, dir: fixture.modelDir },
+    baseImage: base.tag,
+  });
+  try {
+    return await withContainer({ docker, image: image.reference, readyTimeoutMs: 120_000 }, ({ baseUrl }) => fn(baseUrl));
+  } finally {
+    await docker.getImage(image.reference).remove({ force: true }).catch(() => {});
+  }
+}
+
 async function main(): Promise<void> {
+  if (args.url && args.container) throw new Error('--url and --container exclude each other: benchmark a running service, or build and run the image');
   const fixture = args.url ? undefined : buildApiFixture({ modelType: args['model-type'] });
+  if (fixture && args.container) {
+    try {
+      await withApiContainer(fixture, (url) => measure(url, undefined, 'the API image (buildApiImage) in a container, fixture model', fixture));
+    } finally {
+      fixture.cleanup();
+    }
+    return;
+  }
   // Inside node_modules/, so the bundle resolves its external onnxruntime-node as in the image.
   let bundleDir: string | undefined;
-  let server: { child: ChildProcess; url: string } | undefined;
+  let server: ChildProcess | undefined;
   try {
+    let url = args.url;
     if (fixture) {
       mkdirSync(path.join(PROJECT_ROOT, 'node_modules/.cache'), { recursive: true });
       bundleDir = mkdtempSync(path.join(PROJECT_ROOT, 'node_modules/.cache/hp-api-bench-'));
-      server = await startServer(fixture, bundleDir);
+      const started = await startServer(fixture, bundleDir);
+      server = started.child;
+      url = started.url;
     }
-    const url = (args.url ?? server!.url).replace(/\/$/, '');
-    await waitReady(url);
-    const bodies = variedRecords(64).map((record) => JSON.stringify(record));
-    const check = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[0] });
-    if (check.status !== 200) throw new Error(`POST ${url}/predict answered ${check.status}: ${await check.text()}`);
-
-    if (args.warmup > 0) await load(`${url}/predict`, { duration: args.warmup, bodies });
-    const ceiling = await load(`${url}/health`, { duration: args.duration });
-    const predict = await load(`${url}/predict`, { duration: args.duration, bodies });
-    const rows = await rowsPerRun(url);
-
-    let exitCode: number | null | undefined;
-    if (server) {
-      const exited = new Promise<number | null>((resolve) => server!.child.once('exit', resolve));
-      server.child.kill('SIGTERM');
-      exitCode = await exited;
-      server = undefined;
-    }
-    console.log(JSON.stringify({
-      throughput_rps: predict.rps,
-      p50_ms: predict.p50_ms,
-      p99_ms: predict.p99_ms,
-      errors: predict.errors + predict.non2xx + ceiling.errors + ceiling.non2xx,
-      ceiling_ratio: ceiling.rps > 0 ? round(predict.rps / ceiling.rps, 3) : 0,
-      details: {
-        target: args.url ?? 'server.mjs (bundleApi) as a child process, fixture model',
-        model_type: fixture?.metadata.model_type ?? 'as served',
-        connections: args.connections,
-        duration_s: args.duration,
-        distinct_records: bodies.length,
-        predict,
-        ceiling_health: ceiling,
-        mean_rows_per_onnx_run: rows,
-        ...(exitCode !== undefined ? { server_exit_code_after_sigterm: exitCode } : {}),
-      },
-    }));
+    await measure(url!, server, args.url ?? 'server.mjs (bundleApi) as a child process, fixture model', fixture);
+    server = undefined; // measure() stopped it
   } finally {
-    server?.child.kill('SIGKILL');
+    server?.kill('SIGKILL');
     fixture?.cleanup();
     if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   }
+}
+
+/** The phases against `baseUrl`; prints the JSON result. Stops `server` (SIGTERM) when given, and reports its exit code. */
+async function measure(baseUrl: string, server: ChildProcess | undefined, target: string, fixture?: ApiFixture): Promise<void> {
+  const url = baseUrl.replace(/\/$/, '');
+  await waitReady(url);
+  const bodies = variedRecords(64).map((record) => JSON.stringify(record));
+  const check = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodies[0] });
+  if (check.status !== 200) throw new Error(`POST ${url}/predict answered ${check.status}: ${await check.text()}`);
+
+  const pid = server?.pid;
+  if (args.warmup > 0) await load(`${url}/predict`, { duration: args.warmup, bodies });
+  const ceiling = await load(`${url}/health`, { duration: args.duration, pid });
+  const predict = await load(`${url}/predict`, { duration: args.duration, bodies, pid });
+  const rows = await rowsPerRun(url);
+  const sweep: (Phase & { connections: number })[] = [];
+  for (const connections of args.sweep?.split(',').map(Number) ?? []) {
+    sweep.push({ connections, ...(await load(`${url}/predict`, { duration: args.duration, bodies, connections, pid })) });
+  }
+
+  let exitCode: number | null | undefined;
+  if (server) {
+    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    exitCode = await exited;
+  }
+  console.log(JSON.stringify({
+    throughput_rps: predict.rps,
+    p50_ms: predict.p50_ms,
+    p99_ms: predict.p99_ms,
+    errors: [predict, ceiling, ...sweep].reduce((sum, phase) => sum + phase.errors + phase.non2xx, 0),
+    ceiling_ratio: ceiling.rps > 0 ? round(predict.rps / ceiling.rps, 3) : 0,
+    details: {
+      target,
+      model_type: fixture?.metadata.model_type ?? 'as served',
+      connections: args.connections,
+      duration_s: args.duration,
+      distinct_records: bodies.length,
+      predict,
+      ceiling_health: ceiling,
+      mean_rows_per_onnx_run: rows,
+      ...(predict.server_cpu_us_per_request && ceiling.server_cpu_us_per_request
+        ? { cpu_ceiling_ratio: round(ceiling.server_cpu_us_per_request / predict.server_cpu_us_per_request, 3) }
+        : {}),
+      ...(sweep.length > 0 ? { sweep } : {}),
+      ...(exitCode !== undefined ? { server_exit_code_after_sigterm: exitCode } : {}),
+    },
+  }));
 }
 
 await main();

@@ -101,8 +101,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   }
   // Once shutdown has begun, every response closes its connection: a keep-alive client moves
   // to another replica, and the listener's close is not held up by connections left idle.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (model.state === 'stopping') reply.header('connection', 'close');
+    done(null, payload);
   });
   app.addHook('preClose', async () => {
     if (model.state !== 'failed') model.beginShutdown();

@@ -91,8 +91,10 @@ export class ApiMetrics {
  * instance that registers it (skip-override), so its hook sees every route.
  */
 export async function metricsPlugin(app: FastifyInstance, { metrics }: { metrics: ApiMetrics }): Promise<void> {
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook: no promise per request for synchronous work.
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', {
     schema: {
