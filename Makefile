@@ -93,7 +93,14 @@ test-airflow: setup bundle
 test-fuzz: node_modules/.installed $(ML_VENV)/.installed $(FUZZ_VENV)/.installed
 	npx tsx test/fuzz/run.ts
 
-test: setup typecheck check-dags test-unit test-trainer test-airflow test-fuzz
+# The local Kubernetes cluster for the deploy tests (vitest test/unit/k8s, the Airflow pipeline run):
+# its binaries are built once per machine (30–50 min cold, cached in ~/.cache/health-predict),
+# then `cluster up` takes seconds. It needs root; without it those tests skip and say why.
+.PHONY: cluster
+cluster: node_modules/.installed
+	@if [ "$$(id -u)" = 0 ]; then $(CLI) cluster up; else echo "cluster: not root, so the Kubernetes tests will skip"; fi
+
+test: setup typecheck check-dags cluster test-unit test-trainer test-airflow test-fuzz
 
 demo: setup bundle check-dags
 	scripts/demo.sh

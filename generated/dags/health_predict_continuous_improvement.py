@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:e7e1e346d899939cb306f32c7911772a12df59095c78a15739183b7e1693c19b
+# Content hash: sha256:be38c61c2b2243d2bd6dae30d622cd7fc2d0bab61f015bd03ef2dfece4239204
 from __future__ import annotations
 
 import datetime
@@ -230,14 +230,70 @@ with DAG(
         output_processor=json.loads,
         trigger_rule='none_failed_min_one_success',
     )
+    t_deploy_to_kubernetes = NodeTaskBashOperator(
+        task_id='deploy_to_kubernetes',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/deploy-to-kubernetes.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]},"pushed":{"from":"xcom","task":"push_to_ecr","path":[]},"deploy_target":{"from":"param","name":"deploy_target"}}'),
+            'HP_INPUT__promotion': "{{ ti.xcom_pull(task_ids='register_and_promote_model') | tojson }}",
+            'HP_INPUT__pushed': "{{ ti.xcom_pull(task_ids='push_to_ecr') | tojson }}",
+            'HP_INPUT__deploy_target': "{{ params['deploy_target'] | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+        execution_timeout=datetime.timedelta(seconds=1200),
+    )
+    t_verify_deployment = NodeTaskBashOperator(
+        task_id='verify_deployment',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/verify-deployment.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"deployment":{"from":"xcom","task":"deploy_to_kubernetes","path":[]}}'),
+            'HP_INPUT__deployment': "{{ ti.xcom_pull(task_ids='deploy_to_kubernetes') | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+        execution_timeout=datetime.timedelta(seconds=600),
+    )
+    t_post_deployment_health_check = NodeTaskBashOperator(
+        task_id='post_deployment_health_check',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/post-deployment-health-check.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"deployment":{"from":"xcom","task":"deploy_to_kubernetes","path":[]}}'),
+            'HP_INPUT__deployment': "{{ ti.xcom_pull(task_ids='deploy_to_kubernetes') | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+        execution_timeout=datetime.timedelta(seconds=1200),
+    )
+    t_rollback_deployment = NodeTaskBashOperator(
+        task_id='rollback_deployment',
+        bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/rollback-deployment.mjs',
+        env={
+            **RUN_CONTEXT_ENV,
+            'HP_TASKS_DIR': literal(TASKS_DIR),
+            'HP_BINDINGS': literal('{"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]},"rollback_on_failure":{"from":"param","name":"rollback_on_failure"},"channels":{"from":"param","name":"notification_channels"}}'),
+            'HP_INPUT__promotion': "{{ ti.xcom_pull(task_ids='register_and_promote_model') | tojson }}",
+            'HP_INPUT__rollback_on_failure': "{{ params['rollback_on_failure'] | tojson }}",
+            'HP_INPUT__channels': "{{ params['notification_channels'] | tojson }}",
+        },
+        append_env=True,
+        output_processor=json.loads,
+        trigger_rule='one_failed',
+        execution_timeout=datetime.timedelta(seconds=1200),
+    )
     t_notify_deployment_success = NodeTaskBashOperator(
         task_id='notify_deployment_success',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/notify-deployment-success.mjs',
         env={
             **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
-            'HP_BINDINGS': literal('{"outcome":{"from":"xcom","task":"compare_against_production","path":[]},"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]},"channels":{"from":"param","name":"notification_channels"},"deploy_target":{"from":"param","name":"deploy_target"}}'),
-            'HP_INPUT__outcome': "{{ ti.xcom_pull(task_ids='compare_against_production') | tojson }}",
+            'HP_BINDINGS': literal('{"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]},"channels":{"from":"param","name":"notification_channels"},"deploy_target":{"from":"param","name":"deploy_target"}}'),
             'HP_INPUT__promotion': "{{ ti.xcom_pull(task_ids='register_and_promote_model') | tojson }}",
             'HP_INPUT__channels': "{{ params['notification_channels'] | tojson }}",
             'HP_INPUT__deploy_target': "{{ params['deploy_target'] | tojson }}",
@@ -292,8 +348,16 @@ with DAG(
     t_prepare_training_data >> t_test_api_locally
     t_test_api_locally >> t_push_to_ecr
     t_build_api_image >> t_push_to_ecr
-    t_push_to_ecr >> t_notify_deployment_success
-    t_compare_against_production >> t_notify_deployment_success
+    t_register_and_promote_model >> t_deploy_to_kubernetes
+    t_push_to_ecr >> t_deploy_to_kubernetes
+    t_deploy_to_kubernetes >> t_verify_deployment
+    t_verify_deployment >> t_post_deployment_health_check
+    t_deploy_to_kubernetes >> t_post_deployment_health_check
+    t_deploy_to_kubernetes >> t_rollback_deployment
+    t_verify_deployment >> t_rollback_deployment
+    t_post_deployment_health_check >> t_rollback_deployment
+    t_register_and_promote_model >> t_rollback_deployment
+    t_post_deployment_health_check >> t_notify_deployment_success
     t_register_and_promote_model >> t_notify_deployment_success
     t_deployment_decision_branch >> t_log_skip_decision
     t_compare_against_production >> t_log_skip_decision

@@ -5,6 +5,7 @@
  *   health-predict cluster status [--json]
  *   eval "$(health-predict cluster env)"        # KUBECONFIG=<state>/kubeconfig
  *   health-predict cluster load image.tar       # import an OCI / `docker save` archive into the node
+ *   health-predict cluster pull-secret --namespace NS --name regcred   # the stack registry's login as a Secret
  *   health-predict cluster down
  *
  * Cluster errors print their message (which names the component's log) and set exit code 1.
@@ -13,6 +14,8 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { type ClusterEvent, type ClusterOptions, type ClusterStatus, clusterDown, clusterStatus, clusterUp } from './cluster.ts';
 import { importImage } from './containerd.ts';
+import { applyPullSecret, connectCluster } from '../k8s/index.ts';
+import { TaskError } from '../runtime/errors.ts';
 import { StackError } from '../stack/errors.ts';
 import { ClusterError } from './errors.ts';
 import { defaultStateDir, layoutOf } from './layout.ts';
@@ -40,7 +43,7 @@ export function formatStatus(status: ClusterStatus): string {
   }
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   const table = rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
-  const node = `node: ${status.nodeReady ? 'Ready' : 'not ready'}${status.kubeconfig ? `; kubeconfig ${rel(status.kubeconfig)}` : ''}`;
+  const node = `node: ${status.nodeReady ? 'Ready' : 'not ready'}${status.kubeconfig ? `; kubeconfig ${rel(status.kubeconfig)}` : ''}${status.binariesBuilt ? '' : '; binaries not built yet (the first `cluster up` builds them, 30–50 min)'}`;
   return `${table}\n${node}`;
 }
 
@@ -61,7 +64,8 @@ async function reportErrors(run: () => Promise<void>): Promise<void> {
   try {
     await run();
   } catch (error) {
-    if (!(error instanceof ClusterError) && !(error instanceof StackError)) throw error; // StackError: the state-dir lock
+    // StackError: the state-dir lock; TaskError: what the API server refused (src/k8s)
+    if (!(error instanceof ClusterError) && !(error instanceof StackError) && !(error instanceof TaskError)) throw error;
     console.error(error.message);
     process.exitCode = 1;
   }
@@ -134,6 +138,36 @@ export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
             const refs = await importImage(layout, path.resolve(argv.archive));
             if (argv.json) process.stdout.write(`${JSON.stringify({ imported: refs })}\n`);
             else console.log(refs.length ? `imported: ${refs.join(', ')}` : 'imported (no image name in the archive)');
+          }),
+      )
+      .command(
+        'pull-secret',
+        "Apply a kubernetes.io/dockerconfigjson Secret with the stack registry's login (HP_LOCAL_REGISTRY* from `health-predict stack env`), for K8S_IMAGE_PULL_SECRET",
+        (y) =>
+          withCommon(y)
+            .option('namespace', { type: 'string', default: 'health-predict', describe: 'Namespace (created when missing)' })
+            .option('name', { type: 'string', default: 'health-predict-registry', describe: 'Secret name' }),
+        (argv) =>
+          reportErrors(async () => {
+            const address = process.env.HP_LOCAL_REGISTRY;
+            const username = process.env.HP_LOCAL_REGISTRY_USERNAME;
+            const password = process.env.HP_LOCAL_REGISTRY_PASSWORD;
+            if (!address || !username || !password) {
+              throw new ClusterError('HP_LOCAL_REGISTRY, HP_LOCAL_REGISTRY_USERNAME and HP_LOCAL_REGISTRY_PASSWORD must be set: eval "$(health-predict stack env)" after `stack up --services all`.');
+            }
+            if (!process.env.KUBECONFIG) {
+              const status = await clusterStatus(options(argv));
+              if (!status.kubeconfig) throw new ClusterError('KUBECONFIG is not set and the local cluster is not running; run `health-predict cluster up` first.');
+              process.env.KUBECONFIG = status.kubeconfig;
+            }
+            const cluster = connectCluster();
+            const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
+            try {
+              await applyPullSecret(cluster, { namespace: argv.namespace, name: argv.name, registry: { address, username, password }, log });
+            } finally {
+              cluster.close();
+            }
+            if (argv.json) process.stdout.write(`${JSON.stringify({ namespace: argv.namespace, name: argv.name, registry: address })}\n`);
           }),
       )
       .demandCommand(1),

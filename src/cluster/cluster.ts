@@ -9,7 +9,7 @@ import path from 'node:path';
 import { withLock } from '../stack/lock.ts';
 import { choosePort } from '../stack/ports.ts';
 import { stopGroup } from '../stack/process.ts';
-import { binDir, ensureBinaries } from './build.ts';
+import { binDir, binariesPresent, ensureBinaries } from './build.ts';
 import { COMPONENT_NAMES, COMPONENTS, type ComponentContext, type ComponentName, DEFAULT_PORTS, type Ports, apiServerUrl, writeKubeletConfig, writeSchedulerConfig } from './components.ts';
 import { writeRuntimeConfig } from './containerd.ts';
 import { ensureHostPackages, ensureNodeInterface, killPodProcesses, killShims, otherClusters, refuseOtherCluster, removeInterfaces, requireRoot, unmountUnder } from './host.ts';
@@ -55,6 +55,10 @@ export interface ClusterStatus {
   kubeconfig?: string;
   server?: string;
   nodeReady: boolean;
+  /** The binaries are built and cached on this machine (`up` then takes seconds, not a build). */
+  binariesBuilt: boolean;
+  /** The kubectl built with the cluster (when built), for people and test harnesses. */
+  kubectl?: string;
   components: Record<ComponentName, ComponentStatus>;
 }
 
@@ -186,6 +190,8 @@ export async function clusterStatus(options: ClusterOptions = {}): Promise<Clust
     kubeconfig: apiUp ? layout.kubeconfig : undefined,
     server: apiUp ? apiServerUrl(ports) : undefined,
     nodeReady: apiUp && (await nodeReady(layout, ports).catch(() => false)),
+    binariesBuilt: binariesPresent(cacheRoot),
+    ...(binariesPresent(cacheRoot) ? { kubectl: path.join(binDir(cacheRoot), 'kubectl') } : {}),
     components,
   };
 }

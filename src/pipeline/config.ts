@@ -33,8 +33,6 @@ export const pipelineEnvSchema = z.object({
   CONFIDENCE_LEVEL: z.coerce.number().gt(0).lt(1).default(0.95),
   MIN_SAMPLE_SIZE: positiveInt.default(1000),
   MAX_DAYS_SINCE_UPDATE: positiveInt.default(30),
-  K8S_NAMESPACE: z.string().min(1).default('default'),
-  K8S_DEPLOYMENT_NAME: z.string().min(1).default('health-predict-api'),
   ECR_REPOSITORY: z.string().min(1).default('health-predict-api'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });

@@ -1,21 +1,26 @@
 /**
- * The continuous-improvement DAG. Tasks are added as their scripts become real: today data
- * preparation, training with HPO, champion evaluation, the quality gates against production,
- * the decision branch, registry promotion or the skip record, and notifications.
+ * The continuous-improvement DAG: data preparation, training with HPO, champion evaluation, the
+ * quality gates against production, the decision branch, then either registry promotion → API
+ * image → local API test → ECR push → Kubernetes rollout → verification → health check (with an
+ * automatic rollback on failure) or the skip record, and notifications.
  */
 import { dag } from '../dsl/index.ts';
 import buildApiImage from '../tasks/build-api-image.ts';
+import deployToKubernetes from '../tasks/deploy-to-kubernetes.ts';
 import compareAgainstProduction from '../tasks/compare-against-production.ts';
 import evaluateModelPerformance from '../tasks/evaluate-model-performance.ts';
 import logSkipDecision from '../tasks/log-skip-decision.ts';
 import notifyDeploymentSuccess from '../tasks/notify-deployment-success.ts';
 import notifyNoDeployment from '../tasks/notify-no-deployment.ts';
 import notifyPipelineFailure from '../tasks/notify-pipeline-failure.ts';
+import postDeploymentHealthCheck from '../tasks/post-deployment-health-check.ts';
 import pushToEcr from '../tasks/push-to-ecr.ts';
 import prepareTrainingData from '../tasks/prepare-training-data.ts';
 import registerAndPromoteModel from '../tasks/register-and-promote-model.ts';
+import rollbackDeployment from '../tasks/rollback-deployment.ts';
 import runTrainingAndHpo from '../tasks/run-training-and-hpo.ts';
 import testApiLocally from '../tasks/test-api-locally.ts';
+import verifyDeployment from '../tasks/verify-deployment.ts';
 import { pipelineParams } from './config.ts';
 
 export default dag(
@@ -68,11 +73,28 @@ export default dag(
     });
     // Runs after a passed API test, or after one skipped on purpose (skip_api_tests), never after a failed one.
     const push = d.task(pushToEcr, { after: [apiTest], inputs: { image: image.output }, triggerRule: 'none_failed_min_one_success' });
+    const rollout = d.task(deployToKubernetes, {
+      inputs: { promotion: promote.output, pushed: push.output, deploy_target: d.params.deploy_target },
+      executionTimeout: { minutes: 20 },
+    });
+    const verify = d.task(verifyDeployment, { inputs: { deployment: rollout.output }, executionTimeout: { minutes: 10 } });
+    const healthCheck = d.task(postDeploymentHealthCheck, { after: [verify], inputs: { deployment: rollout.output }, executionTimeout: { minutes: 20 } });
+    // A failure anywhere after promotion (image, API test, push, rollout, verification, health
+    // check): undo on the cluster when it runs the failed candidate (src/k8s/rollback.ts), move
+    // the registry's production alias back, notify. The run still ends failed through the
+    // failed task and its downstream.
+    d.task(rollbackDeployment, {
+      after: [rollout, verify, healthCheck],
+      inputs: { promotion: promote.output, rollback_on_failure: d.params.rollback_on_failure, channels: d.params.notification_channels },
+      triggerRule: 'one_failed',
+      executionTimeout: { minutes: 20 },
+    });
     // After the last deploy stage: runs when it succeeded or was left out by deploy_target
-    // (skipped), never when a stage failed.
+    // (skipped), never when a stage failed; on the skip path promotion is skipped, so this is too.
+    // Its only upstreams are the health check and the promotion (which carries the gate outcome).
     const deployed = d.task(notifyDeploymentSuccess, {
-      after: [push],
-      inputs: { outcome: compare.output, promotion: promote.output, channels: d.params.notification_channels, deploy_target: d.params.deploy_target },
+      after: [healthCheck],
+      inputs: { promotion: promote.output, channels: d.params.notification_channels, deploy_target: d.params.deploy_target },
       triggerRule: 'none_failed_min_one_success',
     });
 

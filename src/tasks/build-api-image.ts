@@ -10,7 +10,7 @@ import { deployStageSkipReason, deployTargetSchema } from '../pipeline/deploy-ta
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { NonRetryableError, defineTask } from '../runtime/index.ts';
 import { MODEL_FILE_TAGS } from '../gates/outcome.ts';
-import registerAndPromoteModel from './register-and-promote-model.ts';
+import { promotedVersionSchema } from './register-and-promote-model.ts';
 
 /**
  * Builds the prediction service's image with the promoted model baked in: the registered
@@ -20,7 +20,7 @@ import registerAndPromoteModel from './register-and-promote-model.ts';
 export default defineTask({
   id: 'build-api-image',
   description: 'docker build of the prediction API with the promoted model; tag v{version}-{timestamp}.',
-  input: z.object({ promotion: registerAndPromoteModel.output, deploy_target: deployTargetSchema.default('kubernetes') }),
+  input: z.object({ promotion: promotedVersionSchema, deploy_target: deployTargetSchema.default('kubernetes') }),
   output: z.object({
     image: z.string(),
     image_id: z.string(),

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { gateOutcomeSchema } from '../gates/outcome.ts';
 import { NOTIFICATION_CHANNELS } from '../pipeline/config.ts';
 import { deployTargetSchema, skippedStages } from '../pipeline/deploy-target.ts';
 import { notifyConfigFromEnv, sendNotification } from '../notify/index.ts';
@@ -12,14 +11,13 @@ export default defineTask({
   id: 'notify-deployment-success',
   description: 'Notification: the new production version and the decision behind it.',
   input: z.object({
-    outcome: gateOutcomeSchema,
     promotion: registerAndPromoteModel.output,
     channels: z.array(z.enum(NOTIFICATION_CHANNELS)),
     deploy_target: deployTargetSchema.default('kubernetes'),
   }),
   output: z.object({ delivered: z.array(z.enum(NOTIFICATION_CHANNELS)) }),
-  run: async ({ outcome, promotion, channels, deploy_target }, ctx) => {
-    const notification = deploymentSucceeded(outcome, promotion, { dagId: ctx.dagId ?? 'manual', runId: ctx.runId ?? 'manual' }, skippedStages(deploy_target));
+  run: async ({ promotion, channels, deploy_target }, ctx) => {
+    const notification = deploymentSucceeded(promotion.outcome, promotion, { dagId: ctx.dagId ?? 'manual', runId: ctx.runId ?? 'manual' }, skippedStages(deploy_target));
     const results = await sendNotification(notification, channels, { config: notifyConfigFromEnv(), log: ctx.log });
     return { delivered: results.filter((r) => r.delivered).map((r) => r.channel) };
   },

@@ -5,12 +5,17 @@ import { mlflowClientFromEnv } from '../registry/index.ts';
 import { promoteRunModel } from '../registry/promotion.ts';
 import { defineTask } from '../runtime/index.ts';
 
+/** What the deploy stages need of a promotion: which version of which model. */
+export const promotedVersionSchema = z.object({ model_name: z.string(), version: z.string() });
+
 const fixed = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : value.toFixed(4));
 
 /**
  * Registers the champion's ONNX model as a new version of the registered model, moves the
  * `production` alias to it (the old one stays reachable as `previous`) and tags the version
- * with the decision that promoted it. Idempotent on retry.
+ * with the decision that promoted it. Idempotent on retry. The output carries the gate outcome
+ * on, so the tasks after the deploy stages depend on this task alone (not on the comparison,
+ * which also succeeds on the skip path).
  */
 export default defineTask({
   id: 'register-and-promote-model',
@@ -23,6 +28,7 @@ export default defineTask({
     promoted_at: z.string(),
     reused: z.boolean(),
     source: z.string(),
+    outcome: gateOutcomeSchema,
   }),
   run: async ({ outcome }, ctx) => {
     const env = loadPipelineEnv();
@@ -58,6 +64,7 @@ export default defineTask({
       promoted_at: result.promotedAt,
       reused: result.reused,
       source: result.source,
+      outcome,
     };
   },
 });

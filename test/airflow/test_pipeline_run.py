@@ -7,12 +7,21 @@ and a local HTTP sink standing in for the Slack webhook (notifications are reall
 
 1. First run: no production model yet → DEPLOY (bootstrap) → register_and_promote_model →
    build_api_image (real dockerd) → test_api_locally (the container) → push_to_ecr (moto's
-   ECR API + the local registry) → notify_deployment_success; the skip path is skipped; the
-   registry's `production` alias points at the new version.
+   ECR API + the local registry) → deploy_to_kubernetes (the local cluster, pulling from the
+   registry with an image pull secret) → verify_deployment → post_deployment_health_check →
+   notify_deployment_success; the skip path and the rollback are skipped; the registry's
+   `production` alias points at the new version and the cluster serves it.
 2. Second run on the same data and seed: the candidate is no better → SKIP →
    log_skip_decision → notify_no_deployment; production is unchanged.
-3. A run on corrupt data: prepare_training_data fails without retries and the DAG's failure
+3. A forced deployment whose health check cannot meet its latency budget: the rollout and its
+   verification pass, the health check fails, rollback_deployment undoes the rollout and moves
+   the production alias back; the run ends failed.
+4. A run on corrupt data: prepare_training_data fails without retries and the DAG's failure
    handler (every task's on_failure_callback) sends the failure notification.
+
+Without the local cluster (not root, or its binaries not built on this machine) runs 1–2 use
+deploy_target "ecr": the Kubernetes tasks must then be skipped with their reason, and run 3 is
+skipped with that reason.
 
 Small HPO budgets keep it to a few minutes; the production settings are benchmarked in
 trainer/bench_train.py instead.
@@ -39,7 +48,9 @@ DAG_ID = "health_predict_continuous_improvement"
 BUCKET = "hp-pipeline-e2e"
 MODEL_NAME = "health-predict-e2e"
 TRAINING = ("prepare_training_data", "run_training_and_hpo", "evaluate_model_performance", "compare_against_production")
-DEPLOY_PATH = ("register_and_promote_model", "build_api_image", "test_api_locally", "push_to_ecr", "notify_deployment_success")
+IMAGE_PATH = ("register_and_promote_model", "build_api_image", "test_api_locally", "push_to_ecr")
+K8S_PATH = ("deploy_to_kubernetes", "verify_deployment", "post_deployment_health_check")
+DEPLOY_PATH = IMAGE_PATH + K8S_PATH + ("notify_deployment_success",)
 SKIP_PATH = ("log_skip_decision", "notify_no_deployment")
 
 
@@ -98,6 +109,42 @@ def stack_env(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def cluster(stack_env):
+    """The local cluster and a namespace with the registry's pull secret, or the reason it cannot run here."""
+    status = json.loads(_cli("cluster", "status", "--json"))
+    if os.geteuid() != 0 or not status["binariesBuilt"]:
+        reason = "not root" if os.geteuid() != 0 else "the cluster binaries are not built on this machine (health-predict cluster up builds them once)"
+        yield {"available": False, "reason": reason, "env": {}}
+        return
+    _cli("cluster", "up", timeout=600)
+    status = json.loads(_cli("cluster", "status", "--json"))
+    namespace = f"hp-e2e-{os.getpid()}"
+    _cli("cluster", "pull-secret", "--namespace", namespace, "--name", "e2e-registry", env={**stack_env, "KUBECONFIG": status["kubeconfig"]})
+    env = {
+        "KUBECONFIG": status["kubeconfig"],
+        "K8S_NAMESPACE": namespace,
+        "K8S_IMAGE_PULL_SECRET": "e2e-registry",
+        "K8S_PROGRESS_DEADLINE_S": "120",
+        "HEALTH_CHECK_WINDOW_S": "10",
+        "HEALTH_CHECK_INTERVAL_MS": "200",
+        "HEALTH_CHECK_MIN_REQUESTS": "10",
+    }
+    kubectl = [status["kubectl"], "--kubeconfig", status["kubeconfig"], "--namespace", namespace]
+    try:
+        yield {"available": True, "env": env, "kubectl": kubectl, "namespace": namespace}
+    finally:
+        subprocess.run([status["kubectl"], "--kubeconfig", status["kubeconfig"], "delete", "namespace", namespace, "--wait=false"], capture_output=True, timeout=60)
+
+
+def _served_version(cluster) -> str:
+    """The model version the Service answers with, through the API server's service proxy."""
+    proc = subprocess.run([*cluster["kubectl"], "get", "--raw", f"/api/v1/namespaces/{cluster['namespace']}/services/health-predict-api:http/proxy/model-info"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)["version"]
+
+
+@pytest.fixture(scope="module")
 def webhook():
     sink = WebhookSink()
     yield sink
@@ -105,9 +152,10 @@ def webhook():
 
 
 @pytest.fixture(scope="module")
-def run_env(stack_env, webhook):
+def run_env(stack_env, webhook, cluster):
     return {
         **stack_env,
+        **cluster["env"],
         "TRAINING_MODEL_TYPES": "lr,xgb",
         "RAY_NUM_SAMPLES": "2",
         "RAY_MAX_EPOCHS": "2",
@@ -128,13 +176,14 @@ def raw_uri(stack_env):
     return uri
 
 
-def _conf(raw_uri: str) -> dict:
-    return {"raw_data_uri": raw_uri, "prepared_data_uri": f"s3://{BUCKET}/prepared", "notification_channels": ["log", "slack"]}
+def _conf(raw_uri: str, cluster: dict) -> dict:
+    return {"raw_data_uri": raw_uri, "prepared_data_uri": f"s3://{BUCKET}/prepared", "notification_channels": ["log", "slack"],
+            "deploy_target": "kubernetes" if cluster["available"] else "ecr"}
 
 
 @pytest.fixture(scope="module")
-def first_run(airflow_runs, run_env, raw_uri):
-    return airflow_runs.dags_test(DAG_ID, _conf(raw_uri), timeout=900, env=run_env)
+def first_run(airflow_runs, run_env, raw_uri, cluster):
+    return airflow_runs.dags_test(DAG_ID, _conf(raw_uri, cluster), timeout=900, env=run_env)
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +193,8 @@ def production_after_first(first_run, stack_env):
 
 
 @pytest.fixture(scope="module")
-def second_run(production_after_first, airflow_runs, run_env, raw_uri):
-    return airflow_runs.dags_test(DAG_ID, _conf(raw_uri), timeout=900, env=run_env)
+def second_run(production_after_first, airflow_runs, run_env, raw_uri, cluster):
+    return airflow_runs.dags_test(DAG_ID, _conf(raw_uri, cluster), timeout=900, env=run_env)
 
 
 def _states(run, tasks) -> dict[str, str | None]:
@@ -153,9 +202,13 @@ def _states(run, tasks) -> dict[str, str | None]:
     return {task: states.get(task, (None, 0))[0] for task in tasks}
 
 
-def test_first_run_deploys_the_first_model(first_run):
-    assert _states(first_run, TRAINING + DEPLOY_PATH + ("end",)) == dict.fromkeys(TRAINING + DEPLOY_PATH + ("end",), "success"), first_run.log_tail(150)
-    assert _states(first_run, SKIP_PATH) == dict.fromkeys(SKIP_PATH, "skipped")
+def test_first_run_deploys_the_first_model(first_run, cluster):
+    ran = TRAINING + (DEPLOY_PATH if cluster["available"] else IMAGE_PATH + ("notify_deployment_success",)) + ("end",)
+    assert _states(first_run, ran) == dict.fromkeys(ran, "success"), first_run.log_tail(150)
+    assert _states(first_run, SKIP_PATH + ("rollback_deployment",)) == dict.fromkeys(SKIP_PATH + ("rollback_deployment",), "skipped")
+    if not cluster["available"]:
+        assert _states(first_run, K8S_PATH) == dict.fromkeys(K8S_PATH, "skipped")
+        assert "deploy_target is 'ecr': the Kubernetes rollout" in Path(first_run.log_path).read_text(errors="replace")
     assert first_run.state() == "success"
     outcome = first_run.xcom_returns()["compare_against_production"]
     assert (outcome["decision"], outcome["bootstrap_deploy"], outcome["production"]) == ("DEPLOY", True, None)
@@ -207,6 +260,18 @@ def test_first_run_built_tested_and_pushed_the_image(first_run, production_after
     assert pushed["digest"].startswith("sha256:") and pushed["image_ref"].endswith(pushed["digest"])
 
 
+def test_first_run_rolled_out_verified_and_health_checked(first_run, production_after_first, cluster):
+    if not cluster["available"]:
+        pytest.skip(f"no local cluster: {cluster['reason']}")
+    xcom = first_run.xcom_returns()
+    deployed, verified, health = xcom["deploy_to_kubernetes"], xcom["verify_deployment"], xcom["post_deployment_health_check"]
+    assert deployed["model_version"] == production_after_first["version"] and deployed["previous"] is None
+    assert deployed["image"] == xcom["push_to_ecr"]["image_ref"]
+    assert verified["model_info"]["version"] == production_after_first["version"], verified
+    assert health["passed"] and health["requests"] >= 10, health
+    assert _served_version(cluster) == production_after_first["version"]
+
+
 def test_second_run_skips_and_keeps_production(second_run, production_after_first, stack_env):
     assert _states(second_run, TRAINING + SKIP_PATH + ("end",)) == dict.fromkeys(TRAINING + SKIP_PATH + ("end",), "success"), second_run.log_tail(150)
     assert _states(second_run, DEPLOY_PATH) == dict.fromkeys(DEPLOY_PATH, "skipped")
@@ -238,6 +303,30 @@ def test_notifications_reached_the_webhook(first_run, second_run, webhook):
         assert "secret-token" not in Path(run.log_path).read_text(errors="replace")  # the webhook URL is a secret
 
 
+def test_failed_health_check_rolls_back_cluster_and_registry(second_run, production_after_first, airflow_runs, run_env, raw_uri, cluster, stack_env):
+    if not cluster["available"]:
+        pytest.skip(f"no local cluster: {cluster['reason']}")
+    # A latency budget no service can meet: a real health-check failure of a healthy image.
+    env = {**run_env, "HEALTH_CHECK_P95_MS": "1"}
+    run = airflow_runs.dags_test(DAG_ID, {**_conf(raw_uri, cluster), "force_deployment": True}, timeout=900, env=env)
+    states = _states(run, K8S_PATH + ("rollback_deployment", "notify_deployment_success"))
+    assert states == {
+        "deploy_to_kubernetes": "success", "verify_deployment": "success", "post_deployment_health_check": "failed",
+        "rollback_deployment": "success", "notify_deployment_success": "upstream_failed",
+    }, run.log_tail(150)
+    assert run.state() == "failed"
+    xcom = run.xcom_returns()
+    failed_version = xcom["register_and_promote_model"]["version"]
+    rollback = xcom["rollback_deployment"]
+    assert rollback["cluster"]["action"] == "rolled_back", rollback
+    assert rollback["cluster"]["restored_model_version"] == production_after_first["version"]
+    assert rollback["registry"] == {"restored": production_after_first["version"], "failed": failed_version}
+    assert rollback["detection_to_restored_s"] > 0
+    assert _served_version(cluster) == production_after_first["version"]
+    query = urllib.parse.urlencode({"name": MODEL_NAME, "alias": "production"})
+    assert _get_json(f"{stack_env['MLFLOW_TRACKING_URI']}/api/2.0/mlflow/registered-models/alias?{query}")["model_version"]["version"] == production_after_first["version"]
+
+
 def test_failure_handler_notifies_when_a_task_fails_for_good(second_run, airflow_runs, run_env, stack_env, webhook):
     corrupt = f"s3://{BUCKET}/raw/corrupt.csv"
     request = urllib.request.Request(
@@ -245,7 +334,7 @@ def test_failure_handler_notifies_when_a_task_fails_for_good(second_run, airflow
     )
     urllib.request.urlopen(request, timeout=30).close()
     before = len(webhook.received)
-    run = airflow_runs.dags_test(DAG_ID, {**_conf(corrupt)}, timeout=300, env=run_env)
+    run = airflow_runs.dags_test(DAG_ID, {**_conf(corrupt, {"available": False})}, timeout=300, env=run_env)
     assert run.state() == "failed"
     assert run.task_states()["prepare_training_data"] == ("failed", 1), run.log_tail(80)  # non-retryable: one try
     failures = [text for text in webhook.texts()[before:] if "prepare_training_data" in text and "failed" in text]

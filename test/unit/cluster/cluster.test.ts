@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HeldLock, holdClusterTestLock } from '../../harness/cluster-lock.ts';
 import { ApiClient } from '../../../src/cluster/api.ts';
 import { binDir, binariesPresent } from '../../../src/cluster/build.ts';
 import { type ClusterEvent, type ClusterInfo, clusterDown, clusterStatus, clusterUp } from '../../../src/cluster/cluster.ts';
@@ -45,7 +46,9 @@ async function getText(url: string): Promise<string> {
 }
 
 describe.skipIf(skipReason !== undefined)(`local cluster${skipReason ? ` — skipped: ${skipReason}` : ''}`, () => {
+  let clusterLock: HeldLock | undefined;
   beforeAll(async () => {
+    clusterLock = await holdClusterTestLock();
     wasRunning = (await clusterStatus({ stateDir })).nodeReady;
     const started = performance.now();
     info = await clusterUp({ stateDir, onEvent: (event) => event.type === 'build' && log(event.line) });
@@ -53,6 +56,8 @@ describe.skipIf(skipReason !== undefined)(`local cluster${skipReason ? ` — ski
     api = new ApiClient(info.server, layoutOf(stateDir));
     await createNamespace(api, namespace);
   }, 7_200_000); // a cold build of Kubernetes took 40+ min on two busy cores
+
+  afterAll(() => clusterLock?.release());
 
   afterAll(async () => {
     if (!info) return;
