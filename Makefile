@@ -96,11 +96,17 @@ test-fuzz: node_modules/.installed $(ML_VENV)/.installed $(FUZZ_VENV)/.installed
 # The local Kubernetes cluster for the deploy tests (vitest test/unit/k8s, the Airflow pipeline run):
 # its binaries are built once per machine (30–50 min cold, cached in ~/.cache/health-predict),
 # then `cluster up` takes seconds. It needs root; without it those tests skip and say why.
+# `make test` stops the cluster again when it was not running before (one cluster per machine:
+# a leftover would block another checkout's `cluster up`).
 .PHONY: cluster
 cluster: node_modules/.installed
 	@if [ "$$(id -u)" = 0 ]; then $(CLI) cluster up; else echo "cluster: not root, so the Kubernetes tests will skip"; fi
 
-test: setup typecheck check-dags cluster test-unit test-trainer test-airflow test-fuzz
+test: setup typecheck check-dags
+	@if [ "$$(id -u)" = 0 ] && ! $(CLI) cluster status --json 2>/dev/null | grep -q '"nodeReady":true'; then started=1; else started=0; fi; \
+	$(MAKE) --no-print-directory cluster test-unit test-trainer test-airflow test-fuzz; rc=$$?; \
+	if [ $$started = 1 ]; then $(CLI) cluster down; fi; \
+	exit $$rc
 
 demo: setup bundle check-dags
 	scripts/demo.sh
