@@ -5,7 +5,7 @@
  * version, and a latency baseline. Every check runs; the result lists each one.
  */
 import { z } from 'zod';
-import { exchange, percentile } from './http.ts';
+import { type Exchange, exchange, exchangeOversized, percentile } from './http.ts';
 import { type RequestRecord, withUnderscores } from './records.ts';
 
 export const apiCheckSchema = z.object({ name: z.string(), passed: z.boolean(), detail: z.string() });
@@ -94,17 +94,18 @@ export async function runApiSuite(options: ApiSuiteOptions): Promise<ApiSuiteRes
   });
   const [first] = records;
   const { age: _age, ...withoutAge } = first!;
-  const errorCases: [string, number, Parameters<typeof exchange>[2] & { path?: string }][] = [
-    ['missing field', 422, { json: withoutAge }],
-    ['wrong type', 422, { json: { ...first, time_in_hospital: 'three' } }],
-    ['wrong content type', 415, { body: 'race=Caucasian', contentType: 'text/plain' }],
-    ['body too large', 413, { body: JSON.stringify({ padding: 'x'.repeat(options.oversizeBytes ?? 8 * 1024 * 1024) }) }],
-    ['malformed JSON', 400, { body: '{"race": ', contentType: 'application/json' }],
-    ['unknown route', 404, { path: '/no-such-route', json: first }],
+  const post = (init: Parameters<typeof exchange>[2] & { path?: string }) => () => exchange(baseUrl, init.path ?? '/predict', init);
+  const errorCases: [string, number, () => Promise<Exchange>][] = [
+    ['missing field', 422, post({ json: withoutAge })],
+    ['wrong type', 422, post({ json: { ...first, time_in_hospital: 'three' } })],
+    ['wrong content type', 415, post({ body: 'race=Caucasian', contentType: 'text/plain' })],
+    ['body too large', 413, () => exchangeOversized(baseUrl, '/predict', options.oversizeBytes ?? 8 * 1024 * 1024)],
+    ['malformed JSON', 400, post({ body: '{"race": ', contentType: 'application/json' })],
+    ['unknown route', 404, post({ path: '/no-such-route', json: first })],
   ];
-  for (const [name, status, init] of errorCases) {
+  for (const [name, status, send] of errorCases) {
     await check(`error: ${name}`, async () => {
-      expectStatus(await exchange(baseUrl, init.path ?? '/predict', init), status, `${name}`);
+      expectStatus(await send(), status, `${name}`);
       return `answered ${status}`;
     });
   }
