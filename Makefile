@@ -104,7 +104,7 @@ cluster: node_modules/.installed
 
 test: setup typecheck check-dags
 	@if [ "$$(id -u)" = 0 ] && ! $(CLI) cluster status --json 2>/dev/null | grep -q '"nodeReady":true'; then started=1; else started=0; fi; \
-	$(MAKE) --no-print-directory cluster test-unit test-trainer test-airflow test-fuzz; rc=$$?; \
+	rc=0; $(MAKE) --no-print-directory cluster test-unit test-trainer test-airflow test-fuzz || rc=$$?; \
 	if [ $$started = 1 ]; then $(CLI) cluster down; fi; \
 	exit $$rc
 
