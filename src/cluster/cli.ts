@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { Argv } from 'yargs';
 import { type ClusterEvent, type ClusterOptions, type ClusterStatus, clusterDown, clusterStatus, clusterUp } from './cluster.ts';
 import { importImage } from './containerd.ts';
-import { applyPullSecret, connectCluster } from '../k8s/index.ts';
+import { applyPullSecret, withCluster } from '../k8s/index.ts';
 import { TaskError } from '../runtime/errors.ts';
 import { StackError } from '../stack/errors.ts';
 import { ClusterError } from './errors.ts';
@@ -160,13 +160,8 @@ export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
               if (!status.kubeconfig) throw new ClusterError('KUBECONFIG is not set and the local cluster is not running; run `health-predict cluster up` first.');
               process.env.KUBECONFIG = status.kubeconfig;
             }
-            const cluster = connectCluster();
             const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
-            try {
-              await applyPullSecret(cluster, { namespace: argv.namespace, name: argv.name, registry: { address, username, password }, log });
-            } finally {
-              cluster.close();
-            }
+            await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace: argv.namespace, name: argv.name, registry: { address, username, password }, log }));
             if (argv.json) process.stdout.write(`${JSON.stringify({ namespace: argv.namespace, name: argv.name, registry: address })}\n`);
           }),
       )

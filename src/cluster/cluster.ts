@@ -185,13 +185,14 @@ export async function clusterStatus(options: ClusterOptions = {}): Promise<Clust
   );
   const components = Object.fromEntries(entries) as Record<ComponentName, ComponentStatus>;
   const apiUp = components['kube-apiserver'].healthy;
+  const binariesBuilt = binariesPresent(cacheRoot);
   return {
     stateDir: layout.stateDir,
     kubeconfig: apiUp ? layout.kubeconfig : undefined,
     server: apiUp ? apiServerUrl(ports) : undefined,
     nodeReady: apiUp && (await nodeReady(layout, ports).catch(() => false)),
-    binariesBuilt: binariesPresent(cacheRoot),
-    ...(binariesPresent(cacheRoot) ? { kubectl: path.join(binDir(cacheRoot), 'kubectl') } : {}),
+    binariesBuilt,
+    ...(binariesBuilt ? { kubectl: path.join(binDir(cacheRoot), 'kubectl') } : {}),
     components,
   };
 }

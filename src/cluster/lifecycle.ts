@@ -3,6 +3,7 @@
  * it is sick, otherwise start it detached (own process group, output appended to its log) and
  * wait until its health check passes.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { logTail } from '../stack/health.ts';
 import { isOurProcess, spawnDetached, stopGroup } from '../stack/process.ts';
@@ -18,7 +19,6 @@ export type ClusterEvent =
   | { type: 'starting'; component: ComponentName; pid: number; log: string }
   | { type: 'replacing'; component: ComponentName; pid: number; reason: string };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The caller's environment without proxy settings (the API server would send pod and kubelet traffic through them), the binaries first on PATH. */
 function componentEnv(bin: string): NodeJS.ProcessEnv {

@@ -1,4 +1,5 @@
 /** Waiting for the node and the default service account; removing every pod through CRI on `down`. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { logTail } from '../stack/health.ts';
@@ -12,7 +13,6 @@ const nodeSchema = z.object({
   status: z.object({ conditions: z.array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional() })).default([]) }).default({ conditions: [] }),
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The node's conditions, or undefined when it has not registered. */
 export async function nodeConditions(layout: Layout, ports: Ports) {

@@ -81,6 +81,16 @@ export function connectCluster(options: { context?: string; requestTimeoutMs?: n
   };
 }
 
+/** Connects (the kubeconfig context and request timeout of `options`), runs `fn`, always closes. */
+export async function withCluster<T>(options: { context?: string; requestTimeoutMs?: number }, fn: (cluster: Cluster) => Promise<T>): Promise<T> {
+  const cluster = connectCluster(options);
+  try {
+    return await fn(cluster);
+  } finally {
+    cluster.close();
+  }
+}
+
 export const isNotFound = (error: unknown) => error instanceof ApiException && error.code === 404;
 
 function statusMessage(body: unknown): string {

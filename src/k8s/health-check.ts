@@ -5,6 +5,9 @@
  * Verdict: enough probes, error rate within budget, p95 of /predict latency within budget. Too
  * few probes is a failure ("no data" never passes). summarise() is pure.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { percentile } from '../api-checks/http.ts';
 import type { HealthCheckBudget } from './config.ts';
 import type { Cluster } from './client.ts';
 import { probeRecords } from './probe-records.ts';
@@ -17,26 +20,21 @@ export interface Probe {
   detail?: string;
 }
 
-export interface HealthCheckSummary {
-  passed: boolean;
-  requests: number;
-  failed: number;
-  error_rate: number;
-  health_requests: number;
-  predict_requests: number;
-  predict_p50_ms: number | null;
-  predict_p95_ms: number | null;
-  window_s: number;
-  problems: string[];
+export const healthCheckSummarySchema = z.object({
+  passed: z.boolean(),
+  requests: z.number().int(),
+  failed: z.number().int(),
+  error_rate: z.number(),
+  health_requests: z.number().int(),
+  predict_requests: z.number().int(),
+  predict_p50_ms: z.number().nullable(),
+  predict_p95_ms: z.number().nullable(),
+  window_s: z.number(),
+  problems: z.array(z.string()),
   /** Up to five distinct failure details. */
-  sample_failures: string[];
-}
-
-/** Nearest-rank percentile of an ascending list. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
+  sample_failures: z.array(z.string()),
+});
+export type HealthCheckSummary = z.infer<typeof healthCheckSummarySchema>;
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
@@ -89,7 +87,6 @@ export interface HealthCheckTarget {
   log?: { info(obj: object, msg: string): void };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runHealthCheck(cluster: Cluster, target: HealthCheckTarget): Promise<HealthCheckSummary> {
   const { namespace, service, budget } = target;

@@ -6,12 +6,13 @@
  * model version is what the Service serves. Times are measured from failure detection (the
  * failure record a task left on the Deployment, else the start of the rollback).
  */
+import { z } from 'zod';
 import { type Cluster, callOptional } from './client.ts';
 import { UndoError } from './errors.ts';
 import { waitForRollout, type RolloutLog } from './rollout.ts';
 import { failureRecordOf, imageOf, modelVersionOf, previousRecordOf, revisionOf, templateIs } from './revision.ts';
 import { undoDeployment, ownedReplicaSets } from './undo.ts';
-import { type VerifyResult, verifyDeployment } from './verify.ts';
+import { verifyDeployment, verifyResultSchema } from './verify.ts';
 
 export interface RollbackTarget {
   namespace: string;
@@ -27,24 +28,26 @@ export interface RollbackTarget {
   now?: () => Date;
 }
 
-export type ClusterRollback =
-  | { action: 'not_needed'; reason: string; detected_at: string }
-  | {
-      action: 'rolled_back';
-      from_revision: number;
-      to_revision: number;
-      restored_image: string;
-      restored_model_version: string;
-      failure_stage: string | null;
-      failure_reason: string | null;
-      detected_at: string;
-      restored_at: string;
-      /** Failure detection → old version verified serving. */
-      detection_to_restored_s: number;
-      /** Undo patch → rollout complete. */
-      undo_rollout_s: number;
-      verification: VerifyResult;
-    };
+export const clusterRollbackSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('not_needed'), reason: z.string(), detected_at: z.string() }),
+  z.object({
+    action: z.literal('rolled_back'),
+    from_revision: z.number().int(),
+    to_revision: z.number().int(),
+    restored_image: z.string(),
+    restored_model_version: z.string(),
+    failure_stage: z.string().nullable(),
+    failure_reason: z.string().nullable(),
+    detected_at: z.string(),
+    restored_at: z.string(),
+    /** Failure detection → old version verified serving. */
+    detection_to_restored_s: z.number(),
+    /** Undo patch → rollout complete. */
+    undo_rollout_s: z.number(),
+    verification: verifyResultSchema,
+  }),
+]);
+export type ClusterRollback = z.infer<typeof clusterRollbackSchema>;
 
 export async function rollbackCluster(cluster: Cluster, target: RollbackTarget): Promise<ClusterRollback> {
   const now = target.now ?? (() => new Date());

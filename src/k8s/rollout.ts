@@ -3,6 +3,7 @@
  * (rollout-status.ts) until it completes, hits ProgressDeadlineExceeded, or the timeout passes.
  * Each new status line is logged once, as `kubectl rollout status` prints it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { type Cluster, call } from './client.ts';
 import { RolloutFailedError } from './errors.ts';
@@ -28,7 +29,6 @@ export interface RolloutResult {
   deployment: V1Deployment;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Resolves when the rollout completed; throws RolloutFailedError on ProgressDeadlineExceeded, a changed revision or the timeout. */
 export async function waitForRollout(cluster: Cluster, options: WaitRolloutOptions): Promise<RolloutResult> {

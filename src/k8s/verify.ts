@@ -4,7 +4,9 @@
  * EndpointSlices and they are exactly those pods, and /health and /model-info through the API
  * server's service proxy answer with the expected model version.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { z } from 'zod';
 import { type Cluster, call } from './client.ts';
 import { VerificationError } from './errors.ts';
 import { POD_TEMPLATE_HASH, equalIgnoreHash, ownedReplicaSets } from './undo.ts';
@@ -22,15 +24,15 @@ export interface VerifyTarget {
   pollIntervalMs?: number;
 }
 
-export interface VerifyResult {
-  replica_set: string;
-  ready_pods: string[];
-  endpoints: string[];
-  health_status: number;
-  model_info: { name: string; version: string; run_id?: string };
-}
+export const verifyResultSchema = z.object({
+  replica_set: z.string(),
+  ready_pods: z.array(z.string()),
+  endpoints: z.array(z.string()),
+  health_status: z.number().int(),
+  model_info: z.object({ name: z.string(), version: z.string(), run_id: z.string().optional() }),
+});
+export type VerifyResult = z.infer<typeof verifyResultSchema>;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true && !pod.metadata?.deletionTimestamp;
 
 /** deploymentutil.FindNewReplicaSet: the oldest ReplicaSet whose template equals the Deployment's. */

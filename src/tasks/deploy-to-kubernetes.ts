@@ -1,11 +1,9 @@
 import { z } from 'zod';
-import { applyRelease, connectCluster, k8sConfigFromEnv, recordFailure, RolloutFailedError, revisionOf, waitForRollout } from '../k8s/index.ts';
+import { applyRelease, k8sConfigFromEnv, recordFailure, RolloutFailedError, revisionOf, revisionRecordSchema, waitForRollout, withCluster } from '../k8s/index.ts';
 import { deployStageSkipReason, deployTargetSchema } from '../pipeline/deploy-target.ts';
 import { defineTask } from '../runtime/index.ts';
 import pushToEcr from './push-to-ecr.ts';
 import { promotedVersionSchema } from './register-and-promote-model.ts';
-
-const revisionRecord = z.object({ revision: z.number().int(), image: z.string(), model_version: z.string().nullable(), recorded_at: z.string() });
 
 /**
  * Applies the Deployment and Service (deploy/k8s, server-side apply) with the pushed image and
@@ -25,7 +23,7 @@ export default defineTask({
     model_name: z.string(),
     model_version: z.string(),
     revision: z.number().int(),
-    previous: revisionRecord.nullable(),
+    previous: revisionRecordSchema.nullable(),
     rollout_s: z.number(),
     unchanged: z.boolean(),
   }),
@@ -33,8 +31,7 @@ export default defineTask({
     const skipReason = deployStageSkipReason(deploy_target, 'kubernetes');
     if (skipReason) ctx.skip(skipReason);
     const config = k8sConfigFromEnv();
-    const cluster = connectCluster({ context: config.context, requestTimeoutMs: config.requestTimeoutMs });
-    try {
+    return withCluster(config, async (cluster) => {
       const image = pushed.image_ref;
       const release = {
         namespace: config.namespace,
@@ -72,8 +69,6 @@ export default defineTask({
         rollout_s: Number(rollout.seconds.toFixed(2)),
         unchanged: applied.unchanged,
       };
-    } finally {
-      cluster.close();
-    }
+    });
   },
 });

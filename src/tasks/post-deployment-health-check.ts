@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectCluster, HealthCheckFailedError, k8sConfigFromEnv, recordFailure, runHealthCheck } from '../k8s/index.ts';
+import { HealthCheckFailedError, healthCheckSummarySchema, k8sConfigFromEnv, recordFailure, runHealthCheck, withCluster } from '../k8s/index.ts';
 import { defineTask } from '../runtime/index.ts';
 import deployToKubernetes from './deploy-to-kubernetes.ts';
 
@@ -13,23 +13,10 @@ export default defineTask({
   id: 'post-deployment-health-check',
   description: 'Kubernetes: /health + predictions over a window; error rate, p95 latency and minimum request budgets.',
   input: z.object({ deployment: deployToKubernetes.output }),
-  output: z.object({
-    passed: z.boolean(),
-    requests: z.number().int(),
-    failed: z.number().int(),
-    error_rate: z.number(),
-    health_requests: z.number().int(),
-    predict_requests: z.number().int(),
-    predict_p50_ms: z.number().nullable(),
-    predict_p95_ms: z.number().nullable(),
-    window_s: z.number(),
-    problems: z.array(z.string()),
-    sample_failures: z.array(z.string()),
-  }),
+  output: healthCheckSummarySchema,
   run: async ({ deployment }, ctx) => {
     const config = k8sConfigFromEnv();
-    const cluster = connectCluster({ context: config.context, requestTimeoutMs: config.requestTimeoutMs });
-    try {
+    return withCluster(config, async (cluster) => {
       const budget = config.healthCheck;
       ctx.log.info({ ...budget, service: `${deployment.namespace}/${deployment.service}` }, `health check of ${deployment.model_name} v${deployment.model_version} for ${budget.windowMs / 1000} s`);
       const summary = await runHealthCheck(cluster, {
@@ -47,8 +34,6 @@ export default defineTask({
         throw new HealthCheckFailedError(`${reason}. The Deployment is marked for rollback_deployment.`);
       }
       return summary;
-    } finally {
-      cluster.close();
-    }
+    });
   },
 });

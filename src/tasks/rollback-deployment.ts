@@ -1,29 +1,11 @@
 import { z } from 'zod';
-import { connectCluster, k8sConfigFromEnv, rollbackCluster } from '../k8s/index.ts';
+import { clusterRollbackSchema, k8sConfigFromEnv, rollbackCluster, withCluster } from '../k8s/index.ts';
 import { notifyConfigFromEnv, sendNotification, type Notification } from '../notify/index.ts';
 import { NOTIFICATION_CHANNELS } from '../pipeline/config.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { PREVIOUS_ALIAS, PRODUCTION_ALIAS, restorePrevious } from '../registry/promotion.ts';
 import { defineTask } from '../runtime/index.ts';
 import { promotedVersionSchema } from './register-and-promote-model.ts';
-
-const clusterRollbackSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('not_needed'), reason: z.string(), detected_at: z.string() }),
-  z.object({
-    action: z.literal('rolled_back'),
-    from_revision: z.number().int(),
-    to_revision: z.number().int(),
-    restored_image: z.string(),
-    restored_model_version: z.string(),
-    failure_stage: z.string().nullable(),
-    failure_reason: z.string().nullable(),
-    detected_at: z.string(),
-    restored_at: z.string(),
-    detection_to_restored_s: z.number(),
-    undo_rollout_s: z.number(),
-    verification: z.object({ replica_set: z.string(), ready_pods: z.array(z.string()), endpoints: z.array(z.string()), health_status: z.number(), model_info: z.object({ name: z.string(), version: z.string(), run_id: z.string().optional() }) }),
-  }),
-]);
 
 /**
  * Runs when a task of the deploy path failed (trigger rule one_failed: deploy_to_kubernetes,
@@ -51,12 +33,10 @@ export default defineTask({
   run: async ({ promotion, rollback_on_failure, channels }, ctx) => {
     if (!rollback_on_failure) ctx.skip(`rollback_on_failure is false: ${promotion.model_name} v${promotion.version} stays as it is after the failure; roll back by hand if needed`);
     const config = k8sConfigFromEnv();
-    const cluster = connectCluster({ context: config.context, requestTimeoutMs: config.requestTimeoutMs });
     // Identified by model version: when the image, its test or its push failed there is no image reference.
     const candidate = { modelVersion: promotion.version };
-    let result: Awaited<ReturnType<typeof rollbackCluster>>;
-    try {
-      result = await rollbackCluster(cluster, {
+    const result = await withCluster(config, (cluster) =>
+      rollbackCluster(cluster, {
         namespace: config.namespace,
         deployment: config.deployment,
         service: config.service,
@@ -66,10 +46,8 @@ export default defineTask({
         pollIntervalMs: config.pollIntervalMs,
         requestTimeoutMs: config.requestTimeoutMs,
         log: ctx.log,
-      });
-    } finally {
-      cluster.close();
-    }
+      }),
+    );
     if (result.action === 'not_needed') ctx.log.warn({ reason: result.reason }, `no cluster rollback: ${result.reason}`);
     else ctx.log.info({ detection_to_restored_s: result.detection_to_restored_s, undo_rollout_s: result.undo_rollout_s, to_revision: result.to_revision }, `cluster restored to model version ${result.restored_model_version} (revision ${result.to_revision}) ${result.detection_to_restored_s} s after the failure was detected`);
 

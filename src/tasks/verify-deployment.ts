@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectCluster, k8sConfigFromEnv, recordFailure, VerificationError, verifyDeployment } from '../k8s/index.ts';
+import { k8sConfigFromEnv, recordFailure, VerificationError, verifyDeployment, verifyResultSchema, withCluster } from '../k8s/index.ts';
 import { defineTask } from '../runtime/index.ts';
 import deployToKubernetes from './deploy-to-kubernetes.ts';
 
@@ -13,17 +13,10 @@ export default defineTask({
   id: 'verify-deployment',
   description: 'Kubernetes: new ReplicaSet Ready, Service endpoints ready, /health and /model-info serve the registered version.',
   input: z.object({ deployment: deployToKubernetes.output }),
-  output: z.object({
-    replica_set: z.string(),
-    ready_pods: z.array(z.string()),
-    endpoints: z.array(z.string()),
-    health_status: z.number().int(),
-    model_info: z.object({ name: z.string(), version: z.string(), run_id: z.string().optional() }),
-  }),
+  output: verifyResultSchema,
   run: async ({ deployment }, ctx) => {
     const config = k8sConfigFromEnv();
-    const cluster = connectCluster({ context: config.context, requestTimeoutMs: config.requestTimeoutMs });
-    try {
+    return withCluster(config, async (cluster) => {
       const result = await verifyDeployment(cluster, {
         namespace: deployment.namespace,
         deployment: deployment.deployment,
@@ -39,8 +32,6 @@ export default defineTask({
       });
       ctx.log.info(result, `${deployment.model_name} v${deployment.model_version} serves from ${result.ready_pods.length} Ready pods behind ${deployment.service}`);
       return result;
-    } finally {
-      cluster.close();
-    }
+    });
   },
 });

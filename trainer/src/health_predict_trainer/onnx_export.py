@@ -95,11 +95,15 @@ def onnx_positive_proba(model: onnx.ModelProto | bytes, X: pd.DataFrame, spec: F
     return np.asarray(probabilities)[:, 1]
 
 
-def check_parity(model: onnx.ModelProto, pipeline: Pipeline, X: pd.DataFrame, spec: FeatureSpec,
-                 model_type: str, tolerance: float = PARITY_TOLERANCE) -> float:
-    """Max |P_onnx − P_sklearn| of the positive class over X; raises ParityError above tolerance."""
-    expected = pipeline.predict_proba(X[spec.features])[:, 1]
-    actual = onnx_positive_proba(model, X, spec)
+def parity_probabilities(model: onnx.ModelProto | bytes, pipeline: Pipeline, X: pd.DataFrame,
+                         spec: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
+    """P(positive) over X from the ONNX model and from scikit-learn, in that order."""
+    return onnx_positive_proba(model, X, spec), pipeline.predict_proba(X[spec.features])[:, 1]
+
+
+def parity_diff(actual: np.ndarray, expected: np.ndarray, model_type: str,
+                tolerance: float = PARITY_TOLERANCE) -> float:
+    """Max |P_onnx − P_sklearn|; raises ParityError above tolerance."""
     diff = float(np.max(np.abs(actual.astype(np.float64) - expected))) if len(expected) else 0.0
     if not np.isfinite(diff) or diff > tolerance:
         worst = int(np.nanargmax(np.abs(actual - expected)))
@@ -108,3 +112,9 @@ def check_parity(model: onnx.ModelProto, pipeline: Pipeline, X: pd.DataFrame, sp
             f"on the validation rows (worst row {worst}: onnx {actual[worst]:.6f} vs sklearn {expected[worst]:.6f})"
         )
     return diff
+
+
+def check_parity(model: onnx.ModelProto, pipeline: Pipeline, X: pd.DataFrame, spec: FeatureSpec,
+                 model_type: str, tolerance: float = PARITY_TOLERANCE) -> float:
+    """Max |P_onnx − P_sklearn| of the positive class over X; raises ParityError above tolerance."""
+    return parity_diff(*parity_probabilities(model, pipeline, X, spec), model_type, tolerance)

@@ -27,7 +27,7 @@ from .data import FeatureSpec, Split
 from .metrics import evaluate, f1_at
 from .models import train_for_epochs
 from .onnx_export import (
-    LABEL_OUTPUT, PROBABILITY_OUTPUT, TARGET_OPSET, check_parity, onnx_positive_proba, to_onnx,
+    LABEL_OUTPUT, PROBABILITY_OUTPUT, TARGET_OPSET, parity_diff, parity_probabilities, to_onnx,
 )
 from .search_spaces import with_epoch_unit
 from .tuning import TuningOutcome
@@ -111,13 +111,12 @@ def publish_best(outcome: TuningOutcome, spec: FeatureSpec, train: Split, valida
     pipeline = trainer.pipeline()
     model = to_onnx(pipeline, spec, {"model_type": model_type, "threshold": repr(threshold),
                                      "positive_class_index": "1", "dag_run_id": dag_run_id})
-    parity = check_parity(model, pipeline, validation.X, spec, model_type)
-    log.info("%s: ONNX export + parity (max |dp| %.2g) done at %.1f s", model_type, parity, time.monotonic() - started)
     onnx_bytes = model.SerializeToString()
+    p_onnx, p_sklearn = parity_probabilities(onnx_bytes, pipeline, validation.X, spec)
+    parity = parity_diff(p_onnx, p_sklearn, model_type)
+    log.info("%s: ONNX export + parity (max |dp| %.2g) done at %.1f s", model_type, parity, time.monotonic() - started)
     # the served decisions must be the scikit-learn ones: same label on every validation row
-    onnx_labels = onnx_positive_proba(onnx_bytes, validation.X, spec) >= threshold
-    sklearn_labels = pipeline.predict_proba(validation.X[spec.features])[:, 1] >= threshold
-    label_mismatches = int(np.sum(onnx_labels != sklearn_labels))
+    label_mismatches = int(np.sum((p_onnx >= threshold) != (p_sklearn >= threshold)))
     best_params = {**config, "epochs": outcome.best_epoch}
     metadata = build_metadata(model_type, spec, model, threshold, parity, val, best_params, outcome.best_epoch,
                               dag_run_id, len(train), len(validation), len(final_rows))
