@@ -2,10 +2,14 @@
  * Scores feature rows with an exported ONNX model (the Python trainer's graph) in
  * onnxruntime-node, so what is evaluated and gated is exactly what is served.
  *
- * Graph contract (trainer/src/health_predict_trainer/onnx_export.py):
- * - one input per feature column, shape [N, 1]; numeric columns float32, categorical columns
- *   string. `metadata.input_names[i]` is fed from column `metadata.columns[i]` when metadata
- *   has a `columns` array, else from `[...features.numeric, ...features.categorical][i]`;
+ * Graph contract (trainer/src/health_predict_trainer/onnx_export.py). Each input is a
+ * row-major [N, k] tensor of k feature columns, float32 when they are numeric, string when they
+ * are categorical (an input never mixes the two). Two layouts:
+ * - packed (what the trainer exports): `metadata.input_columns[i]` lists the columns of
+ *   `input_names[i]` in order, e.g. `numeric` [N, 12] and `categorical` [N, 32];
+ * - one input per column (models exported before packing): `input_names[i]` is [N, 1], fed from
+ *   `metadata.columns[i]`, or from `[...features.numeric, ...features.categorical][i]` without
+ *   `columns`;
  * - output `probabilities` (float32 [N, 2]); the positive class is column
  *   `positive_class_index`. The `label` output (argmax, i.e. threshold 0.5) is never used:
  *   labels here are `p >= metadata.threshold`.
@@ -31,8 +35,10 @@ export const modelMetadataSchema = z
       target: z.string().min(1),
     }),
     input_names: z.array(z.string().min(1)).min(1),
-    /** Optional: `columns[i]` is the data column feeding `input_names[i]`. */
+    /** One input per column: `columns[i]` is the data column feeding `input_names[i]`. */
     columns: z.array(z.string().min(1)).optional(),
+    /** Packed inputs: `input_columns[i]` are the columns of `input_names[i]`, in tensor order. */
+    input_columns: z.array(z.array(z.string().min(1)).min(1)).optional(),
     probability_output: z.literal('probabilities'),
     positive_class_index: z.number().int().min(0),
     onnx_opset: z.number().int().positive().optional(),
@@ -48,6 +54,11 @@ export const modelMetadataSchema = z
     duplicates(features).forEach((c) => issue(['features'], `column "${c}" is listed more than once in features`));
     if (features.includes(target)) issue(['features', 'target'], `the target "${target}" is also a feature`);
     duplicates(m.input_names).forEach((n) => issue(['input_names'], `input "${n}" is listed more than once`));
+    if (m.input_columns) {
+      if (m.columns) issue(['columns'], 'columns (one input per column) and input_columns (packed inputs) exclude each other');
+      checkPackedInputs(m.input_names, m.input_columns, m.features, issue);
+      return;
+    }
     const columns = m.columns ?? features;
     const where = m.columns ? 'columns' : 'features.numeric + features.categorical';
     if (columns.length !== m.input_names.length) {
@@ -65,6 +76,30 @@ export const modelMetadataSchema = z
     }
   });
 export type ModelMetadata = z.infer<typeof modelMetadataSchema>;
+
+/** Every feature in exactly one packed input, and no input mixing numeric and categorical columns. */
+function checkPackedInputs(
+  names: readonly string[],
+  inputColumns: readonly (readonly string[])[],
+  features: { numeric: readonly string[]; categorical: readonly string[] },
+  issue: (path: PropertyKey[], message: string) => void,
+): void {
+  if (inputColumns.length !== names.length) {
+    issue(['input_columns'], `${names.length} input_names but ${inputColumns.length} lists in input_columns; each input needs its list of columns`);
+    return;
+  }
+  const numeric = new Set(features.numeric);
+  const all = new Set([...features.numeric, ...features.categorical]);
+  const packed = inputColumns.flat();
+  duplicates(packed).forEach((c) => issue(['input_columns'], `column "${c}" is packed more than once`));
+  packed.filter((c) => !all.has(c))
+    .forEach((c) => issue(['input_columns'], `column "${c}" is neither in features.numeric nor in features.categorical`));
+  [...all].filter((c) => !packed.includes(c)).forEach((c) => issue(['input_columns'], `feature column "${c}" is in no input`));
+  inputColumns.forEach((columns, i) => {
+    const kinds = new Set(columns.filter((c) => all.has(c)).map((c) => (numeric.has(c) ? 'numeric' : 'categorical')));
+    if (kinds.size > 1) issue(['input_columns', i], `input "${names[i]}" mixes numeric and categorical columns; one tensor has one element type`);
+  });
+}
 
 function duplicates(values: readonly string[]): string[] {
   const seen = new Set<string>();
@@ -103,23 +138,26 @@ export async function readModelMetadata(path: string): Promise<ModelMetadata> {
 }
 
 export type FeatureKind = 'numeric' | 'categorical';
-/** One graph input and the data column that feeds it. */
+/** One graph input: an [N, columns.length] tensor of the data columns that feed it, in order. */
 export interface ModelInput {
   readonly name: string;
-  readonly column: string;
+  readonly columns: readonly string[];
   readonly kind: FeatureKind;
 }
 
-/** The graph inputs in `input_names` order, each with its column and kind. */
+/** The graph inputs in `input_names` order, each with its columns and kind. */
 export function resolveModelInputs(metadata: ModelMetadata): ModelInput[] {
   const numeric = new Set(metadata.features.numeric);
-  const columns = metadata.columns ?? [...metadata.features.numeric, ...metadata.features.categorical];
+  const perColumn = metadata.columns ?? [...metadata.features.numeric, ...metadata.features.categorical];
   return metadata.input_names.map((name, i) => {
-    const column = columns[i];
-    if (column === undefined) throw new ModelContractError(`input "${name}" has no column (metadata not parsed?)`);
-    return { name, column, kind: numeric.has(column) ? 'numeric' : 'categorical' };
+    const columns = metadata.input_columns ? metadata.input_columns[i] : perColumn[i] === undefined ? undefined : [perColumn[i]!];
+    if (columns === undefined || columns.length === 0) throw new ModelContractError(`input "${name}" has no column (metadata not parsed?)`);
+    return { name, columns, kind: numeric.has(columns[0]!) ? 'numeric' : 'categorical' };
   });
 }
+
+const describeColumns = (input: ModelInput) =>
+  input.columns.length === 1 ? `column "${input.columns[0]}"` : `${input.columns.length} columns "${input.columns[0]}"…"${input.columns.at(-1)}"`;
 
 const ELEMENT_TYPE: Record<FeatureKind, string> = { numeric: 'float32', categorical: 'string' };
 
@@ -139,20 +177,21 @@ export function checkSessionAgainstMetadata(
   const inputMeta = new Map((session.inputMetadata ?? []).map((m) => [m.name, m]));
   for (const input of inputs) {
     if (!session.inputNames.includes(input.name)) {
-      problems.push(`input "${input.name}" (column "${input.column}", ${input.kind}) is missing from the model; its inputs are ${list(session.inputNames)}`);
+      problems.push(`input "${input.name}" (${describeColumns(input)}, ${input.kind}) is missing from the model; its inputs are ${list(session.inputNames)}`);
       continue;
     }
     const meta = inputMeta.get(input.name);
     if (!meta) continue;
+    const width = input.columns.length;
     if (!meta.isTensor) {
-      problems.push(`input "${input.name}" is not a tensor in the model; expected a ${ELEMENT_TYPE[input.kind]} tensor [N, 1]`);
+      problems.push(`input "${input.name}" is not a tensor in the model; expected a ${ELEMENT_TYPE[input.kind]} tensor [N, ${width}]`);
       continue;
     }
     if (meta.type !== ELEMENT_TYPE[input.kind]) {
-      problems.push(`input "${input.name}" (column "${input.column}") is ${meta.type} in the model but the metadata declares it ${input.kind} (${ELEMENT_TYPE[input.kind]})`);
+      problems.push(`input "${input.name}" (${describeColumns(input)}) is ${meta.type} in the model but the metadata declares it ${input.kind} (${ELEMENT_TYPE[input.kind]})`);
     }
-    if (meta.shape.length > 0 && (meta.shape.length !== 2 || !dimMatches(meta.shape[1], 1))) {
-      problems.push(`input "${input.name}" has shape [${meta.shape.map(showDim).join(', ')}] in the model; expected [N, 1]`);
+    if (meta.shape.length > 0 && (meta.shape.length !== 2 || !dimMatches(meta.shape[1], width))) {
+      problems.push(`input "${input.name}" has shape [${meta.shape.map(showDim).join(', ')}] in the model; expected [N, ${width}] (${describeColumns(input)})`);
     }
   }
   for (const name of session.inputNames) {
@@ -297,16 +336,15 @@ class OnnxScorer implements Scorer {
     if (!session) throw new Error('this scorer has been disposed');
     const n = end - start;
     const feeds: Record<string, Tensor> = {};
-    for (const input of this.inputs) {
-      if (input.kind === 'numeric') {
-        const data = new Float32Array(n);
-        for (let i = 0; i < n; i++) data[i] = numericValue(rows[start + i], input.column, start + i);
-        feeds[input.name] = new Tensor('float32', data, [n, 1]);
-      } else {
-        const data = new Array<string>(n);
-        for (let i = 0; i < n; i++) data[i] = categoricalValue(rows[start + i], input.column, start + i);
-        feeds[input.name] = new Tensor('string', data, [n, 1]);
+    for (const { name, columns, kind } of this.inputs) {
+      const k = columns.length;
+      const data = kind === 'numeric' ? new Float32Array(n * k) : new Array<string>(n * k);
+      const value = kind === 'numeric' ? numericValue : categoricalValue;
+      for (let i = 0; i < n; i++) {
+        const row = rows[start + i];
+        for (let j = 0; j < k; j++) data[i * k + j] = value(row, columns[j]!, start + i);
       }
+      feeds[name] = kind === 'numeric' ? new Tensor('float32', data as Float32Array, [n, k]) : new Tensor('string', data as string[], [n, k]);
     }
     const name = this.metadata.probability_output;
     const result = await session.run(feeds, [name]);

@@ -13,7 +13,7 @@ from health_predict_trainer.data import load_feature_spec, load_split
 from health_predict_trainer.errors import ParityError
 from health_predict_trainer.metrics import best_threshold, f1_at
 from health_predict_trainer.models import train_for_epochs
-from health_predict_trainer.onnx_export import check_parity, onnx_feed, onnx_positive_proba, to_onnx
+from health_predict_trainer.onnx_export import check_parity, onnx_feed, onnx_positive_proba, packed_inputs, to_onnx
 from health_predict_trainer.search_spaces import default_config, with_epoch_unit
 from health_predict_trainer.transformers import OTHER, CategoryCollapser, DiagnosisBag, IcdGrouper, SignedLog1p
 
@@ -88,13 +88,16 @@ def test_onnx_contract_and_parity(data, model_type, diag_features, tmp_path):
     config = with_epoch_unit(model_type, {**default_config(model_type), **extra})
     pipeline = train_for_epochs(model_type, spec, config, train.X, train.y, epochs=2).pipeline()
     model = to_onnx(pipeline, spec)
-    assert [i.name for i in model.graph.input] == spec.features
-    assert "glyburide-metformin" in [i.name for i in model.graph.input]
-    for graph_input in model.graph.input:
+    assert [i.name for i in model.graph.input] == ["numeric", "categorical"]
+    assert packed_inputs(spec) == [("numeric", list(spec.numeric)), ("categorical", list(spec.categorical))]
+    for graph_input, (expected, columns) in zip(model.graph.input, [(onnx.TensorProto.FLOAT, spec.numeric),
+                                                                   (onnx.TensorProto.STRING, spec.categorical)]):
         tensor = graph_input.type.tensor_type
-        expected = onnx.TensorProto.FLOAT if graph_input.name in spec.numeric else onnx.TensorProto.STRING
         assert tensor.elem_type == expected
-        assert [d.dim_value for d in tensor.shape.dim][1] == 1
+        assert [d.dim_value for d in tensor.shape.dim][1] == len(columns)
+    # the Split at the top hands every column to the pipeline under its own name (hyphens kept)
+    unpacked = [name for node in model.graph.node[:2] for name in node.output]
+    assert unpacked == spec.features and "glyburide-metformin" in unpacked
     assert [o.name for o in model.graph.output] == ["label", "probabilities"]
     assert not any(n.op_type == "ZipMap" for n in model.graph.node)
     rows = _edge_rows(validation.X)
@@ -118,8 +121,9 @@ def _check_in_onnxruntime_node(model, rows, spec, pipeline, tmp_path):
     model_path = tmp_path / "model.onnx"
     onnx.save(model, model_path)
     feed = onnx_feed(rows, spec)
-    payload = {name: [str(v) if name in spec.categorical else float(v) for v in arr[:, 0]] for name, arr in feed.items()}
-    (tmp_path / "feed.json").write_text(json.dumps({"numeric": list(spec.numeric), "rows": len(rows), "feed": payload}))
+    payload = {name: {"values": [str(v) if name == "categorical" else float(v) for v in arr.ravel()], "columns": arr.shape[1]}
+               for name, arr in feed.items()}
+    (tmp_path / "feed.json").write_text(json.dumps({"rows": len(rows), "feed": payload}))
     script = tmp_path / "run.cjs"
     script.write_text(f"""
 const ort = require({json.dumps(str(ORT_NODE))});
@@ -127,10 +131,10 @@ const input = require({json.dumps(str(tmp_path / 'feed.json'))});
 (async () => {{
   const session = await ort.InferenceSession.create({json.dumps(str(model_path))});
   const feeds = {{}};
-  for (const [name, values] of Object.entries(input.feed)) {{
-    feeds[name] = input.numeric.includes(name)
-      ? new ort.Tensor('float32', Float32Array.from(values), [input.rows, 1])
-      : new ort.Tensor('string', values, [input.rows, 1]);
+  for (const [name, {{ values, columns }}] of Object.entries(input.feed)) {{
+    feeds[name] = name === 'numeric'
+      ? new ort.Tensor('float32', Float32Array.from(values), [input.rows, columns])
+      : new ort.Tensor('string', values, [input.rows, columns]);
   }}
   const out = await session.run(feeds);
   const p = Array.from(out.probabilities.data);
@@ -141,7 +145,7 @@ const input = require({json.dumps(str(tmp_path / 'feed.json'))});
                           env={"PATH": "/usr/local/bin:/usr/bin:/bin", "ONNXRUNTIME_NODE_INSTALL": "skip"})
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["inputs"] == spec.features
+    assert result["inputs"] == ["numeric", "categorical"]
     assert result["dims"] == [len(rows), 2]
     expected = pipeline.predict_proba(rows[spec.features])[:, 1]
     assert np.max(np.abs(np.array(result["p1"]) - expected)) <= 1e-4

@@ -112,7 +112,8 @@ def test_best_runs_carry_onnx_and_metadata_with_parity(full_run, splits, tmp_pat
         assert meta["model_type"] == entry["model_type"]
         assert meta["threshold"] == pytest.approx(entry["threshold"])
         assert meta["features"] == spec.to_dict()
-        assert meta["input_names"] == spec.features == meta["columns"]
+        assert meta["input_names"] == ["numeric", "categorical"] and "columns" not in meta
+        assert meta["input_columns"] == [list(spec.numeric), list(spec.categorical)]
         assert meta["probability_output"] == "probabilities" and meta["positive_class_index"] == 1
         assert meta["onnx_opset"] == 20 and meta["sklearn_version"]
         assert meta["val_f1"] == pytest.approx(entry["val_f1"]) and meta["val_auc"] == pytest.approx(entry["val_auc"])

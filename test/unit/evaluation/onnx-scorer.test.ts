@@ -84,7 +84,7 @@ describe('ONNX scorer parity with scikit-learn', () => {
     });
     const plain = await createScorer(fx.modelBytes, metadata);
     try {
-      expect(plain.inputs.map((i) => `${i.name}<-${i.column}:${i.kind}`)).toEqual([
+      expect(plain.inputs.map((i) => `${i.name}<-${i.columns.join('+')}:${i.kind}`)).toEqual([
         'num_lab_procedures<-num_lab_procedures:numeric', 'time_in_hospital<-time_in_hospital:numeric',
         'race<-race:categorical', 'med_combo<-med_combo:categorical']);
       const rows = fx.rows.map(({ 'med-combo': med, ...rest }) => ({ ...rest, med_combo: med! }));
@@ -146,7 +146,7 @@ describe('metadata contract', () => {
     expect(m.model_type).toBe('lr');
     expect((m as Record<string, unknown>).run_id).toBe('fixture');
     expect(modelMetadataSchema.parse(fx.metadata)).toEqual(m);
-    expect(resolveModelInputs(m).map((i) => i.column)).toEqual(['num_lab_procedures', 'time_in_hospital', 'race', 'med-combo']);
+    expect(resolveModelInputs(m).map((i) => i.columns)).toEqual([['num_lab_procedures'], ['time_in_hospital'], ['race'], ['med-combo']]);
   });
 
   it('names every problem with its path', () => {
@@ -174,6 +174,24 @@ describe('metadata contract', () => {
     expect(() => parseModelMetadata(variant((m) => (m.features.target = 'race')))).toThrow(/the target "race" is also a feature/);
     expect(() => parseModelMetadata(variant((m) => { delete m.columns; m.input_names.pop(); })))
       .toThrow(/3 input_names but 4 columns in features.numeric \+ features.categorical/);
+  });
+
+  it('packed inputs: every feature in exactly one input, one element type per input', () => {
+    const packed = (edit: (m: any) => void = () => {}) => variant((m) => {
+      delete m.columns;
+      m.input_names = ['numeric', 'categorical'];
+      m.input_columns = [['num_lab_procedures', 'time_in_hospital'], ['race', 'med-combo']];
+      edit(m);
+    });
+    expect(resolveModelInputs(parseModelMetadata(packed())).map((i) => `${i.name}<-${i.columns.join('+')}:${i.kind}`))
+      .toEqual(['numeric<-num_lab_procedures+time_in_hospital:numeric', 'categorical<-race+med-combo:categorical']);
+    expect(() => parseModelMetadata(packed((m) => (m.columns = ['race'])))).toThrow(/columns \(one input per column\) and input_columns \(packed inputs\) exclude each other/);
+    expect(() => parseModelMetadata(packed((m) => m.input_columns.pop()))).toThrow(/2 input_names but 1 lists in input_columns/);
+    expect(() => parseModelMetadata(packed((m) => m.input_columns[1].pop()))).toThrow(/feature column "med-combo" is in no input/);
+    expect(() => parseModelMetadata(packed((m) => m.input_columns[1].push('race')))).toThrow(/column "race" is packed more than once/);
+    expect(() => parseModelMetadata(packed((m) => m.input_columns[1].push('nope')))).toThrow(/column "nope" is neither in features.numeric nor in features.categorical/);
+    expect(() => parseModelMetadata(packed((m) => (m.input_columns = [['num_lab_procedures'], ['time_in_hospital', 'race', 'med-combo']]))))
+      .toThrow(/input "categorical" mixes numeric and categorical columns/);
   });
 
   it('a missing or malformed metadata file is a contract error naming the file', async () => {

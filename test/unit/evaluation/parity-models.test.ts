@@ -92,10 +92,11 @@ describe.each(MODEL_TYPES)('%s: onnxruntime-node agrees with scikit-learn', (mod
   });
   afterAll(async () => scorer?.dispose());
 
-  it('loads the trainer metadata: one input per feature column, hyphenated names kept', () => {
+  it('loads the trainer metadata: packed numeric and categorical inputs, hyphenated columns kept', () => {
     expect(metadata.model_type).toBe(modelType);
-    expect(scorer.inputs.map((i) => i.name)).toEqual([...metadata.features.numeric, ...metadata.features.categorical]);
-    expect(scorer.inputs.find((i) => i.name === 'glyburide-metformin')?.kind).toBe('categorical');
+    expect(scorer.inputs.map((i) => [i.name, i.kind, i.columns])).toEqual([
+      ['numeric', 'numeric', metadata.features.numeric], ['categorical', 'categorical', metadata.features.categorical]]);
+    expect(scorer.inputs[1]!.columns).toContain('glyburide-metformin');
     expect(expected.validation_parity).toBeLessThanOrEqual(TOLERANCE); // the trainer's own check passed
   });
 
@@ -124,5 +125,17 @@ describe.each(MODEL_TYPES)('%s: onnxruntime-node agrees with scikit-learn', (mod
     const positives = compared.filter((i) => labels[i] === 1).length;
     expect(positives).toBeGreaterThan(0);
     expect(positives).toBeLessThan(compared.length);
+  });
+
+  it('a packed input narrower than the model\'s is refused before scoring, naming the input and the widths', async () => {
+    const dropped = metadata.features.categorical.at(-1)!;
+    const narrower = {
+      ...metadata,
+      features: { ...metadata.features, categorical: metadata.features.categorical.slice(0, -1) },
+      input_columns: metadata.input_columns!.map((columns) => columns.filter((c) => c !== dropped)),
+    };
+    const width = metadata.features.categorical.length;
+    await expect(createScorer(path.join(dir, modelType, 'model.onnx'), narrower))
+      .rejects.toThrow(new RegExp(`input "categorical" has shape \\[\\?, ${width}\\] in the model; expected \\[N, ${width - 1}\\]`));
   });
 });

@@ -27,7 +27,8 @@ from .data import FeatureSpec, Split
 from .metrics import evaluate, f1_at
 from .models import train_for_epochs
 from .onnx_export import (
-    LABEL_OUTPUT, PROBABILITY_OUTPUT, TARGET_OPSET, parity_diff, parity_probabilities, to_onnx,
+    LABEL_OUTPUT, NUMERIC_INPUT, PROBABILITY_OUTPUT, TARGET_OPSET, packed_inputs, parity_diff, parity_probabilities,
+    to_onnx,
 )
 from .search_spaces import with_epoch_unit
 from .tuning import TuningOutcome
@@ -53,15 +54,16 @@ class PublishedModel:
 def build_metadata(model_type: str, spec: FeatureSpec, model: onnx.ModelProto, threshold: float,
                    parity: float, val: dict, best_params: dict, epochs: int, dag_run_id: str,
                    train_rows: int, validation_rows: int, final_fit_rows: int) -> dict:
-    inputs = [i.name for i in model.graph.input]
+    inputs = packed_inputs(spec)
+    if [i.name for i in model.graph.input] != [name for name, _ in inputs]:
+        raise RuntimeError(f"ONNX inputs {[i.name for i in model.graph.input]} are not the packed inputs {inputs}")
     return {
         "model_type": model_type,
         "threshold": threshold,
         "features": spec.to_dict(),
-        "input_names": inputs,
-        "columns": spec.features,
-        "input_types": {c: ("float32" if c in spec.numeric else "string") for c in spec.features},
-        "input_shape": [None, 1],
+        "input_names": [name for name, _ in inputs],
+        "input_columns": [columns for _, columns in inputs],
+        "input_types": {name: ("float32" if name == NUMERIC_INPUT else "string") for name, _ in inputs},
         "probability_output": PROBABILITY_OUTPUT,
         "label_output": LABEL_OUTPUT,
         "positive_class_index": 1,
