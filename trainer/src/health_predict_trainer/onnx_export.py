@@ -3,8 +3,8 @@
 Graph contract (what the TypeScript side relies on):
 - two packed inputs: ``numeric`` float32 [None, k] holding features.json's numeric columns in
   order, and ``categorical`` string [None, m] holding its categorical columns in order (an input
-  with no column is left out). A Split at the top of the graph hands each column to the
-  converted pipeline, which is built with one [None, 1] input per column. Why packed: every
+  with no column is left out). The pipeline is converted with one [None, 1] input per column;
+  its Concats of those columns then become Gathers from the packed inputs. Why packed: every
   graph input costs onnxruntime-node a tensor conversion on each run, and 44 of them made up
   about half the run time of a one-record prediction;
 - outputs ``label`` (int64 [N], argmax, i.e. threshold 0.5 — do not use it for decisions) and
@@ -48,26 +48,48 @@ def packed_inputs(spec: FeatureSpec) -> list[tuple[str, list[str]]]:
 
 
 def _pack_inputs(model: onnx.ModelProto, spec: FeatureSpec) -> None:
-    """Per-column inputs → the packed ones, unpacked by a Split (Identity for one column) at the top."""
+    """Per-column inputs → the packed ones. The converted pipeline starts by concatenating the
+    columns each transformer takes; such a Concat becomes one Gather of those columns from the
+    packed input (an Identity when it takes all of them in order), so no string is copied twice.
+    Any other consumer of a column gets that column by a Gather of its own."""
     graph = model.graph
     taken = {i.name for i in graph.input} | {i.name for i in graph.initializer}
     taken |= {name for node in graph.node for name in node.output}
-    inputs, prologue = [], []
-    for name, columns in packed_inputs(spec):
+    packed = packed_inputs(spec)
+    where = {column: (name, j) for name, columns in packed for j, column in enumerate(columns)}
+    inputs = []
+    for name, columns in packed:
         if name in taken:
             raise RuntimeError(f"cannot pack the {name} columns into input {name!r}: the graph already has that name")
         elem = TensorProto.FLOAT if name == NUMERIC_INPUT else TensorProto.STRING
         inputs.append(helper.make_tensor_value_info(name, elem, [None, len(columns)]))
-        if len(columns) == 1:
-            prologue.append(helper.make_node("Identity", [name], columns, name=f"unpack_{name}"))
-        else:
-            prologue.append(helper.make_node("Split", [name], columns, axis=1, num_outputs=len(columns),
-                                             name=f"unpack_{name}"))
-    nodes = prologue + list(graph.node)
+
+    def gather(source: str, indices: list[int], output: str) -> onnx.NodeProto:
+        index_name = f"{output}__packed_columns"
+        graph.initializer.append(helper.make_tensor(index_name, TensorProto.INT64, [len(indices)], indices))
+        return helper.make_node("Gather", [source, index_name], [output], axis=1, name=f"gather_{output}")
+
+    prologue, nodes, unpacked = [], [], set()
+    for node in graph.node:
+        columns = [where.get(i) for i in node.input]
+        sources = {c[0] for c in columns if c}
+        axis = next((a.i for a in node.attribute if a.name == "axis"), None)
+        if node.op_type == "Concat" and axis in (1, -1) and all(columns) and len(sources) == 1:
+            source = sources.pop()
+            indices = [j for _, j in columns]
+            width = len(dict(packed)[source])
+            nodes.append(helper.make_node("Identity", [source], list(node.output), name=node.name)
+                         if indices == list(range(width)) else gather(source, indices, node.output[0]))
+            continue
+        for column in node.input:
+            if column in where and column not in unpacked:
+                unpacked.add(column)
+                prologue.append(gather(where[column][0], [where[column][1]], column))
+        nodes.append(node)
     del graph.input[:]
     graph.input.extend(inputs)
     del graph.node[:]
-    graph.node.extend(nodes)
+    graph.node.extend(prologue + nodes)
 
 
 def _rename_inputs(model: onnx.ModelProto, spec: FeatureSpec) -> None:
