@@ -5,12 +5,12 @@
  * in progress are scored together in the next run: an idle service scores a request at once
  * (one event-loop turn later), a busy one in batches as large as its load, up to `maxRows`.
  */
-import type { FeatureRow } from '../evaluation/onnx-scorer.ts';
+import type { FeatureVector } from '../evaluation/onnx-scorer.ts';
 
-export type ScoreFn = (rows: readonly FeatureRow[]) => Promise<Float64Array>;
+export type ScoreFn = (rows: readonly FeatureVector[]) => Promise<Float64Array>;
 
 interface Job {
-  readonly rows: readonly FeatureRow[];
+  readonly rows: readonly FeatureVector[];
   readonly resolve: (scores: Float64Array) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -36,7 +36,7 @@ export class MicroBatcher {
   }
 
   /** p(positive) for each row, in order. */
-  score(rows: readonly FeatureRow[]): Promise<Float64Array> {
+  score(rows: readonly FeatureVector[]): Promise<Float64Array> {
     return new Promise((resolve, reject) => {
       this.queue.push({ rows, resolve, reject });
       this.schedule();

@@ -5,7 +5,7 @@
  * traffic before the listener closes. Predictions go through the micro-batcher.
  */
 import type { InferenceSession } from 'onnxruntime-node';
-import { createScorer, type FeatureRow, type ModelMetadata, type Scorer } from '../evaluation/onnx-scorer.ts';
+import { createScorer, type FeatureVector, type ModelMetadata, type Scorer } from '../evaluation/onnx-scorer.ts';
 import { applyThreshold } from '../evaluation/metrics.ts';
 import { MicroBatcher } from './batcher.ts';
 import { NotReadyError } from './errors.ts';
@@ -87,7 +87,7 @@ export class ModelService {
     this.setState('stopping');
   }
 
-  async predict(rows: readonly FeatureRow[]): Promise<Predictions> {
+  async predict(rows: readonly FeatureVector[]): Promise<Predictions> {
     if (!this.scorer || (this.current !== 'ready' && this.current !== 'stopping')) throw new NotReadyError(this.reason ?? 'unknown');
     const probabilities = await this.batcher.score(rows);
     return { probabilities, labels: applyThreshold(probabilities, this.metadata.threshold) };
@@ -108,7 +108,7 @@ export class ModelService {
     try {
       const { sessionOptions } = this.options;
       const scorer = await createScorer(this.model, this.metadata, sessionOptions ? { sessionOptions } : {});
-      const [p] = await scorer.score([warmUpRow(this.schema)]);
+      const [p] = await scorer.scoreVectors([warmUpVector(this.schema)]);
       if (p === undefined || !(p >= 0 && p <= 1)) {
         await scorer.dispose();
         throw new Error(`the warm-up prediction returned ${p}, not a probability in [0, 1]`);
@@ -122,9 +122,9 @@ export class ModelService {
     }
   }
 
-  private scoreNow(rows: readonly FeatureRow[]): Promise<Float64Array> {
+  private scoreNow(rows: readonly FeatureVector[]): Promise<Float64Array> {
     if (!this.scorer) return Promise.reject(new NotReadyError(this.reason ?? 'the model has been released'));
-    return this.scorer.score(rows);
+    return this.scorer.scoreVectors(rows);
   }
 
   private setState(state: ModelState): void {
@@ -134,7 +134,7 @@ export class ModelService {
 }
 
 /** A plausible record built from the schema alone (any valid record would do). */
-function warmUpRow(schema: RecordSchema): FeatureRow {
+function warmUpVector(schema: RecordSchema): FeatureVector {
   const valueFor = (field: RequestField) => (field.kind === 'age' ? '[50-60)' : field.kind === 'category' ? 'Unknown' : 1);
-  return schema.toFeatureRow(Object.fromEntries(schema.fields.map((f) => [f.name, valueFor(f)])));
+  return schema.toFeatureVector(Object.fromEntries(schema.fields.map((f) => [f.name, valueFor(f)])));
 }

@@ -230,6 +230,16 @@ const list = (names: readonly string[]) => (names.length ? names.map((n) => `"${
  */
 export type FeatureValue = string | number;
 export type FeatureRow = Readonly<Record<string, FeatureValue | null | undefined>>;
+/**
+ * A row as its values in the order of `featureColumns(metadata)` (= `Scorer.columns`): the
+ * serving path builds these straight from a request, with no object keyed by column.
+ */
+export type FeatureVector = readonly (FeatureValue | null | undefined)[];
+
+/** Every feature column in the order of the model's inputs: the positions of a FeatureVector. */
+export function featureColumns(metadata: ModelMetadata): string[] {
+  return resolveModelInputs(metadata).flatMap((input) => input.columns);
+}
 
 export interface Prediction {
   /** p(positive class) per row, in row order. */
@@ -241,10 +251,14 @@ export interface Prediction {
 export interface Scorer {
   readonly metadata: ModelMetadata;
   readonly inputs: readonly ModelInput[];
+  /** The feature columns in input order: what position i of a FeatureVector holds. */
+  readonly columns: readonly string[];
   /** The decision threshold from the metadata. */
   readonly threshold: number;
   /** p(positive) per row. Rows are fed in batches of `batchSize`. */
   score(rows: readonly FeatureRow[]): Promise<Float64Array>;
+  /** p(positive) per row given as values in `columns` order. */
+  scoreVectors(vectors: readonly FeatureVector[]): Promise<Float64Array>;
   /** Probabilities and labels at `threshold` (default: the metadata's). */
   predict(rows: readonly FeatureRow[], threshold?: number): Promise<Prediction>;
   /** Releases the native session; idempotent. The scorer cannot be used afterwards. */
@@ -298,24 +312,45 @@ async function readModelFile(path: string): Promise<Uint8Array> {
   }
 }
 
+/** The value of row `row`'s feature at `position` (an index into `Scorer.columns`). */
+type ValueAt = (row: number, position: number) => FeatureValue | null | undefined;
+
 class OnnxScorer implements Scorer {
   readonly inputs: readonly ModelInput[];
+  readonly columns: readonly string[];
+  /** Position in `columns` of each input's first column. */
+  private readonly offsets: readonly number[];
   private session: InferenceSession | undefined;
 
   constructor(session: InferenceSession, readonly metadata: ModelMetadata, private readonly batchSize: number) {
     this.session = session;
     this.inputs = resolveModelInputs(metadata);
+    this.columns = this.inputs.flatMap((input) => input.columns);
+    let offset = 0;
+    this.offsets = this.inputs.map((input) => (offset += input.columns.length) - input.columns.length);
   }
 
   get threshold(): number {
     return this.metadata.threshold;
   }
 
-  async score(rows: readonly FeatureRow[]): Promise<Float64Array> {
-    const out = new Float64Array(rows.length);
-    for (let start = 0; start < rows.length; start += this.batchSize) {
-      const end = Math.min(rows.length, start + this.batchSize);
-      await this.scoreBatch(rows, start, end, out);
+  score(rows: readonly FeatureRow[]): Promise<Float64Array> {
+    const columns = this.columns;
+    return this.scoreAll(rows.length, (i, p) => {
+      const row = rows[i];
+      if (row === undefined || row === null) throw new BadDataError(`row ${i} is not an object; every row needs all feature columns`);
+      return row[columns[p]!];
+    });
+  }
+
+  scoreVectors(vectors: readonly FeatureVector[]): Promise<Float64Array> {
+    return this.scoreAll(vectors.length, (i, p) => vectors[i]![p]);
+  }
+
+  private async scoreAll(count: number, valueAt: ValueAt): Promise<Float64Array> {
+    const out = new Float64Array(count);
+    for (let start = 0; start < count; start += this.batchSize) {
+      await this.scoreBatch(valueAt, start, Math.min(count, start + this.batchSize), out);
     }
     return out;
   }
@@ -331,21 +366,21 @@ class OnnxScorer implements Scorer {
     if (session) await session.release();
   }
 
-  private async scoreBatch(rows: readonly FeatureRow[], start: number, end: number, out: Float64Array): Promise<void> {
+  private async scoreBatch(valueAt: ValueAt, start: number, end: number, out: Float64Array): Promise<void> {
     const session = this.session;
     if (!session) throw new Error('this scorer has been disposed');
     const n = end - start;
     const feeds: Record<string, Tensor> = {};
-    for (const { name, columns, kind } of this.inputs) {
+    this.inputs.forEach(({ name, columns, kind }, input) => {
       const k = columns.length;
+      const offset = this.offsets[input]!;
       const data = kind === 'numeric' ? new Float32Array(n * k) : new Array<string>(n * k);
       const value = kind === 'numeric' ? numericValue : categoricalValue;
       for (let i = 0; i < n; i++) {
-        const row = rows[start + i];
-        for (let j = 0; j < k; j++) data[i * k + j] = value(row, columns[j]!, start + i);
+        for (let j = 0; j < k; j++) data[i * k + j] = value(valueAt(start + i, offset + j), columns[j]!, start + i);
       }
       feeds[name] = kind === 'numeric' ? new Tensor('float32', data as Float32Array, [n, k]) : new Tensor('string', data as string[], [n, k]);
-    }
+    });
     const name = this.metadata.probability_output;
     const result = await session.run(feeds, [name]);
     const tensor = result[name];
@@ -366,14 +401,12 @@ class OnnxScorer implements Scorer {
   }
 }
 
-function missing(row: FeatureRow | undefined, column: string, index: number): never {
-  const what = row === undefined || row === null ? 'is not an object' : `has no value for column "${column}"`;
-  throw new BadDataError(`row ${index} ${what}; every row needs all feature columns`);
+function missing(column: string, index: number): never {
+  throw new BadDataError(`row ${index} has no value for column "${column}"; every row needs all feature columns`);
 }
 
-function numericValue(row: FeatureRow | undefined, column: string, index: number): number {
-  const raw = row?.[column];
-  if (raw === undefined || raw === null) missing(row, column, index);
+function numericValue(raw: FeatureValue | null | undefined, column: string, index: number): number {
+  if (raw === undefined || raw === null) missing(column, index);
   const value = typeof raw === 'number' ? raw : raw.trim() === '' ? Number.NaN : Number(raw);
   if (!Number.isFinite(value)) {
     const shown = typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
@@ -382,9 +415,8 @@ function numericValue(row: FeatureRow | undefined, column: string, index: number
   return value;
 }
 
-function categoricalValue(row: FeatureRow | undefined, column: string, index: number): string {
-  const raw = row?.[column];
-  if (raw === undefined || raw === null) missing(row, column, index);
+function categoricalValue(raw: FeatureValue | null | undefined, column: string, index: number): string {
+  if (raw === undefined || raw === null) missing(column, index);
   if (typeof raw === 'string') return raw;
   if (!Number.isFinite(raw)) throw new BadDataError(`row ${index}, column "${column}": ${raw} is not a category value`);
   return String(raw);

@@ -82,7 +82,7 @@ export async function predictRoutes(app: FastifyInstance, options: PredictRoutes
     config: documentBody(schema.jsonSchema),
     preValidation: (request, _reply, done) => done(normalised(() => normaliseRecordBody(schema, request.body))),
   }, async (request) => {
-    const { probabilities, labels } = await model.predict([schema.toFeatureRow(request.body as CanonicalRecord)]);
+    const { probabilities, labels } = await model.predict([schema.toFeatureVector(request.body as CanonicalRecord)]);
     metrics.observePredictions(labels);
     return { prediction: labels[0], probability_score: probabilities[0], model_version: modelVersion };
   });
@@ -98,7 +98,7 @@ export async function predictRoutes(app: FastifyInstance, options: PredictRoutes
     preValidation: (request, _reply, done) => done(normalised(() => normaliseBatchBody(schema, request.body))),
   }, async (request) => {
     const { records } = request.body as { records: CanonicalRecord[] };
-    const { probabilities, labels } = await model.predict(records.map(schema.toFeatureRow));
+    const { probabilities, labels } = await model.predict(records.map(schema.toFeatureVector));
     metrics.observePredictions(labels);
     const predictions = Array.from(labels, (prediction, i) => ({ prediction, probability_score: probabilities[i] }));
     return { predictions, model_version: modelVersion };

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { MicroBatcher } from '../../../src/api/batcher.ts';
-import type { FeatureRow } from '../../../src/evaluation/onnx-scorer.ts';
+import type { FeatureVector } from '../../../src/evaluation/onnx-scorer.ts';
 
-/** A scorer that records the size of every run and scores a row as x / 100. */
+/** A scorer that records the size of every run and scores a row [x] as x / 100. */
 function recordingScorer() {
   const runs: number[] = [];
-  const score = async (rows: readonly FeatureRow[]) => {
+  const score = async (rows: readonly FeatureVector[]) => {
     runs.push(rows.length);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    return Float64Array.from(rows, (row) => Number(row.x) / 100);
+    return Float64Array.from(rows, (row) => Number(row[0]) / 100);
   };
   return { runs, score };
 }
-const rows = (...xs: number[]) => xs.map((x) => ({ x }));
+const rows = (...xs: number[]) => xs.map((x) => [x]);
 
 describe('MicroBatcher', () => {
   it('scores requests that arrive together in one run and gives each its own scores', async () => {

@@ -61,9 +61,16 @@ describe('spellings', () => {
   });
 });
 
-describe('feature rows', () => {
+/** The feature vector of a record, keyed by its columns. */
+const featureRow = (record: Parameters<typeof schema.toFeatureVector>[0]) => {
+  const vector = schema.toFeatureVector(record);
+  expect(vector).toHaveLength(schema.featureColumns.length);
+  return Object.fromEntries(schema.featureColumns.map((column, i) => [column, vector[i]]));
+};
+
+describe('feature vectors', () => {
   it('maps the age bracket to its ordinal and keeps counts as numbers', () => {
-    const row = schema.toFeatureRow(originExampleRecord());
+    const row = featureRow(originExampleRecord());
     expect(row.age_ordinal).toBe(AGE_BRACKETS.indexOf('[70-80)'));
     expect(row.time_in_hospital).toBe(5);
     expect(row).not.toHaveProperty('age');
@@ -72,7 +79,7 @@ describe('feature rows', () => {
 
   it('cleans missing categories the way training data was cleaned (→ "Unknown")', () => {
     const record = { ...originExampleRecord(), race: null, diag_1: '?', diag_2: '', max_glu_serum: undefined };
-    const row = schema.toFeatureRow(record);
+    const row = featureRow(record);
     expect([row.race, row.diag_1, row.diag_2, row.max_glu_serum]).toEqual(['Unknown', 'Unknown', 'Unknown', 'Unknown']);
     expect(row.A1Cresult).toBe('>8'); // 'None' and other values stay categories
   });

@@ -71,6 +71,9 @@ describe('ONNX scorer parity with scikit-learn', () => {
       const numeric = fx.rows.map((r) => ({ ...r, num_lab_procedures: Number(r.num_lab_procedures), time_in_hospital: Number(r.time_in_hospital) }));
       expect(await small.score(numeric)).toEqual(reference);
       expect(await small.score([])).toEqual(new Float64Array(0));
+      // The serving path's vectors: values in `columns` order.
+      expect(small.columns).toEqual(['num_lab_procedures', 'time_in_hospital', 'race', 'med-combo']);
+      expect(await small.scoreVectors(fx.rows.map((r) => small.columns.map((c) => r[c])))).toEqual(reference);
     } finally {
       await small.dispose();
     }

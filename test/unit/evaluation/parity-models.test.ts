@@ -110,6 +110,11 @@ describe.each(MODEL_TYPES)('%s: onnxruntime-node agrees with scikit-learn', (mod
     expect(Math.max(...p) - Math.min(...p)).toBeGreaterThan(0.05);
   });
 
+  it('scores the same from feature vectors (the serving path) as from rows', async () => {
+    expect(scorer.columns).toEqual([...metadata.features.numeric, ...metadata.features.categorical]);
+    expect(await scorer.scoreVectors(rows.map((row) => scorer.columns.map((column) => row[column])))).toEqual(p);
+  });
+
   it('the same graph gives the same numbers in onnxruntime-node and Python onnxruntime', () => {
     expect(maxAbsDiff(p, expected.onnx_proba, allRows())).toBeLessThanOrEqual(1e-6);
   });
