@@ -114,6 +114,7 @@ demo: setup bundle check-dags
 bench: setup bundle
 	npm run --silent bench:compile
 	npm run --silent bench:bootstrap
+	npm run --silent bench:onnx-layout
 
 clean:
 	rm -rf dist .cache
