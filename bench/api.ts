@@ -1,11 +1,14 @@
 /**
  * Prediction API benchmark: autocannon on loopback, single-record `POST /predict` for
  * --duration seconds, and the same load on `GET /health` (an empty route: the ceiling of
- * the HTTP stack on the same server in the same run). Prints one JSON object:
- *   throughput_rps  2xx /predict responses per second
- *   p50_ms, p99_ms  /predict latency
+ * the HTTP stack on the same server in the same run). The two alternate in --rounds rounds
+ * (default 5, of duration/rounds seconds each), so a neighbour's burst of load on a shared
+ * machine falls on both sides of the ratio instead of on one phase. Prints one JSON object:
+ *   throughput_rps  2xx /predict responses per second, over all rounds
+ *   p50_ms, p99_ms  /predict latency: the median round's p50, the worst round's p99
  *   errors          connection errors + timeouts + non-2xx responses of every phase
- *   ceiling_ratio   /predict throughput ÷ /health throughput (the cost of validation + inference)
+ *   ceiling_ratio   /predict throughput ÷ /health throughput over all rounds (the cost of
+ *                   validation + inference); details.round_ratios has each round's
  *   details         per-phase numbers, rows per ONNX run, the server's clean exit, and — when
  *                   the bench started the server — its CPU time per request in each phase
  *                   (server_cpu_us_per_request; Linux /proc). On a machine shared with other work
@@ -13,7 +16,7 @@
  *                   not, so cpu_ceiling_ratio (health CPU ÷ predict CPU per request) is the
  *                   ratio an idle machine would show. Compare variants in the same run, repeat.
  *
- *   npm run bench:api [-- --url http://127.0.0.1:8080 | --container] [--duration 10] [--connections 16] [--sweep 1,4,16,64]
+ *   npm run bench:api [-- --url http://127.0.0.1:8080 | --container] [--duration 10] [--rounds 5] [--connections 16] [--sweep 1,4,16,64]
  *
  * The load: --connections (default 16) keep-alive connections, each with one request in
  * flight (a closed loop, so the offered load adapts to the service). 16 is what the targets
@@ -60,6 +63,7 @@ import { buildApiFixture, MODEL_INFO, variedRecords, type ApiFixture } from '../
 const args = z.object({
   url: z.string().url().optional(),
   duration: z.coerce.number().positive().default(10),
+  rounds: z.coerce.number().int().positive().default(5),
   connections: z.coerce.number().int().positive().default(16),
   warmup: z.coerce.number().nonnegative().default(2),
   'model-type': z.enum(['lr', 'rf', 'xgb']).default('xgb'),
@@ -71,7 +75,7 @@ function parseFlags(argv: string[]): Record<string, string> {
   const flags: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}; flags are --url, --container, --duration, --connections, --warmup, --model-type, --sweep`);
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}; flags are --url, --container, --duration, --rounds, --connections, --warmup, --model-type, --sweep`);
     const [key, inline] = arg.slice(2).split('=', 2);
     if (key === 'container' && inline === undefined) flags[key] = 'true'; // a switch
     else flags[key!] = inline ?? argv[++i] ?? '';
@@ -143,6 +147,26 @@ async function load(url: string, options: LoadOptions): Promise<Phase> {
 }
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
+/** Rounds of one phase as one: rates over the total time, the median round's p50, the worst round's p90/p99/max. */
+function combine(rounds: readonly Phase[]): Phase {
+  const sum = (key: 'requests' | 'errors' | 'non2xx') => rounds.reduce((total, phase) => total + phase[key], 0);
+  const cpu = rounds.every((phase) => phase.server_cpu_us_per_request !== undefined)
+    ? round(rounds.reduce((total, phase) => total + phase.server_cpu_us_per_request! * phase.rps, 0) / rounds.reduce((total, phase) => total + phase.rps, 0))
+    : undefined;
+  return {
+    rps: round(rounds.reduce((total, phase) => total + phase.rps, 0) / rounds.length),
+    p50_ms: median(rounds.map((phase) => phase.p50_ms)),
+    p90_ms: Math.max(...rounds.map((phase) => phase.p90_ms)),
+    p99_ms: Math.max(...rounds.map((phase) => phase.p99_ms)),
+    max_ms: Math.max(...rounds.map((phase) => phase.max_ms)),
+    requests: sum('requests'),
+    errors: sum('errors'),
+    non2xx: sum('non2xx'),
+    ...(cpu !== undefined ? { server_cpu_us_per_request: cpu } : {}),
+  };
+}
 
 async function startServer(fixture: ApiFixture, bundleDir: string): Promise<{ child: ChildProcess; url: string }> {
   const { file } = await bundleApi(bundleDir);
@@ -239,8 +263,14 @@ async function measure(baseUrl: string, server: ChildProcess | undefined, target
 
   const pid = server?.pid;
   if (args.warmup > 0) await load(`${url}/predict`, { duration: args.warmup, bodies });
-  const ceiling = await load(`${url}/health`, { duration: args.duration, pid });
-  const predict = await load(`${url}/predict`, { duration: args.duration, bodies, pid });
+  const ceilingRounds: Phase[] = [];
+  const predictRounds: Phase[] = [];
+  for (let round = 0; round < args.rounds; round++) {
+    ceilingRounds.push(await load(`${url}/health`, { duration: args.duration / args.rounds, pid }));
+    predictRounds.push(await load(`${url}/predict`, { duration: args.duration / args.rounds, bodies, pid }));
+  }
+  const ceiling = combine(ceilingRounds);
+  const predict = combine(predictRounds);
   const rows = await rowsPerRun(url);
   const sweep: (Phase & { connections: number })[] = [];
   for (const connections of args.sweep?.split(',').map(Number) ?? []) {
@@ -265,6 +295,8 @@ async function measure(baseUrl: string, server: ChildProcess | undefined, target
       connections: args.connections,
       duration_s: args.duration,
       distinct_records: bodies.length,
+      rounds: args.rounds,
+      round_ratios: predictRounds.map((phase, i) => round(phase.rps / ceilingRounds[i]!.rps, 3)),
       predict,
       ceiling_health: ceiling,
       mean_rows_per_onnx_run: rows,
