@@ -5,7 +5,7 @@
  * (default 5, of duration/rounds seconds each), so a neighbour's burst of load on a shared
  * machine falls on both sides of the ratio instead of on one phase. Prints one JSON object:
  *   throughput_rps  2xx /predict responses per second, over all rounds
- *   p50_ms, p99_ms  /predict latency: the median round's p50, the worst round's p99
+ *   p50_ms, p99_ms  /predict latency over every request of every round
  *   errors          connection errors + timeouts + non-2xx responses of every phase
  *   ceiling_ratio   /predict throughput ÷ /health throughput over all rounds (the cost of
  *                   validation + inference); details.round_ratios has each round's
@@ -117,29 +117,54 @@ function cpuMicros(pid: number | undefined): number | undefined {
 /** USER_HZ: 100 on every Linux architecture Node supports. */
 const CLOCK_TICKS = 100;
 
-async function load(url: string, options: LoadOptions): Promise<Phase> {
+/** One autocannon run, unaggregated (its latency histogram still encoded), and the server CPU time it cost. */
+interface Run {
+  readonly raw: RawResult;
+  readonly cpuMicros?: number;
+}
+/** What autocannon returns with skipAggregateResult: the input of aggregateResult. */
+interface RawResult {
+  readonly duration: number;
+  readonly '2xx': number;
+}
+// aggregateResult is in autocannon's API (README: "autocannon.aggregateResult") but not in @types/autocannon.
+const aggregateResult = (autocannon as unknown as {
+  aggregateResult(results: readonly RawResult[], options: { url: string }): autocannon.Result;
+}).aggregateResult;
+
+async function load(url: string, options: LoadOptions): Promise<Run> {
   const bodies = options.bodies;
   const cpuBefore = cpuMicros(options.pid);
-  const result = await autocannon({
+  const raw = (await autocannon({
     url,
     connections: options.connections ?? args.connections,
     duration: options.duration,
+    skipAggregateResult: true,
     // One request per record, each connection cycling through them: autocannon builds each
     // request's bytes once. (A setupRequest callback would rebuild them for every request,
     // client CPU that this 2-core machine takes from the server under test.)
     ...(bodies
       ? { requests: bodies.map((body) => ({ method: 'POST' as const, headers: { 'content-type': 'application/json' }, body })) }
       : {}),
-  });
+  })) as unknown as RawResult;
   const cpuAfter = cpuMicros(options.pid);
-  const cpu = cpuBefore !== undefined && cpuAfter !== undefined && result['2xx'] > 0 ? round((cpuAfter - cpuBefore) / result['2xx']) : undefined;
+  return { raw, ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMicros: cpuAfter - cpuBefore } : {}) };
+}
+
+/** Runs as one phase: rates over their total time, latency percentiles over every request of every run. */
+function phase(url: string, runs: readonly Run[]): Phase {
+  const result = aggregateResult(runs.map((run) => run.raw), { url });
+  const seconds = runs.reduce((total, run) => total + run.raw.duration, 0);
+  const cpu = runs.every((run) => run.cpuMicros !== undefined) && result['2xx'] > 0
+    ? round(runs.reduce((total, run) => total + run.cpuMicros!, 0) / result['2xx'])
+    : undefined;
   return {
-    rps: round(result['2xx'] / result.duration),
+    rps: round(result['2xx'] / seconds),
     p50_ms: result.latency.p50,
     p90_ms: result.latency.p90,
     p99_ms: result.latency.p99,
     max_ms: result.latency.max,
-    requests: result.requests.total,
+    requests: result.requests.sent,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     ...(cpu !== undefined ? { server_cpu_us_per_request: cpu } : {}),
@@ -147,27 +172,6 @@ async function load(url: string, options: LoadOptions): Promise<Phase> {
 }
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-
-/** Rounds of one phase as one: rates over the total time, the median round's p50, the worst round's p90/p99/max. */
-function combine(rounds: readonly Phase[]): Phase {
-  const sum = (key: 'requests' | 'errors' | 'non2xx') => rounds.reduce((total, phase) => total + phase[key], 0);
-  const cpu = rounds.every((phase) => phase.server_cpu_us_per_request !== undefined)
-    ? round(rounds.reduce((total, phase) => total + phase.server_cpu_us_per_request! * phase.rps, 0) / rounds.reduce((total, phase) => total + phase.rps, 0))
-    : undefined;
-  return {
-    rps: round(rounds.reduce((total, phase) => total + phase.rps, 0) / rounds.length),
-    p50_ms: median(rounds.map((phase) => phase.p50_ms)),
-    p90_ms: Math.max(...rounds.map((phase) => phase.p90_ms)),
-    p99_ms: Math.max(...rounds.map((phase) => phase.p99_ms)),
-    max_ms: Math.max(...rounds.map((phase) => phase.max_ms)),
-    requests: sum('requests'),
-    errors: sum('errors'),
-    non2xx: sum('non2xx'),
-    ...(cpu !== undefined ? { server_cpu_us_per_request: cpu } : {}),
-  };
-}
-
 async function startServer(fixture: ApiFixture, bundleDir: string): Promise<{ child: ChildProcess; url: string }> {
   const { file } = await bundleApi(bundleDir);
   const child = spawn(process.execPath, [file], {
@@ -263,18 +267,18 @@ async function measure(baseUrl: string, server: ChildProcess | undefined, target
 
   const pid = server?.pid;
   if (args.warmup > 0) await load(`${url}/predict`, { duration: args.warmup, bodies });
-  const ceilingRounds: Phase[] = [];
-  const predictRounds: Phase[] = [];
+  const ceilingRuns: Run[] = [];
+  const predictRuns: Run[] = [];
   for (let round = 0; round < args.rounds; round++) {
-    ceilingRounds.push(await load(`${url}/health`, { duration: args.duration / args.rounds, pid }));
-    predictRounds.push(await load(`${url}/predict`, { duration: args.duration / args.rounds, bodies, pid }));
+    ceilingRuns.push(await load(`${url}/health`, { duration: args.duration / args.rounds, pid }));
+    predictRuns.push(await load(`${url}/predict`, { duration: args.duration / args.rounds, bodies, pid }));
   }
-  const ceiling = combine(ceilingRounds);
-  const predict = combine(predictRounds);
+  const ceiling = phase(`${url}/health`, ceilingRuns);
+  const predict = phase(`${url}/predict`, predictRuns);
   const rows = await rowsPerRun(url);
   const sweep: (Phase & { connections: number })[] = [];
   for (const connections of args.sweep?.split(',').map(Number) ?? []) {
-    sweep.push({ connections, ...(await load(`${url}/predict`, { duration: args.duration, bodies, connections, pid })) });
+    sweep.push({ connections, ...phase(`${url}/predict`, [await load(`${url}/predict`, { duration: args.duration, bodies, connections, pid })]) });
   }
 
   let exitCode: number | null | undefined;
@@ -296,7 +300,7 @@ async function measure(baseUrl: string, server: ChildProcess | undefined, target
       duration_s: args.duration,
       distinct_records: bodies.length,
       rounds: args.rounds,
-      round_ratios: predictRounds.map((phase, i) => round(phase.rps / ceilingRounds[i]!.rps, 3)),
+      round_ratios: predictRuns.map((run, i) => round(run.raw['2xx'] / run.raw.duration / (ceilingRuns[i]!.raw['2xx'] / ceilingRuns[i]!.raw.duration), 3)),
       predict,
       ceiling_health: ceiling,
       mean_rows_per_onnx_run: rows,
