@@ -46,19 +46,17 @@
  * (host network as test_api_locally runs it; with the default bridge network use
  * `-p 127.0.0.1:18080:8080` and leave PORT alone). The bench waits for GET /ready itself.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import autocannon from 'autocannon';
 import { z } from 'zod';
-import { bundleApi } from '../src/api/bundle.ts';
 import { PROJECT_ROOT } from '../src/cli/project.ts';
 import { ensureBaseImage } from '../src/images/base-image.ts';
 import { buildApiImage } from '../src/images/build.ts';
 import { connectDocker, ensureDaemon } from '../src/images/docker.ts';
 import { withContainer } from '../src/images/run.ts';
 import { buildApiFixture, MODEL_INFO, variedRecords, type ApiFixture } from '../test/unit/api/api-fixture.ts';
+import { load, parseFlags, phase, round, startServer, waitReady, type Phase, type Run } from './api-load.ts';
 
 const args = z.object({
   url: z.string().url().optional(),
@@ -69,136 +67,7 @@ const args = z.object({
   'model-type': z.enum(['lr', 'rf', 'xgb']).default('xgb'),
   container: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
   sweep: z.string().regex(/^\d+(,\d+)*$/, 'a comma-separated list of connection counts, e.g. 1,4,16,64').optional(),
-}).parse(parseFlags(process.argv.slice(2)));
-
-function parseFlags(argv: string[]): Record<string, string> {
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}; flags are --url, --container, --duration, --rounds, --connections, --warmup, --model-type, --sweep`);
-    const [key, inline] = arg.slice(2).split('=', 2);
-    if (key === 'container' && inline === undefined) flags[key] = 'true'; // a switch
-    else flags[key!] = inline ?? argv[++i] ?? '';
-  }
-  return flags;
-}
-
-interface Phase {
-  readonly rps: number;
-  readonly p50_ms: number;
-  readonly p90_ms: number;
-  readonly p99_ms: number;
-  readonly max_ms: number;
-  readonly requests: number;
-  readonly errors: number;
-  readonly non2xx: number;
-  /** The server's CPU time (user + system, all threads) per 2xx response; when the bench started it. */
-  readonly server_cpu_us_per_request?: number;
-}
-
-interface LoadOptions {
-  readonly duration: number;
-  readonly bodies?: string[];
-  readonly connections?: number;
-  /** The server's pid, to read its CPU time around the phase. */
-  readonly pid?: number;
-}
-
-/** User + system CPU time of a process in µs (Linux /proc; undefined elsewhere). */
-function cpuMicros(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-/** USER_HZ: 100 on every Linux architecture Node supports. */
-const CLOCK_TICKS = 100;
-
-/** One autocannon run, unaggregated (its latency histogram still encoded), and the server CPU time it cost. */
-interface Run {
-  readonly raw: RawResult;
-  readonly cpuMicros?: number;
-}
-/** What autocannon returns with skipAggregateResult: the input of aggregateResult. */
-interface RawResult {
-  readonly duration: number;
-  readonly '2xx': number;
-}
-// aggregateResult is in autocannon's API (README: "autocannon.aggregateResult") but not in @types/autocannon.
-const aggregateResult = (autocannon as unknown as {
-  aggregateResult(results: readonly RawResult[], options: { url: string }): autocannon.Result;
-}).aggregateResult;
-
-async function load(url: string, options: LoadOptions): Promise<Run> {
-  const bodies = options.bodies;
-  const cpuBefore = cpuMicros(options.pid);
-  const raw = (await autocannon({
-    url,
-    connections: options.connections ?? args.connections,
-    duration: options.duration,
-    skipAggregateResult: true,
-    // One request per record, each connection cycling through them: autocannon builds each
-    // request's bytes once. (A setupRequest callback would rebuild them for every request,
-    // client CPU that this 2-core machine takes from the server under test.)
-    ...(bodies
-      ? { requests: bodies.map((body) => ({ method: 'POST' as const, headers: { 'content-type': 'application/json' }, body })) }
-      : {}),
-  })) as unknown as RawResult;
-  const cpuAfter = cpuMicros(options.pid);
-  return { raw, ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMicros: cpuAfter - cpuBefore } : {}) };
-}
-
-/** Runs as one phase: rates over their total time, latency percentiles over every request of every run. */
-function phase(url: string, runs: readonly Run[]): Phase {
-  const result = aggregateResult(runs.map((run) => run.raw), { url });
-  const seconds = runs.reduce((total, run) => total + run.raw.duration, 0);
-  const cpu = runs.every((run) => run.cpuMicros !== undefined) && result['2xx'] > 0
-    ? round(runs.reduce((total, run) => total + run.cpuMicros!, 0) / result['2xx'])
-    : undefined;
-  return {
-    rps: round(result['2xx'] / seconds),
-    p50_ms: result.latency.p50,
-    p90_ms: result.latency.p90,
-    p99_ms: result.latency.p99,
-    max_ms: result.latency.max,
-    requests: result.requests.sent,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    ...(cpu !== undefined ? { server_cpu_us_per_request: cpu } : {}),
-  };
-}
-
-const round = (x: number, digits = 1) => Number(x.toFixed(digits));
-async function startServer(fixture: ApiFixture, bundleDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const { file } = await bundleApi(bundleDir);
-  const child = spawn(process.execPath, [file], {
-    cwd: bundleDir,
-    env: { ...process.env, MODEL_DIR: fixture.modelDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const match = /Server listening at (http:\/\/[^"\s]+)/.exec(line);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
-  });
-  return { child, url };
-}
-
-async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const response = await fetch(`${url}/ready`).catch(() => undefined);
-    if (response?.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${url}/ready did not answer 200 within ${timeoutMs / 1000} s`);
-}
+}).strict().parse(parseFlags(process.argv.slice(2), ['container']));
 
 /** Mean rows per ONNX run, from the server's own histogram. */
 async function rowsPerRun(url: string): Promise<number | undefined> {
@@ -266,12 +135,12 @@ async function measure(baseUrl: string, server: ChildProcess | undefined, target
   if (check.status !== 200) throw new Error(`POST ${url}/predict answered ${check.status}: ${await check.text()}`);
 
   const pid = server?.pid;
-  if (args.warmup > 0) await load(`${url}/predict`, { duration: args.warmup, bodies });
+  if (args.warmup > 0) await load(`${url}/predict`, { duration: args.warmup, bodies, connections: args.connections });
   const ceilingRuns: Run[] = [];
   const predictRuns: Run[] = [];
   for (let round = 0; round < args.rounds; round++) {
-    ceilingRuns.push(await load(`${url}/health`, { duration: args.duration / args.rounds, pid }));
-    predictRuns.push(await load(`${url}/predict`, { duration: args.duration / args.rounds, bodies, pid }));
+    ceilingRuns.push(await load(`${url}/health`, { duration: args.duration / args.rounds, connections: args.connections, pid }));
+    predictRuns.push(await load(`${url}/predict`, { duration: args.duration / args.rounds, bodies, connections: args.connections, pid }));
   }
   const ceiling = phase(`${url}/health`, ceilingRuns);
   const predict = phase(`${url}/predict`, predictRuns);

@@ -33,7 +33,7 @@ export interface ApiFixture {
   cleanup(): void;
 }
 
-export function buildApiFixture(options: { modelType?: 'lr' | 'rf' | 'xgb'; rows?: number; seed?: number } = {}): ApiFixture {
+export function buildApiFixture(options: { modelType?: 'lr' | 'rf' | 'xgb'; rows?: number; seed?: number; pickle?: boolean } = {}): ApiFixture {
   if (!existsSync(ML_PYTHON)) {
     throw new Error(`the ML Python environment is missing (${ML_PYTHON}); run \`make setup\` or set HP_ML_PYTHON`);
   }
@@ -42,7 +42,7 @@ export function buildApiFixture(options: { modelType?: 'lr' | 'rf' | 'xgb'; rows
   // This machine sets PYTHONDONTWRITEBYTECODE; keep bytecode in a cache outside the venv.
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: path.join(ROOT, 'trainer/src'), PYTHONPYCACHEPREFIX: path.join(tmpdir(), 'hp-pycache') };
   delete env.PYTHONDONTWRITEBYTECODE;
-  const args = [SCRIPT, dir, '--rows', String(options.rows ?? 800), '--seed', String(options.seed ?? 5), '--model-types', modelType];
+  const args = [SCRIPT, dir, '--rows', String(options.rows ?? 800), '--seed', String(options.seed ?? 5), '--model-types', modelType, ...(options.pickle ? ['--pickle'] : [])];
   const run = spawnSync(ML_PYTHON, args, { encoding: 'utf8', timeout: 170_000, env, cwd: ROOT });
   if (run.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
