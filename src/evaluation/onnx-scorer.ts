@@ -149,8 +149,12 @@ export interface ModelInput {
 export function resolveModelInputs(metadata: ModelMetadata): ModelInput[] {
   const numeric = new Set(metadata.features.numeric);
   const perColumn = metadata.columns ?? [...metadata.features.numeric, ...metadata.features.categorical];
+  const columnsOf = (i: number): readonly string[] | undefined => {
+    if (metadata.input_columns) return metadata.input_columns[i];
+    return perColumn[i] === undefined ? undefined : [perColumn[i]];
+  };
   return metadata.input_names.map((name, i) => {
-    const columns = metadata.input_columns ? metadata.input_columns[i] : perColumn[i] === undefined ? undefined : [perColumn[i]!];
+    const columns = columnsOf(i);
     if (columns === undefined || columns.length === 0) throw new ModelContractError(`input "${name}" has no column (metadata not parsed?)`);
     return { name, columns, kind: numeric.has(columns[0]!) ? 'numeric' : 'categorical' };
   });
