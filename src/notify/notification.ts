@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { NOTIFICATION_CHANNELS } from '../pipeline/config.ts';
 
-export const NOTIFICATION_KINDS = ['deployment_success', 'no_deployment', 'pipeline_failure'] as const;
+export const NOTIFICATION_KINDS = ['deployment_success', 'no_deployment', 'pipeline_failure', 'rollback'] as const;
 
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
 

@@ -68,7 +68,7 @@ export default defineTask({
 
     const restoredS = result.action === 'rolled_back' ? result.detection_to_restored_s : Number(((Date.now() - Date.parse(result.detected_at)) / 1000).toFixed(2));
     const notification: Notification = {
-      kind: 'pipeline_failure',
+      kind: 'rollback',
       severity: 'error',
       title: `Rollback: ${promotion.model_name} v${promotion.version} failed on the deploy path${registry ? `; production is v${registry.restored} again` : ''}`,
       summary:

@@ -88,7 +88,7 @@ class WebhookSink:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def texts(self) -> list[str]:
-        return [json.dumps(body) for body in self.received]
+        return [json.dumps(body, ensure_ascii=False) for body in self.received]
 
     def close(self) -> None:
         self.server.shutdown()
@@ -321,7 +321,7 @@ def test_notifications_reached_the_webhook(first_run, second_run, webhook):
         assert "secret-token" not in Path(run.log_path).read_text(errors="replace")  # the webhook URL is a secret
 
 
-def test_failed_health_check_rolls_back_cluster_and_registry(second_run, production_after_first, airflow_runs, run_env, raw_uri, cluster, stack_env):
+def test_failed_health_check_rolls_back_cluster_and_registry(second_run, production_after_first, airflow_runs, run_env, raw_uri, cluster, stack_env, webhook):
     if not cluster["available"]:
         pytest.skip(f"no local cluster: {cluster['reason']}")
     # A latency budget no service can meet: a real health-check failure of a healthy image.
@@ -343,6 +343,8 @@ def test_failed_health_check_rolls_back_cluster_and_registry(second_run, product
     assert _served_version(cluster) == production_after_first["version"]
     query = urllib.parse.urlencode({"name": MODEL_NAME, "alias": "production"})
     assert _get_json(f"{stack_env['MLFLOW_TRACKING_URI']}/api/2.0/mlflow/registered-models/alias?{query}")["model_version"]["version"] == production_after_first["version"]
+    rollbacks = [text for text in webhook.texts() if f"v{failed_version} failed on the deploy path" in text]
+    assert rollbacks and all("· rollback" in text for text in rollbacks), webhook.texts()  # its own notification kind
 
 
 def test_failure_handler_notifies_when_a_task_fails_for_good(second_run, airflow_runs, run_env, stack_env, webhook):
