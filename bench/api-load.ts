@@ -5,11 +5,13 @@
  * the bundled service (what the image runs) on a free port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { bundleApi } from '../src/api/bundle.ts';
+import { PROJECT_ROOT } from '../src/cli/project.ts';
 import type { ApiFixture } from '../test/unit/api/api-fixture.ts';
 
 /** `--key value`, `--key=value`, and `--switch` (for the names in `switches`: "true") → key → value. */
@@ -93,6 +95,9 @@ export async function load(url: string, options: LoadOptions): Promise<Run> {
   return { raw, ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMicros: cpuAfter - cpuBefore } : {}) };
 }
 
+/** A run's 2xx responses per second. */
+export const runRps = (run: Run) => run.raw['2xx'] / run.raw.duration;
+
 /** Runs as one phase: rates over their total time, latency percentiles over every request of every run. */
 export function phase(url: string, runs: readonly Run[]): Phase {
   const result = aggregateResult(runs.map((run) => run.raw), { url });
@@ -114,29 +119,50 @@ export function phase(url: string, runs: readonly Run[]): Phase {
 }
 
 export const round = (x: number, digits = 1) => Number(x.toFixed(digits));
-export async function startServer(fixture: ApiFixture, bundleDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const { file } = await bundleApi(bundleDir);
-  const child = spawn(process.execPath, [file], {
-    cwd: bundleDir,
-    env: { ...process.env, MODEL_DIR: fixture.modelDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const match = /Server listening at (http:\/\/[^"\s]+)/.exec(line);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
-  });
-  return { child, url };
+
+export interface StartedServer {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Deletes the bundle (after the server has stopped). */
+  removeBundle(): void;
 }
 
-/** Polls `url + route` until it answers 200; fails at once when `process` (the server) exits. */
-export async function waitReady(url: string, route = '/ready', timeoutMs = 60_000, process?: ChildProcess): Promise<void> {
+/**
+ * Bundles the service (src/api/bundle.ts, what the image runs) into a fresh directory inside
+ * node_modules/, so the bundle resolves its external onnxruntime-node as in the image, and
+ * starts it with the fixture model on a free loopback port.
+ */
+export async function startServer(fixture: ApiFixture): Promise<StartedServer> {
+  mkdirSync(path.join(PROJECT_ROOT, 'node_modules/.cache'), { recursive: true });
+  const bundleDir = mkdtempSync(path.join(PROJECT_ROOT, 'node_modules/.cache/hp-api-bench-'));
+  const removeBundle = () => rmSync(bundleDir, { recursive: true, force: true });
+  try {
+    const { file } = await bundleApi(bundleDir);
+    const child = spawn(process.execPath, [file], {
+      cwd: bundleDir,
+      env: { ...process.env, MODEL_DIR: fixture.modelDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => {
+        const match = /Server listening at (http:\/\/[^"\s]+)/.exec(line);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
+    });
+    return { child, url, removeBundle };
+  } catch (error) {
+    removeBundle();
+    throw error;
+  }
+}
+
+/** Polls `url + route` until it answers 200; fails at once when `server` (its process) exits. */
+export async function waitReady(url: string, route = '/ready', timeoutMs = 60_000, server?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (process && process.exitCode !== null) throw new Error(`the server behind ${url} exited (${process.exitCode}) before ${route} answered 200`);
+    if (server && server.exitCode !== null) throw new Error(`the server behind ${url} exited (${server.exitCode}) before ${route} answered 200`);
     const response = await fetch(`${url}${route}`).catch(() => undefined);
     if (response?.status === 200) return;
     await delay(200);

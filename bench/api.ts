@@ -47,16 +47,13 @@
  * `-p 127.0.0.1:18080:8080` and leave PORT alone). The bench waits for GET /ready itself.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { PROJECT_ROOT } from '../src/cli/project.ts';
 import { ensureBaseImage } from '../src/images/base-image.ts';
 import { buildApiImage } from '../src/images/build.ts';
 import { connectDocker, ensureDaemon } from '../src/images/docker.ts';
 import { withContainer } from '../src/images/run.ts';
 import { buildApiFixture, MODEL_INFO, variedRecords, type ApiFixture } from '../test/unit/api/api-fixture.ts';
-import { load, parseFlags, phase, round, startServer, waitReady, type Phase, type Run } from './api-load.ts';
+import { load, parseFlags, phase, round, runRps, startServer, waitReady, type Phase, type Run, type StartedServer } from './api-load.ts';
 
 const args = z.object({
   url: z.string().url().optional(),
@@ -105,24 +102,19 @@ async function main(): Promise<void> {
     }
     return;
   }
-  // Inside node_modules/, so the bundle resolves its external onnxruntime-node as in the image.
-  let bundleDir: string | undefined;
+  let started: StartedServer | undefined;
   let server: ChildProcess | undefined;
   try {
-    let url = args.url;
     if (fixture) {
-      mkdirSync(path.join(PROJECT_ROOT, 'node_modules/.cache'), { recursive: true });
-      bundleDir = mkdtempSync(path.join(PROJECT_ROOT, 'node_modules/.cache/hp-api-bench-'));
-      const started = await startServer(fixture, bundleDir);
+      started = await startServer(fixture);
       server = started.child;
-      url = started.url;
     }
-    await measure(url!, server, args.url ?? 'server.mjs (bundleApi) as a child process, fixture model', fixture);
+    await measure(started?.url ?? args.url!, server, args.url ?? 'server.mjs (bundleApi) as a child process, fixture model', fixture);
     server = undefined; // measure() stopped it
   } finally {
     server?.kill('SIGKILL');
     fixture?.cleanup();
-    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+    started?.removeBundle();
   }
 }
 
@@ -138,7 +130,7 @@ async function measure(baseUrl: string, server: ChildProcess | undefined, target
   if (args.warmup > 0) await load(`${url}/predict`, { duration: args.warmup, bodies, connections: args.connections });
   const ceilingRuns: Run[] = [];
   const predictRuns: Run[] = [];
-  for (let round = 0; round < args.rounds; round++) {
+  for (let r = 0; r < args.rounds; r++) {
     ceilingRuns.push(await load(`${url}/health`, { duration: args.duration / args.rounds, connections: args.connections, pid }));
     predictRuns.push(await load(`${url}/predict`, { duration: args.duration / args.rounds, bodies, connections: args.connections, pid }));
   }
@@ -169,7 +161,7 @@ async function measure(baseUrl: string, server: ChildProcess | undefined, target
       duration_s: args.duration,
       distinct_records: bodies.length,
       rounds: args.rounds,
-      round_ratios: predictRuns.map((run, i) => round(run.raw['2xx'] / run.raw.duration / (ceilingRuns[i]!.raw['2xx'] / ceilingRuns[i]!.raw.duration), 3)),
+      round_ratios: predictRuns.map((run, i) => round(runRps(run) / runRps(ceilingRuns[i]!), 3)),
       predict,
       ceiling_health: ceiling,
       mean_rows_per_onnx_run: rows,

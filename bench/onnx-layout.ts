@@ -13,13 +13,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createScorer, readModelMetadata, type Scorer } from '../src/evaluation/onnx-scorer.ts';
 import { buildRecordSchema } from '../src/api/record-schema.ts';
+import { z } from 'zod';
+import { percentile } from '../src/api-checks/http.ts';
 import { PROJECT_ROOT } from '../src/cli/project.ts';
 import { buildApiFixture, variedRecords } from '../test/unit/api/api-fixture.ts';
+import { ML_PYTHON } from '../test/unit/evaluation/onnx-fixture.ts';
+import { parseFlags, round } from './api-load.ts';
 
-const modelType = (process.argv.includes('--model-type') ? process.argv[process.argv.indexOf('--model-type') + 1] : 'xgb') as 'lr' | 'rf' | 'xgb';
+const modelType = z.object({ 'model-type': z.enum(['lr', 'rf', 'xgb']).default('xgb') }).strict()
+  .parse(parseFlags(process.argv.slice(2)))['model-type'];
 const BATCHES = [1, 11, 64];
 const ROUNDS = 7;
-const ML_PYTHON = process.env.HP_ML_PYTHON ?? path.join(PROJECT_ROOT, '.venv/ml/bin/python');
 
 const fixture = buildApiFixture({ modelType });
 const perColumnDir = mkdtempSync(path.join(tmpdir(), 'hp-per-column-'));
@@ -44,7 +48,7 @@ try {
     const batch = vectors.slice(0, rows);
     const samples: Record<string, number[]> = { packed: [], per_column: [] };
     const iterations = rows === 64 ? 200 : 600;
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let r = 0; r < ROUNDS; r++) {
       for (const [layout, scorer] of Object.entries(layouts)) {
         for (let i = 0; i < 50; i++) await scorer.scoreVectors(batch); // warm-up
         const before = process.cpuUsage();
@@ -53,25 +57,19 @@ try {
         samples[layout]!.push((used.user + used.system) / iterations);
       }
     }
-    for (const layout of Object.keys(samples)) cpuPerRun[layout]![`rows_${rows}`] = Math.round(median(samples[layout]!));
+    for (const layout of Object.keys(samples)) {
+      cpuPerRun[layout]![`rows_${rows}`] = Math.round(percentile([...samples[layout]!].sort((a, b) => a - b), 50));
+    }
   }
   console.log(JSON.stringify({
     benchmark: 'onnx-layout',
     model_type: modelType,
     cpu_us_per_run: cpuPerRun,
-    speedup: Object.fromEntries(BATCHES.map((rows) => [`rows_${rows}`, round2(cpuPerRun.per_column![`rows_${rows}`]! / cpuPerRun.packed![`rows_${rows}`]!)])),
+    speedup: Object.fromEntries(BATCHES.map((rows) => [`rows_${rows}`, round(cpuPerRun.per_column![`rows_${rows}`]! / cpuPerRun.packed![`rows_${rows}`]!, 2)])),
     max_abs_diff: maxDiff,
   }));
 } finally {
   await Promise.all(scorers.map((scorer) => scorer.dispose()));
   fixture.cleanup();
   rmSync(perColumnDir, { recursive: true, force: true });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1]!;
-}
-function round2(x: number): number {
-  return Number(x.toFixed(2));
 }

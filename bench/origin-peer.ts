@@ -14,13 +14,13 @@
  *   npm run bench:origin-peer [-- --peer-model origin|same] [--duration 10] [--rounds 5] [--connections 16]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../src/cli/project.ts';
+import { freePort } from '../src/stack/ports.ts';
 import { buildApiFixture, variedRecords } from '../test/unit/api/api-fixture.ts';
-import { load, parseFlags, phase, round, startServer, waitReady, type Run } from './api-load.ts';
+import { ML_PYTHON } from '../test/unit/evaluation/onnx-fixture.ts';
+import { load, parseFlags, phase, round, startServer, waitReady, type Run, type StartedServer } from './api-load.ts';
 
 const args = z.object({
   duration: z.coerce.number().positive().default(10),
@@ -28,14 +28,12 @@ const args = z.object({
   connections: z.coerce.number().int().positive().default(16),
   'peer-model': z.enum(['origin', 'same']).default('origin'),
 }).strict().parse(parseFlags(process.argv.slice(2)));
-const ML_PYTHON = process.env.HP_ML_PYTHON ?? path.join(PROJECT_ROOT, '.venv/ml/bin/python');
 
 const fixture = buildApiFixture({ modelType: 'xgb', pickle: args['peer-model'] === 'same' });
-mkdirSync(path.join(PROJECT_ROOT, 'node_modules/.cache'), { recursive: true });
-const bundleDir = mkdtempSync(path.join(PROJECT_ROOT, 'node_modules/.cache/hp-peer-bench-'));
 const children: ChildProcess[] = [];
+let ours: StartedServer | undefined;
 try {
-  const ours = await startServer(fixture, bundleDir);
+  ours = await startServer(fixture);
   children.push(ours.child);
   await waitReady(ours.url, '/ready', 60_000, ours.child);
   const peerPort = await freePort();
@@ -75,7 +73,7 @@ try {
 } finally {
   for (const child of children) child.kill('SIGTERM');
   fixture.cleanup();
-  rmSync(bundleDir, { recursive: true, force: true });
+  ours?.removeBundle();
 }
 
 async function scoreOne(url: string, body: string): Promise<number> {
@@ -83,15 +81,4 @@ async function scoreOne(url: string, body: string): Promise<number> {
   const text = await response.text();
   if (response.status !== 200) throw new Error(`POST ${url}/predict answered ${response.status}: ${text}`);
   return (JSON.parse(text) as { probability_score: number }).probability_score;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -13,6 +13,7 @@ TRAIN_CSV instead: StandardScaler + OneHotEncoder(handle_unknown='ignore') + XGB
 depth 4, learning rate 0.1), decisions at 0.5; its preprocessing is much lighter than ours.
 """
 import json
+import pickle
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +23,6 @@ import mlflow.pyfunc
 import mlflow.sklearn
 import numpy as np
 import pandas as pd
-import pickle
 import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, create_model
@@ -31,8 +31,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from xgboost import XGBClassifier
 
-AGE_BRACKETS = ["[0-10)", "[10-20)", "[20-30)", "[30-40)", "[40-50)", "[50-60)", "[60-70)", "[70-80)",
-                "[80-90)", "[90-100)"]
+from health_predict_trainer.columns import AGE_BRACKETS
+
+AGE_ORDINAL = {bracket: i for i, bracket in enumerate(AGE_BRACKETS)}
+# The origin API's Optional request fields (src/api/record-schema.ts OPTIONAL_FIELDS).
 OPTIONAL = {"race", "diag_1", "diag_2", "diag_3", "max_glu_serum", "A1Cresult"}
 
 model_dir, port, which, train_csv = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -87,7 +89,7 @@ async def health():
 async def predict(record: Record):
     frame = pd.DataFrame([record.model_dump(by_alias=False)])
     frame = frame.replace("?", np.nan)
-    frame["age_ordinal"] = frame["age"].map({bracket: i for i, bracket in enumerate(AGE_BRACKETS)})
+    frame["age_ordinal"] = frame["age"].map(AGE_ORDINAL)
     frame = frame.drop(columns=["age"])
     frame = frame.rename(columns={c.replace("-", "_"): c for c in numeric + categorical})
     frame[categorical] = frame[categorical].fillna("Unknown").replace("", "Unknown")
