@@ -329,9 +329,13 @@ class OnnxScorer implements Scorer {
   constructor(session: InferenceSession, readonly metadata: ModelMetadata, private readonly batchSize: number) {
     this.session = session;
     this.inputs = resolveModelInputs(metadata);
-    this.columns = this.inputs.flatMap((input) => input.columns);
+    this.columns = featureColumns(metadata);
     let offset = 0;
-    this.offsets = this.inputs.map((input) => (offset += input.columns.length) - input.columns.length);
+    this.offsets = this.inputs.map((input) => {
+      const first = offset;
+      offset += input.columns.length;
+      return first;
+    });
   }
 
   get threshold(): number {

@@ -99,26 +99,24 @@ def stack_env(tmp_path_factory):
     state = tmp_path_factory.mktemp("stack")
     # all services: MLflow, moto (S3 + ECR API), dockerd and the registry behind the ECR flow
     _cli("stack", "up", "--state-dir", str(state), "--services", "all", "--mlflow-port", "0", "--moto-port", "0", timeout=900)
+    env: dict = {}
     try:
         env = json.loads(_cli("stack", "env", "--state-dir", str(state), "--json"))
         request = urllib.request.Request(f"{env['AWS_ENDPOINT_URL_S3']}/{BUCKET}", method="PUT")  # S3 CreateBucket
         urllib.request.urlopen(request, timeout=30).close()
         yield env
     finally:
-        _remove_api_images(state)
+        _remove_api_images(env.get("DOCKER_HOST"))
         subprocess.run([*CLI, "stack", "down", "--state-dir", str(state)], cwd=REPO, capture_output=True, timeout=120)
 
 
-def _remove_api_images(state: Path) -> None:
+def _remove_api_images(docker_host: str | None) -> None:
     """The runs' API images (local and registry tags). dockerd's vfs store keeps every layer as a
     whole copy of the file system, so leaving them would grow the machine's shared image store
     by about 1 GB per test run."""
-    listed = subprocess.run([*CLI, "stack", "env", "--state-dir", str(state), "--json"], cwd=REPO,
-                            capture_output=True, text=True, timeout=60)
-    host = json.loads(listed.stdout or "{}").get("DOCKER_HOST") if listed.returncode == 0 else None
-    if not host:
+    if not docker_host:
         return  # no daemon came up: nothing was built
-    docker = {**os.environ, "DOCKER_HOST": host}
+    docker = {**os.environ, "DOCKER_HOST": docker_host}
     listed = subprocess.run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"], env=docker,
                             capture_output=True, text=True, timeout=60)
     images = [ref for ref in listed.stdout.split() if ref.rsplit(":", 1)[0].split("/")[-1] == "health-predict-api"]

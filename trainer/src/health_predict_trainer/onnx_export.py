@@ -56,6 +56,7 @@ def _pack_inputs(model: onnx.ModelProto, spec: FeatureSpec) -> None:
     taken = {i.name for i in graph.input} | {i.name for i in graph.initializer}
     taken |= {name for node in graph.node for name in node.output}
     packed = packed_inputs(spec)
+    widths = {name: len(columns) for name, columns in packed}
     where = {column: (name, j) for name, columns in packed for j, column in enumerate(columns)}
     inputs = []
     for name, columns in packed:
@@ -77,9 +78,8 @@ def _pack_inputs(model: onnx.ModelProto, spec: FeatureSpec) -> None:
         if node.op_type == "Concat" and axis in (1, -1) and all(columns) and len(sources) == 1:
             source = sources.pop()
             indices = [j for _, j in columns]
-            width = len(dict(packed)[source])
             nodes.append(helper.make_node("Identity", [source], list(node.output), name=node.name)
-                         if indices == list(range(width)) else gather(source, indices, node.output[0]))
+                         if indices == list(range(widths[source])) else gather(source, indices, node.output[0]))
             continue
         for column in node.input:
             if column in where and column not in unpacked:

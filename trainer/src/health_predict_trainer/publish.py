@@ -55,8 +55,6 @@ def build_metadata(model_type: str, spec: FeatureSpec, model: onnx.ModelProto, t
                    parity: float, val: dict, best_params: dict, epochs: int, dag_run_id: str,
                    train_rows: int, validation_rows: int, final_fit_rows: int) -> dict:
     inputs = packed_inputs(spec)
-    if [i.name for i in model.graph.input] != [name for name, _ in inputs]:
-        raise RuntimeError(f"ONNX inputs {[i.name for i in model.graph.input]} are not the packed inputs {inputs}")
     return {
         "model_type": model_type,
         "threshold": threshold,
