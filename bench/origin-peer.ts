@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../src/cli/project.ts';
-import { freePort } from '../src/stack/ports.ts';
+import { freePort } from '../src/host/ports.ts';
 import { buildApiFixture, variedRecords } from '../test/unit/api/api-fixture.ts';
 import { ML_PYTHON } from '../test/unit/evaluation/onnx-fixture.ts';
 import { load, parseFlags, phase, round, startServer, waitReady, type Run, type StartedServer } from './api-load.ts';

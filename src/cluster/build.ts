@@ -6,9 +6,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { withLock } from '../stack/lock.ts';
+import { withLock } from '../host/lock.ts';
+import { REPO_ROOT } from '../host/repo-root.ts';
 import { ClusterError } from './errors.ts';
-import { REPO_ROOT, defaultCacheRoot } from './layout.ts';
+import { defaultCacheRoot } from './layout.ts';
 import { CRICTL_VERSION, ETCD_VERSION, K8S_VERSION } from './versions.ts';
 
 export const BUILD_SCRIPT = path.join(REPO_ROOT, 'scripts', 'cluster', 'build.sh');

@@ -16,7 +16,7 @@ import { type ClusterEvent, type ClusterOptions, type ClusterStatus, clusterDown
 import { importImage } from './containerd.ts';
 import { applyPullSecret, withCluster } from '../k8s/index.ts';
 import { TaskError } from '../runtime/errors.ts';
-import { StackError } from '../stack/errors.ts';
+import { HostError } from '../host/errors.ts';
 import { ClusterError } from './errors.ts';
 import { defaultStateDir, layoutOf } from './layout.ts';
 
@@ -64,8 +64,8 @@ async function reportErrors(run: () => Promise<void>): Promise<void> {
   try {
     await run();
   } catch (error) {
-    // StackError: the state-dir lock; TaskError: what the API server refused (src/k8s)
-    if (!(error instanceof ClusterError) && !(error instanceof StackError) && !(error instanceof TaskError)) throw error;
+    // HostError: the state-dir lock; TaskError: what the API server refused (src/k8s)
+    if (!(error instanceof ClusterError) && !(error instanceof HostError) && !(error instanceof TaskError)) throw error;
     console.error(error.message);
     process.exitCode = 1;
   }

@@ -6,9 +6,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { withLock } from '../stack/lock.ts';
-import { choosePort } from '../stack/ports.ts';
-import { stopGroup } from '../stack/process.ts';
+import { withLock } from '../host/lock.ts';
+import { choosePort } from '../host/ports.ts';
+import { stopGroup } from '../host/process.ts';
 import { binDir, binariesPresent, ensureBinaries } from './build.ts';
 import { COMPONENT_NAMES, COMPONENTS, type ComponentContext, type ComponentName, DEFAULT_PORTS, type Ports, apiServerUrl, writeKubeletConfig, writeSchedulerConfig } from './components.ts';
 import { writeRuntimeConfig } from './containerd.ts';

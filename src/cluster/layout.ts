@@ -2,12 +2,9 @@
  * Where everything of one local cluster lives, and the fixed network plan. Every path is derived
  * from the state directory, so `cluster down` knows exactly what it owns.
  */
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The checkout this module lives in (src/cluster → ../..). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { machineCacheDir } from '../host/machine-cache.ts';
+import { REPO_ROOT } from '../host/repo-root.ts';
 
 /** `HP_CLUSTER_DIR` when set, else `<repo>/.cluster`. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -21,9 +18,7 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HP_CLUSTER_CACHE) return path.resolve(env.HP_CLUSTER_CACHE);
-  if (env.HP_CACHE_DIR) return path.join(path.resolve(env.HP_CACHE_DIR), 'k8s');
-  const base = env.XDG_CACHE_HOME ? path.resolve(env.XDG_CACHE_HOME) : path.join(os.homedir(), '.cache');
-  return path.join(base, 'health-predict', 'k8s');
+  return path.join(machineCacheDir(env), 'k8s');
 }
 
 /**

@@ -5,8 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { logTail } from '../stack/health.ts';
-import { isOurProcess, spawnDetached, stopGroup } from '../stack/process.ts';
+import { logTail } from '../host/log-tail.ts';
+import { isOurProcess, spawnDetached, stopGroup } from '../host/process.ts';
 import { COMPONENTS, type ComponentContext, type ComponentName } from './components.ts';
 import { ComponentStartError } from './errors.ts';
 import type { Layout } from './layout.ts';

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { logTail } from '../stack/health.ts';
+import { logTail } from '../host/log-tail.ts';
 import { ApiClient } from './api.ts';
 import { type Ports, apiServerUrl } from './components.ts';
 import { ClusterError } from './errors.ts';

@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { machineCacheDir } from '../stack/machine-cache.ts';
+import { machineCacheDir } from '../host/machine-cache.ts';
 import { classifyDockerError, ensureDaemon, type ImageLog, silentLog } from './docker.ts';
 import { BaseImageError } from './errors.ts';
 import { followJsonStream } from './json-stream.ts';

@@ -12,7 +12,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmS
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO_ROOT } from '../stack/state.ts';
+import { REPO_ROOT } from '../host/repo-root.ts';
 import { BuildInputError } from './errors.ts';
 
 export const DEFAULT_DOCKERFILE = path.join(REPO_ROOT, 'deploy/api/Dockerfile');

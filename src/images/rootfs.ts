@@ -7,10 +7,10 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { logTail } from '../stack/health.ts';
-import { withLock } from '../stack/lock.ts';
-import { releaseMounts } from '../stack/mounts.ts';
-import { findExecutable } from '../stack/process.ts';
+import { logTail } from '../host/log-tail.ts';
+import { withLock } from '../host/lock.ts';
+import { releaseMounts } from '../host/mounts.ts';
+import { findExecutable } from '../host/process.ts';
 import type { ImageLog } from './docker.ts';
 import { BaseImageError, BuildInputError } from './errors.ts';
 

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import { freePort } from '../stack/ports.ts';
+import { freePort } from '../host/ports.ts';
 import { classifyDockerError, type ImageLog, silentLog } from './docker.ts';
 import { ContainerExitedError, ContainerNotReadyError } from './errors.ts';
 

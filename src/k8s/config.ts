@@ -21,7 +21,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { REPO_ROOT } from '../stack/state.ts';
+import { REPO_ROOT } from '../host/repo-root.ts';
 import { K8sConfigError } from './errors.ts';
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a DNS-1123 label (lowercase letters, digits, -; at most 63)');

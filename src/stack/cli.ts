@@ -14,6 +14,7 @@
  */
 import path from 'node:path';
 import type { Argv } from 'yargs';
+import { HostError } from '../host/errors.ts';
 import { ensureBaseImage } from '../images/base-image.ts';
 import { connectDocker } from '../images/docker.ts';
 import { stackEnv } from './env.ts';
@@ -91,7 +92,8 @@ async function reportErrors(run: () => Promise<void>): Promise<void> {
   try {
     await run();
   } catch (error) {
-    if (!(error instanceof StackError)) throw error;
+    // HostError: the stack's own failures (StackError) and the state-dir lock
+    if (!(error instanceof HostError)) throw error;
     console.error(error.message);
     process.exitCode = 1;
   }

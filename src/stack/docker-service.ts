@@ -9,10 +9,10 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { machineCacheDir } from '../host/machine-cache.ts';
+import { releaseMounts } from '../host/mounts.ts';
+import { findExecutable, processesWithArg } from '../host/process.ts';
 import { probeSocket } from './health.ts';
-import { machineCacheDir } from './machine-cache.ts';
-import { releaseMounts } from './mounts.ts';
-import { findExecutable, processesWithArg } from './process.ts';
 import type { LaunchContext, ServiceSpec } from './services.ts';
 
 /** Longest path the kernel accepts for a unix socket (sun_path is 108 bytes with the NUL). */

@@ -1,7 +1,8 @@
 /** Readiness: poll a service's health URL until it answers, its process exits, or time runs out. */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { logTail } from '../host/log-tail.ts';
 import { ServiceStartError } from './errors.ts';
 
 export type HealthCheck = (status: number, body: string) => boolean;
@@ -27,24 +28,6 @@ export async function probe(url: string, check: HealthCheck, timeoutMs = 2_000, 
     return check(response.status, await response.text());
   } catch {
     return false;
-  }
-}
-
-/** The last `lines` lines of a log file (at most its last 8 KiB), or '' when it cannot be read. */
-export function logTail(file: string, lines = 20): string {
-  try {
-    const size = statSync(file).size;
-    const length = Math.min(size, 8_192);
-    const buffer = Buffer.alloc(length);
-    const fd = openSync(file, 'r');
-    try {
-      readSync(fd, buffer, 0, length, size - length);
-    } finally {
-      closeSync(fd);
-    }
-    return buffer.toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
   }
 }
 
@@ -87,7 +70,7 @@ export async function waitUntilHealthy(options: WaitOptions): Promise<void> {
     if (Date.now() > deadline) {
       throw new ServiceStartError(service, log, `${title} did not become healthy on ${url} within ${Math.round(timeoutMs / 1000)} s. See its log ${log}.${tailNote(log)}`);
     }
-    await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 250))]);
+    await Promise.race([exit, sleep(options.intervalMs ?? 250)]);
   }
 }
 

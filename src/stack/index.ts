@@ -8,4 +8,3 @@ export { SERVICES } from './services.ts';
 export { dockerHostFor, dockerUnavailableReason, sharedDataRoot } from './docker-service.ts';
 export { basicAuth, readRegistryCredentials, REGISTRY_USERNAME } from './registry-service.ts';
 export type { RegistryCredentials } from './registry-service.ts';
-export { machineCacheDir } from './machine-cache.ts';

@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { findExecutable } from '../host/process.ts';
 import { probe } from './health.ts';
-import { findExecutable } from './process.ts';
 import type { LaunchContext, ServiceSpec } from './services.ts';
 
 /** ECR tokens decode to `AWS:<password>`; the local registry uses the same user name. */

@@ -7,13 +7,16 @@
  */
 import { existsSync, appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { logTail } from '../host/log-tail.ts';
+import { withLock } from '../host/lock.ts';
+import { choosePort, freePort } from '../host/ports.ts';
+import { isOurProcess, spawnDetached, stopGroup } from '../host/process.ts';
+import { REPO_ROOT } from '../host/repo-root.ts';
 import { ServiceStartError, StackError } from './errors.ts';
-import { logTail, probe, waitUntilHealthy } from './health.ts';
-import { withLock } from './lock.ts';
-import { choosePort, freePort } from './ports.ts';
-import { isOurProcess, spawnDetached, stopGroup } from './process.ts';
+import { probe, waitUntilHealthy } from './health.ts';
 import { type Launch, SERVICES, type ServiceSpec } from './services.ts';
-import { CORE_SERVICES, REPO_ROOT, SERVICE_NAMES, type ServiceName, type ServiceRecord, type StackState, defaultStateDir, readState, writeState } from './state.ts';
+import { CORE_SERVICES, SERVICE_NAMES, type ServiceName, type ServiceRecord, type StackState, defaultStateDir, readState, writeState } from './state.ts';
 
 export interface StackOptions {
   /** Default: `HP_STACK_DIR`, else `<repo>/.stack`. */
@@ -98,7 +101,7 @@ async function answers(spec: ServiceSpec, url: string, stateDir: string, ms: num
   const deadline = Date.now() + ms;
   do {
     if (await isHealthy(spec, url, stateDir, 3_000)) return true;
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   } while (Date.now() < deadline);
   return false;
 }

@@ -5,8 +5,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { REPO_ROOT } from '../host/repo-root.ts';
 import { StackError } from './errors.ts';
 
 export const SERVICE_NAMES = ['mlflow', 'moto', 'docker', 'registry'] as const;
@@ -16,8 +16,6 @@ export const CORE_SERVICES: readonly ServiceName[] = ['mlflow', 'moto'];
 /** The image path: Docker's daemon and the registry images are pushed to. They need root. */
 export const DOCKER_SERVICES: readonly ServiceName[] = ['docker', 'registry'];
 
-/** The checkout this module lives in (src/stack → ../..). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_STATE_DIR = path.join(REPO_ROOT, '.stack');
 export const STATE_FILE = 'stack.json';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { API_BUNDLE_DIR } from '../images/context.ts';
 import { buildApiImage, connectDocker } from '../images/index.ts';
-import { REPO_ROOT } from '../stack/state.ts';
+import { REPO_ROOT } from '../host/repo-root.ts';
 import { loadPipelineEnv } from '../pipeline/config.ts';
 import { deployStageSkipReason, deployTargetSchema } from '../pipeline/deploy-target.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';

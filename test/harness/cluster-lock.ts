@@ -4,7 +4,7 @@
  * afterAll (a directory lock, freed when its holder process dies).
  */
 import os from 'node:os';
-import { withLock } from '../../src/stack/lock.ts';
+import { withLock } from '../../src/host/lock.ts';
 
 export interface HeldLock {
   release(): void;

@@ -5,8 +5,8 @@
  * process, then stops everything recorded in <stateDir> and removes the directory.
  */
 import { rmSync } from 'node:fs';
-import { withLock } from '../../src/stack/lock.ts';
-import { isAlive } from '../../src/stack/process.ts';
+import { withLock } from '../../src/host/lock.ts';
+import { isAlive } from '../../src/host/process.ts';
 import { stackDown } from '../../src/stack/stack.ts';
 
 const [stateDir, pidText] = process.argv.slice(2);

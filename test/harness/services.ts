@@ -24,8 +24,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll } from 'vitest';
-import { withLock } from '../../src/stack/lock.ts';
-import { isAlive } from '../../src/stack/process.ts';
+import { withLock } from '../../src/host/lock.ts';
+import { isAlive } from '../../src/host/process.ts';
 import {
   type RegistryCredentials,
   type ServiceName,

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiBundle, bundleApi } from '../../../src/api/bundle.ts';
-import { freePort } from '../../../src/stack/ports.ts';
+import { freePort } from '../../../src/host/ports.ts';
 import { type ApiFixture, buildApiFixture, MODEL_INFO, originExampleRecord } from './api-fixture.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -15,10 +15,11 @@ import { ApiClient } from '../../../src/cluster/api.ts';
 import { binDir, binariesPresent } from '../../../src/cluster/build.ts';
 import { type ClusterEvent, type ClusterInfo, clusterDown, clusterStatus, clusterUp } from '../../../src/cluster/cluster.ts';
 import { processesMatching } from '../../../src/cluster/host.ts';
-import { NETWORK, REPO_ROOT, defaultStateDir, layoutOf } from '../../../src/cluster/layout.ts';
+import { NETWORK, defaultStateDir, layoutOf } from '../../../src/cluster/layout.ts';
+import { REPO_ROOT } from '../../../src/host/repo-root.ts';
 import { K8S_VERSION } from '../../../src/cluster/versions.ts';
-import { freePort } from '../../../src/stack/ports.ts';
-import { groupAlive } from '../../../src/stack/process.ts';
+import { freePort } from '../../../src/host/ports.ts';
+import { groupAlive } from '../../../src/host/process.ts';
 import { containerIdOf, createNamespace, deleteNamespace, echoPodManifest, waitPodReady, waitServiceEndpoints } from './workloads.ts';
 
 const skipReason =

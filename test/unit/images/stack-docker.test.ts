@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectDocker } from '../../../src/images/docker.ts';
-import { mountsUnder } from '../../../src/stack/mounts.ts';
-import { groupAlive, processesWithArg } from '../../../src/stack/process.ts';
+import { mountsUnder } from '../../../src/host/mounts.ts';
+import { groupAlive, processesWithArg } from '../../../src/host/process.ts';
 import { readRegistryCredentials, ServiceStartError, type StackEvent, stackDown, stackEnv, stackStatus, stackUp } from '../../../src/stack/index.ts';
 import { DOCKER_SKIP_REASON } from '../../harness/services.ts';
 

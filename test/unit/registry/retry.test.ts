@@ -1,7 +1,7 @@
 /** Transient failures between the client and a real MLflow: retried with backoff; 4xx are not. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MlflowAuthError, MlflowNotFoundError, MlflowUnavailableError, type RetryEvent } from '../../../src/registry/index.ts';
-import { freePort } from '../../../src/stack/ports.ts';
+import { freePort } from '../../../src/host/ports.ts';
 import { type FlakyProxy, faults, startFlakyProxy } from '../../harness/flaky-proxy.ts';
 import { useServices } from '../../harness/services.ts';
 import { client, unique } from './helpers.ts';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceStartError, readState, stackDown, stackEnv, stackStatus, stackUp } from '../../../src/stack/index.ts';
-import { groupAlive } from '../../../src/stack/process.ts';
+import { groupAlive } from '../../../src/host/process.ts';
 
 const dirs: string[] = [];
 const tempDir = (prefix: string) => {

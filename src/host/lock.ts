@@ -4,10 +4,9 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { StackError } from './errors.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HostError } from './errors.ts';
 import { isAlive } from './process.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function holder(lockDir: string): number | undefined {
   try {
@@ -47,7 +46,7 @@ export async function withLock<T>(dir: string, name: string, fn: () => Promise<T
       }
     } else orphanSince = undefined;
     if (Date.now() > deadline) {
-      throw new StackError(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${lockDir} (held by pid ${owner ?? 'unknown'}). If no stack command is running, delete that directory.`);
+      throw new HostError(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${lockDir} (held by pid ${owner ?? 'unknown'}). If no stack command is running, delete that directory.`);
     }
     await sleep(100);
   }

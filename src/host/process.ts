@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const PROC = '/proc';
 const hasProc = existsSync(path.join(PROC, 'self', 'stat'));
@@ -86,8 +87,6 @@ export function groupAlive(pgid: number): boolean {
   }
   return false;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once no member is left. */
 export async function stopGroup(pgid: number, graceMs = 10_000): Promise<'stopped' | 'killed' | 'gone'> {
