@@ -224,7 +224,7 @@ export function stopOnCleanup(child: ChildProcess | number, options: StopOptions
       if (leadsGroup(pid)) await stopGroup(pid, graceMs);
       else await stopProcess(pid, graceMs);
     },
-    disposeSync: () => stopSync(pid, leadsGroup(pid), Math.min(graceMs, 5_000)),
+    disposeSync: () => (leadsGroup(pid) ? stopGroupSync(pid, Math.min(graceMs, 5_000)) : stopSync(pid, false, Math.min(graceMs, 5_000))),
   });
 }
 
@@ -260,6 +260,11 @@ async function stopProcess(pid: number, graceMs: number): Promise<void> {
 
 /** Blocks the thread for `ms` (only on the way out, when nothing else may run anyway). */
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** SIGTERM to process group `pgid`, SIGKILL after `graceMs`, blocking: for the way out, when no event-loop turn is left. */
+export function stopGroupSync(pgid: number, graceMs: number): void {
+  stopSync(pgid, true, graceMs);
+}
 
 function stopSync(pid: number, group: boolean, graceMs: number): void {
   const alive = () => (group ? groupAlive(pid) : isAlive(pid));

@@ -8,6 +8,7 @@
 import { existsSync, appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Registration, onCleanup, stopGroupSync } from '../host/cleanup.ts';
 import { logTail } from '../host/log-tail.ts';
 import { withLock } from '../host/lock.ts';
 import { choosePort, freePort } from '../host/ports.ts';
@@ -134,19 +135,19 @@ export async function stackUp(options: StackOptions = {}): Promise<StackInfo> {
       else delete state.services[name];
       writeState(r.stateDir, state);
     };
+    refuseUnavailable(missing, r);
     const results = await Promise.allSettled(missing.map((spec) => startService(spec, r, state.services[spec.name]?.port, (record) => save(spec.name, record))));
     const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
     if (failures.length) {
       for (const [i, result] of results.entries()) {
         const spec = missing[i]!;
-        if (result.status === 'fulfilled') {
-          await stopService(spec, result.value.pid, r, spec.stopGraceMs);
-          save(spec.name, undefined);
-        }
+        if (result.status === 'fulfilled') await result.value.dispose();
       }
       if (failures.length === 1) throw failures[0];
       throw new StackError(failures.map((f) => (f as Error).message).join('\n\n'), { cause: failures[0] });
     }
+    // Up: from now on the services outlive this process, until `stack down`.
+    for (const result of results) if (result.status === 'fulfilled') result.value.release();
     return infoFrom(r.stateDir, state);
   });
 }
@@ -161,10 +162,43 @@ async function stopService(spec: ServiceSpec, pid: number, r: Resolved, graceMs?
   cleanUpAfter(spec, r);
 }
 
+/** Throws before anything starts when one of `specs` cannot run on this machine (not installed, not root…). */
+function refuseUnavailable(specs: readonly ServiceSpec[], r: Resolved): void {
+  const context = { venv: r.venv, stateDir: r.stateDir, port: 0, allowedHosts: r.options.allowedHosts ?? [], env: r.options.env ?? process.env };
+  const refusals = specs.flatMap((spec) => {
+    const unavailable = spec.preflight?.(context);
+    return unavailable ? [new ServiceStartError(spec.name, logFile(r.stateDir, spec.name), `Cannot start the ${spec.title}: ${unavailable}.`)] : [];
+  });
+  if (refusals.length === 1) throw refusals[0];
+  if (refusals.length) throw new StackError(refusals.map((refusal) => refusal.message).join('\n\n'), { cause: refusals[0] });
+}
+
+/** Puts a service this call started on the cleanup stack: stopped, cleaned up after and forgotten on any way out. */
+function guardStarted(spec: ServiceSpec, pid: number, r: Resolved, forget: () => void): Registration {
+  const graceMs = spec.stopGraceMs ?? 10_000;
+  return onCleanup({
+    name: `the ${spec.title} (pid ${pid}) started by this \`stack up\``,
+    timeoutMs: graceMs + 15_000,
+    dispose: async () => {
+      await stopService(spec, pid, r, graceMs);
+      forget();
+    },
+    disposeSync: () => {
+      stopGroupSync(pid, Math.min(graceMs, 10_000));
+      cleanUpAfter(spec, r);
+      forget();
+    },
+  });
+}
+
 const ADDRESS_IN_USE = /address already in use|Errno 98|port \d+ is in use/i;
 
-/** Starts one service and waits for it; on a port race (someone took the port in between) tries once more on a free port. */
-async function startService(spec: ServiceSpec, r: Resolved, recordedPort: number | undefined, record: (rec: ServiceRecord | undefined) => void): Promise<ServiceRecord> {
+/**
+ * Starts one service and waits for it; on a port race (someone took the port in between) tries
+ * once more on a free port. Until the caller releases the returned registration, the service is
+ * on the process's cleanup stack: an interrupted or failing `stack up` stops what it started.
+ */
+async function startService(spec: ServiceSpec, r: Resolved, recordedPort: number | undefined, record: (rec: ServiceRecord | undefined) => void): Promise<Registration> {
   const log = logFile(r.stateDir, spec.name);
   const preferred = r.options.ports?.[spec.name] ?? recordedPort ?? spec.defaultPort;
   for (let attempt = 1; ; attempt++) {
@@ -194,6 +228,7 @@ async function startService(spec: ServiceSpec, r: Resolved, recordedPort: number
     }
     const rec: ServiceRecord = { pid: child.pid, ...(port === undefined ? {} : { port }), url, log, startedAt: new Date().toISOString() };
     record(rec);
+    const started = guardStarted(spec, child.pid, r, () => record(undefined));
     r.options.onEvent?.({ type: 'starting', service: spec.name, url, pid: child.pid, log });
     try {
       await waitUntilHealthy({
@@ -207,10 +242,9 @@ async function startService(spec: ServiceSpec, r: Resolved, recordedPort: number
         timeoutMs: r.options.timeoutMs ?? spec.startTimeoutMs,
       });
       r.options.onEvent?.({ type: 'ready', service: spec.name, url, pid: child.pid });
-      return rec;
+      return started;
     } catch (error) {
-      await stopService(spec, child.pid, r, 5_000);
-      record(undefined);
+      await started.dispose();
       const since = logTail(log, 200).split(marker).pop() ?? '';
       if (attempt === 1 && port !== undefined && ADDRESS_IN_USE.test(since)) continue;
       throw error;
