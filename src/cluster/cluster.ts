@@ -6,7 +6,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { type Registration, onCleanup } from '../host/cleanup.ts';
 import { withLock } from '../host/lock.ts';
+import { releaseMounts } from '../host/mounts.ts';
 import { choosePort } from '../host/ports.ts';
 import { stopGroup } from '../host/process.ts';
 import { binDir, binariesPresent, ensureBinaries } from './build.ts';
@@ -92,6 +94,8 @@ function writeIfChanged(file: string, content: string): void {
 export async function clusterUp(options: ClusterOptions = {}): Promise<ClusterInfo> {
   requireRoot();
   const layout = layoutOf(path.resolve(options.stateDir ?? defaultStateDir()));
+  // Refuse before installing, building or starting anything (checked again under the lock).
+  refuseOtherCluster(layout.stateDir);
   const cacheRoot = options.cacheRoot ?? defaultCacheRoot();
   const emit = options.onEvent ?? (() => {});
   for (const pkg of await ensureHostPackages((line) => emit({ type: 'setup', line }))) emit({ type: 'setup', line: `installed ${pkg}` });
@@ -114,17 +118,41 @@ export async function clusterUp(options: ClusterOptions = {}): Promise<ClusterIn
     writeKubeletConfig(ctx);
     writeSchedulerConfig(ctx);
 
-    for (const name of COMPONENT_NAMES) {
-      await ensureComponent(name, ctx, state, emit);
-      if (name === 'containerd') {
-        const imported = await ensureNodeImages(layout, ctx.bin);
-        if (imported.length) emit({ type: 'setup', line: `images imported: ${imported.join(', ')}` });
+    // What this call starts is stopped again when it fails or is interrupted (last first, then what they left).
+    const started: Registration[] = [];
+    const leftovers = onCleanup({
+      name: `the containerd shims and mounts left under ${layout.stateDir}`,
+      dispose: () => releaseLeftovers(layout, started.length > 0),
+      disposeSync: () => releaseLeftovers(layout, started.length > 0),
+    });
+    try {
+      for (const name of COMPONENT_NAMES) {
+        const registration = await ensureComponent(name, ctx, state, emit);
+        if (registration) started.push(registration);
+        if (name === 'containerd') {
+          const imported = await ensureNodeImages(layout, ctx.bin);
+          if (imported.length) emit({ type: 'setup', line: `images imported: ${imported.join(', ')}` });
+        }
       }
+      await waitForNodeReady(layout, ports, options.readyTimeoutMs ?? 180_000);
+      await waitForDefaultServiceAccount(layout, ports, 120_000);
+    } catch (error) {
+      for (const registration of [...started].reverse()) await registration.dispose();
+      await leftovers.dispose();
+      throw error;
     }
-    await waitForNodeReady(layout, ports, options.readyTimeoutMs ?? 180_000);
-    await waitForDefaultServiceAccount(layout, ports, 120_000);
+    // Up: from now on the cluster outlives this process, until `cluster down`.
+    for (const registration of started) registration.release();
+    leftovers.release();
     return infoOf(layout, ports, cacheRoot);
   });
+}
+
+/** After stopping components a failed `up` started: their containerd shims and the mounts under the state dir. */
+function releaseLeftovers(layout: Layout, anyStarted: boolean): void {
+  if (!anyStarted) return;
+  killShims(layout.containerd.socket);
+  releaseMounts(layout.stateDir);
 }
 
 /** Stops the pods, the kubelet, the control plane and containerd this state dir started; removes the node's interfaces and mounts. Returns the components stopped. */

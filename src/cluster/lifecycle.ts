@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { type Registration, onCleanup, stopGroupSync } from '../host/cleanup.ts';
 import { logTail } from '../host/log-tail.ts';
 import { isOurProcess, spawnDetached, stopGroup } from '../host/process.ts';
 import { COMPONENTS, type ComponentContext, type ComponentName } from './components.ts';
@@ -57,14 +58,19 @@ async function answers(name: ComponentName, ctx: ComponentContext, ms: number): 
   return false;
 }
 
-export async function ensureComponent(name: ComponentName, ctx: ComponentContext, state: ClusterState, emit: (event: ClusterEvent) => void): Promise<void> {
+/**
+ * Makes sure component `name` runs and is healthy. When this call starts it, the returned
+ * registration keeps it on the process's cleanup stack (an interrupted or failing `cluster up`
+ * stops it) until the caller releases it; undefined when a healthy one was reused.
+ */
+export async function ensureComponent(name: ComponentName, ctx: ComponentContext, state: ClusterState, emit: (event: ClusterEvent) => void): Promise<Registration | undefined> {
   const { layout } = ctx;
   const spec = COMPONENTS[name];
   const record = state.components[name];
   if (record && ownedBy(record.pid, layout)) {
     if (await answers(name, ctx, 10_000)) {
       emit({ type: 'reuse', component: name, pid: record.pid });
-      return;
+      return undefined;
     }
     emit({ type: 'replacing', component: name, pid: record.pid, reason: `not healthy on ${spec.endpoint(ctx)}` });
     await stopGroup(record.pid, 15_000);
@@ -79,17 +85,34 @@ export async function ensureComponent(name: ComponentName, ctx: ComponentContext
     const error = await new Promise<Error>((resolve) => child.once('error', resolve));
     throw new ComponentStartError(name, log, `Cannot start ${name} (${command}): ${error.message}.`, { cause: error });
   }
-  state.components[name] = { pid: child.pid, log, startedAt: new Date().toISOString() };
+  const pid = child.pid;
+  state.components[name] = { pid, log, startedAt: new Date().toISOString() };
   writeState(layout.stateFile, state);
-  emit({ type: 'starting', component: name, pid: child.pid, log });
-  try {
-    await waitHealthy(name, ctx, child.pid, spec.startTimeoutMs);
-  } catch (error) {
-    await stopGroup(child.pid, 5_000);
+  const forget = () => {
+    if (state.components[name]?.pid !== pid) return;
     delete state.components[name];
     writeState(layout.stateFile, state);
+  };
+  const started = onCleanup({
+    name: `${name} (pid ${pid}) started by this \`cluster up\``,
+    timeoutMs: 30_000,
+    dispose: async () => {
+      await stopGroup(pid, 15_000);
+      forget();
+    },
+    disposeSync: () => {
+      stopGroupSync(pid, 10_000);
+      forget();
+    },
+  });
+  emit({ type: 'starting', component: name, pid, log });
+  try {
+    await waitHealthy(name, ctx, pid, spec.startTimeoutMs);
+  } catch (error) {
+    await started.dispose();
     throw error;
   }
-  emit({ type: 'ready', component: name, pid: child.pid });
+  emit({ type: 'ready', component: name, pid });
+  return started;
 }
 
