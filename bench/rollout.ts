@@ -10,7 +10,7 @@
  *
  *   npm run bench:rollout [-- --progress-deadline 20 --replicas 2]
  *
- * Same images as test/unit/k8s/deploy.test.ts (real API image, fault image derived from it),
+ * Same images as test/unit/tasks/kubernetes-deploy.test.ts (real API image, fault image derived from it),
  * pushed to the stack's registry and pulled with an imagePullSecret. Services: the running
  * stack in .stack when it has docker + registry, else a temporary one stopped at the end;
  * the cluster: `cluster up` (stopped again if it was not running). Skips with {"skipped": reason}

@@ -1,5 +1,5 @@
 /**
- * Shared by test/unit/k8s/deploy.test.ts and bench/rollout.ts: the real API image for several
+ * Shared by test/unit/tasks/kubernetes-deploy.test.ts and bench/rollout.ts: the real API image for several
  * model versions (one trained fixture model, model-info.json rewritten per version), fault
  * images derived from it (fault-image/), all pushed to the stack's registry and pulled by the
  * cluster with an imagePullSecret, as from ECR; a namespace per run; and a load loop through

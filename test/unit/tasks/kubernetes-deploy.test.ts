@@ -8,7 +8,7 @@
  *   (c) v4 that is ready but answers /predict with 500 → health check fails → rollback;
  *   (d) the rollback guard: a healthy Deployment is never undone; rollback_on_failure=false skips.
  * Tasks run in-process the way Airflow runs them (HP_INPUT in, last stdout line out).
- * Fault images are fixtures derived from the real image (fault-image/).
+ * Fault images are fixtures derived from the real image (test/unit/k8s/fault-image/).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -28,10 +28,10 @@ import rollbackTask from '../../../src/tasks/rollback-deployment.ts';
 import verifyTask from '../../../src/tasks/verify-deployment.ts';
 import { DOCKER_SKIP_REASON, useServices } from '../../harness/services.ts';
 import { client, unique } from '../registry/helpers.ts';
-import { logModelRun } from '../gates/scenario-fixtures.ts';
+import { logModelRun } from './scenario-fixtures.ts';
 import { runInMemory } from '../runtime/helpers.ts';
 import { connectDocker } from '../../../src/images/docker.ts';
-import { buildReleaseImages, createNamespace, createPullSecret, deleteNamespace, k8sSkipReason, loadLoop, type ReleaseImages } from './k8s-fixture.ts';
+import { buildReleaseImages, createNamespace, createPullSecret, deleteNamespace, k8sSkipReason, loadLoop, type ReleaseImages } from '../k8s/k8s-fixture.ts';
 
 const reason = k8sSkipReason(DOCKER_SKIP_REASON);
 

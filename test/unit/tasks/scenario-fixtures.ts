@@ -83,8 +83,11 @@ export async function buildScenarioFixture(): Promise<ScenarioFixture> {
   };
 }
 
-/** A manifest over the fixture's files: train/validation from its splits, test = rows.csv (the held-out rows). */
-function manifestFor(dir: string): Manifest {
+/**
+ * A manifest over the files make_parity_fixture.py wrote into `dir`: train/validation from its
+ * splits, test = rows.csv (the held-out rows); `raw` names the synthetic source it was made from.
+ */
+export function manifestFor(dir: string, raw: { rows: number; seed: number } = { rows: RAW_ROWS, seed: SEED }): Manifest {
   const features = JSON.parse(readFileSync(path.join(dir, 'splits', 'features.json'), 'utf8')) as Manifest['features'];
   const split = (file: string): SplitFile => {
     const body = readFileSync(file);
@@ -98,13 +101,13 @@ function manifestFor(dir: string): Manifest {
   const test = split(path.join(dir, 'rows.csv'));
   const raw = train.rows + validation.rows + test.rows;
   return manifestSchema.parse({
-    source: { uri: fileUri(path.join(dir, 'synthetic.csv')), sha256: sha256(`synthetic ${RAW_ROWS} rows, seed ${SEED}`), bytes: 0, rows: RAW_ROWS },
+    source: { uri: fileUri(path.join(dir, 'synthetic.csv')), sha256: sha256(`synthetic ${raw.rows} rows, seed ${raw.seed}`), bytes: 0, rows: raw.rows },
     output_uri: fileUri(dir),
     split: {
       kind: 'random',
       raw_rows: raw,
       fractions: { train: 0.7, validation: 0.15, test: 0.15 },
-      seed: SEED,
+      seed: raw.seed,
       prng: 'mulberry32 + Fisher-Yates',
       applied: 'shuffle raw rows, split, then clean each split',
     },
