@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { readModelMetadata, type ModelMetadata } from '../evaluation/onnx-scorer.ts';
-import { NonRetryableError } from '../runtime/errors.ts';
+import { ConfigurationError } from '../runtime/errors.ts';
 import type { ModelInfo } from './routes/model-info.ts';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -39,7 +39,7 @@ export const modelInfoSchema = z.looseObject({
 });
 
 /** The environment or the model directory is wrong: restarting cannot help. */
-export class ServerConfigError extends NonRetryableError {}
+export class ServerConfigError extends ConfigurationError {}
 
 export function loadServerEnv(env: Record<string, string | undefined> = process.env): ServerEnv {
   const result = serverEnvSchema.safeParse(env);

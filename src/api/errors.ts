@@ -4,6 +4,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError } from 'fastify';
+import { HealthPredictError } from '../runtime/errors.ts';
 import type { FieldProblem } from './record-schema.ts';
 
 export interface ErrorBody {
@@ -33,7 +34,7 @@ export const errorBodySchema = {
 } as const;
 
 /** An error that is the client's to fix, sent with its status code. */
-export class HttpError extends Error {
+export class HttpError extends HealthPredictError {
   constructor(
     readonly statusCode: number,
     message: string,

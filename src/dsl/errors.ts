@@ -1,11 +1,12 @@
 import type { SourceLocation } from '../runtime/index.ts';
 import { formatLocation } from '../runtime/call-site.ts';
+import { HealthPredictError } from '../runtime/errors.ts';
 
 /**
  * Base of every error about a DAG definition. Messages follow one pattern: the construct,
  * the quoted entity, the rule, the fix; `where` is the declaring `file:line`.
  */
-export class DagError extends Error {
+export class DagError extends HealthPredictError {
   constructor(
     message: string,
     readonly dagId: string,

@@ -14,7 +14,7 @@
  *                            `health-predict stack env` exports them). See publish.ts.
  */
 import { z } from 'zod';
-import { NonRetryableError } from '../runtime/errors.ts';
+import { ConfigurationError } from '../runtime/errors.ts';
 
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'host or host:port (no scheme)');
 
@@ -55,7 +55,7 @@ export interface EcrConfig {
   localRegistry?: RegistryLogin;
 }
 
-export class EcrConfigError extends NonRetryableError {}
+export class EcrConfigError extends ConfigurationError {}
 
 export function ecrConfigFromEnv(env: Record<string, string | undefined> = process.env): EcrConfig {
   const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));

@@ -8,7 +8,7 @@ import type { GateConfig } from './config.ts';
 import type { GateDecision } from './decide.ts';
 import { normalQuantile } from './distributions.ts';
 import { count, fixed, percent, signed } from './format.ts';
-import { type GateRule, type GateRuleName, metricDrops } from './rules.ts';
+import { type GateRule, type GateRuleName, f1Improvement, metricDrops } from './rules.ts';
 
 export const recommendationsSchema = z.object({
   recommendations: z.array(z.string()).min(1),
@@ -36,9 +36,9 @@ export function recommend(decision: GateDecision, comparison: Comparison | null,
 
   // How to pass next time: only meaningful when this candidate was not deployed.
   if (comparison && decision.decision === 'SKIP') {
-    const delta = comparison.candidate.f1 - comparison.production.f1;
     const threshold = config.improvement_threshold;
-    if (delta <= threshold) {
+    const { delta, passed } = f1Improvement(comparison, threshold);
+    if (!passed) {
       // Round the gap up to the shown precision, ignoring rounding noise (0.02 − 0.007 = 0.013000000000000001).
       const gap = Math.ceil((threshold - delta) * 1000 - 1e-9) / 1000;
       out.push(`The candidate needs ${signed(Math.max(gap, 0.001))} F1 to pass the ${fixed(threshold)} improvement threshold (ΔF1 is ${signed(delta)}).`);

@@ -67,12 +67,17 @@ export function productionExistsRule(production: ProductionInfo | null): GateRul
   };
 }
 
+/** The improvement rule: ΔF1 (candidate − production) must exceed the threshold. */
+export function f1Improvement(comparison: Comparison, threshold: number): { delta: number; passed: boolean } {
+  const delta = comparison.candidate.f1 - comparison.production.f1;
+  return { delta, passed: delta > threshold };
+}
+
 export function performanceRule(comparison: Comparison | null, config: GateConfig): GateRule {
   const threshold = config.improvement_threshold;
   if (!comparison) return notApplicable('performance', 'Not applicable: there is no production model to improve on.', { improvement_threshold: threshold });
   const { candidate, production } = comparison;
-  const delta = candidate.f1 - production.f1;
-  const passed = delta > threshold;
+  const { delta, passed } = f1Improvement(comparison, threshold);
   return {
     name: 'performance',
     passed,

@@ -7,7 +7,7 @@ import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Service } fr
 import { type Cluster, call, callOptional } from './client.ts';
 import { K8sConfigError } from './errors.ts';
 import { type Release, renderManifests } from './manifests.ts';
-import { ANNOTATIONS, type RevisionRecord, currentRecord, previousRecordOf, revisionOf, templateIs } from './revision.ts';
+import { ANNOTATIONS, type FailureStage, type RevisionRecord, currentRecord, previousRecordOf, revisionOf, templateIs } from './revision.ts';
 
 export const FIELD_MANAGER = 'health-predict';
 
@@ -71,7 +71,7 @@ export async function applyRelease(cluster: Cluster, options: { manifestDir: str
 }
 
 /** Marks the Deployment with the failure a task detected (merge patch of one annotation), for the rollback task. */
-export async function recordFailure(cluster: Cluster, namespace: string, name: string, failure: { stage: 'rollout' | 'verify' | 'health_check'; reason: string; image: string; modelVersion: string | null; at?: Date }): Promise<void> {
+export async function recordFailure(cluster: Cluster, namespace: string, name: string, failure: { stage: FailureStage; reason: string; image: string; modelVersion: string | null; at?: Date }): Promise<void> {
   const value = JSON.stringify({ stage: failure.stage, reason: failure.reason.slice(0, 2000), at: (failure.at ?? new Date()).toISOString(), image: failure.image, model_version: failure.modelVersion });
   await call(`recording the failure on deployment ${namespace}/${name}`, () =>
     cluster.apps.patchNamespacedDeployment({ name, namespace, body: { metadata: { annotations: { [ANNOTATIONS.failure]: value } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),

@@ -1,5 +1,5 @@
 /** What can go wrong on the cluster, as task errors: retryable when trying again can help. */
-import { NonRetryableError, TaskError } from '../runtime/errors.ts';
+import { ConfigurationError, NonRetryableError, TaskError } from '../runtime/errors.ts';
 
 /** The API server could not be reached or answered 5xx/429; Airflow retries the task. */
 export class ClusterUnavailableError extends TaskError {
@@ -9,7 +9,7 @@ export class ClusterUnavailableError extends TaskError {
 }
 
 /** The configuration (env, kubeconfig, manifests) is wrong; retrying cannot help. */
-export class K8sConfigError extends NonRetryableError {}
+export class K8sConfigError extends ConfigurationError {}
 
 /** The API server refused a request (4xx other than 404/409/429): RBAC, admission, validation. */
 export class K8sRequestRefusedError extends NonRetryableError {}

@@ -35,8 +35,12 @@ export const revisionRecordSchema = z.object({
 });
 export type RevisionRecord = z.infer<typeof revisionRecordSchema>;
 
+/** The deploy stages whose failure a task records on the Deployment, making it eligible for rollback. */
+export const FAILURE_STAGES = ['rollout', 'verify', 'health_check'] as const;
+export type FailureStage = (typeof FAILURE_STAGES)[number];
+
 export const failureRecordSchema = z.object({
-  stage: z.enum(['rollout', 'verify', 'health_check']),
+  stage: z.enum(FAILURE_STAGES),
   reason: z.string(),
   at: z.string(),
   image: z.string(),

@@ -1,11 +1,11 @@
-import { NonRetryableError, TaskError } from '../runtime/errors.ts';
+import { ConfigurationError, HealthPredictError, NonRetryableError, TaskError } from '../runtime/errors.ts';
 import type { DeliveryResult } from './notification.ts';
 
 /** A requested channel has no usable configuration; retrying cannot help, setting the env vars can. */
-export class NotifyConfigError extends NonRetryableError {}
+export class NotifyConfigError extends ConfigurationError {}
 
 /** One failed delivery attempt, classified for the retry loop. */
-export class DeliveryAttemptError extends Error {
+export class DeliveryAttemptError extends HealthPredictError {
   constructor(
     message: string,
     /** True when the same request would be refused again (SMTP 5xx, HTTP 4xx but 429). */
@@ -13,8 +13,7 @@ export class DeliveryAttemptError extends Error {
     /** The server's Retry-After, in ms, when it sent one. */
     readonly retryAfterMs?: number,
   ) {
-    super(message);
-    this.name = 'DeliveryAttemptError';
+    super(message, { retryable: !permanent });
   }
 }
 

@@ -1,6 +1,8 @@
 /** What a notification says, independent of where it goes. */
 import { z } from 'zod';
-import { NOTIFICATION_CHANNELS } from '../pipeline/config.ts';
+
+/** Where a notification can go; the task log is always written. */
+export const NOTIFICATION_CHANNELS = ['log', 'email', 'slack'] as const;
 
 export const NOTIFICATION_KINDS = ['deployment_success', 'no_deployment', 'pipeline_failure', 'rollback'] as const;
 

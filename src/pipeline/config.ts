@@ -1,14 +1,16 @@
 /**
- * Configuration of the continuous-improvement pipeline: the environment the task scripts
- * read (zod-validated, with the production defaults) and the DAG params users can override
- * per run from Airflow's trigger form.
+ * The environment the continuous-improvement pipeline's task scripts read, zod-validated, with
+ * the production defaults. (The DAG params users override per run live with the DAG, in
+ * health-predict.dag.ts.)
  */
 import { z } from 'zod';
-import { param } from '../dsl/index.ts';
-import { deployTargetSchema } from './deploy-target.ts';
+import { ConfigurationError } from '../runtime/errors.ts';
+import { GATE_SETTINGS, type GateConfigKey } from './contract/gates.ts';
 
 const positiveInt = z.coerce.number().int().positive();
-const fraction = z.coerce.number().min(0).max(1);
+
+/** A gate setting read from its environment variable: same range and default as everywhere else. */
+const gateSettingFromEnv = (key: GateConfigKey) => z.coerce.number().pipe(GATE_SETTINGS[key].range).default(GATE_SETTINGS[key].default);
 
 /** Environment variables of the pipeline's tasks, with production defaults. */
 export const pipelineEnvSchema = z.object({
@@ -29,16 +31,17 @@ export const pipelineEnvSchema = z.object({
   RAY_NUM_SAMPLES: positiveInt.default(2),
   RAY_MAX_EPOCHS: positiveInt.default(10),
   RAY_GRACE_PERIOD: positiveInt.default(5),
-  MODEL_IMPROVEMENT_THRESHOLD: fraction.default(0.02),
-  CONFIDENCE_LEVEL: z.coerce.number().gt(0).lt(1).default(0.95),
-  MIN_SAMPLE_SIZE: positiveInt.default(1000),
-  MAX_DAYS_SINCE_UPDATE: positiveInt.default(30),
+  [GATE_SETTINGS.improvement_threshold.env]: gateSettingFromEnv('improvement_threshold'),
+  [GATE_SETTINGS.confidence_level.env]: gateSettingFromEnv('confidence_level'),
+  [GATE_SETTINGS.min_sample_size.env]: gateSettingFromEnv('min_sample_size'),
+  [GATE_SETTINGS.max_days_since_update.env]: gateSettingFromEnv('max_days_since_update'),
   ECR_REPOSITORY: z.string().min(1).default('health-predict-api'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });
 export type PipelineEnv = z.infer<typeof pipelineEnvSchema>;
 
-export class PipelineConfigError extends Error {}
+/** A pipeline environment variable is invalid: fix it; a retry would read the same value. */
+export class PipelineConfigError extends ConfigurationError {}
 
 /** Reads and validates the pipeline environment; names every bad variable. */
 export function loadPipelineEnv(env: Record<string, string | undefined> = process.env): PipelineEnv {
@@ -47,20 +50,3 @@ export function loadPipelineEnv(env: Record<string, string | undefined> = proces
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new PipelineConfigError(`Invalid pipeline environment: ${problems.join('; ')}.`);
 }
-
-export const NOTIFICATION_CHANNELS = ['log', 'email', 'slack'] as const;
-
-/** Per-run overrides shown in Airflow's trigger form. */
-export const pipelineParams = {
-  raw_data_uri: param(z.string().regex(/^(s3:\/\/|file:\/\/\/)/).default('s3://health-predict-data/raw/diabetic_data.csv'), 'The raw UCI diabetes CSV (s3://… or file:///…).'),
-  prepared_data_uri: param(z.string().regex(/^(s3:\/\/|file:\/\/\/)/).default('s3://health-predict-data/prepared'), 'Where each run writes its splits and manifest (under <uri>/<run id>/).'),
-  improvement_threshold: param(z.number().min(0).max(1).default(0.02), 'Minimum F1 gain over production required to deploy.'),
-  force_deployment: param(z.boolean().default(false), 'Deploy even if the quality gates say no (recorded as forced).'),
-  skip_api_tests: param(z.boolean().default(false), 'Emergency only: skip the local API test of the new image.'),
-  notification_channels: param(z.array(z.enum(NOTIFICATION_CHANNELS)).default(['log']), 'Where to send the outcome.'),
-  deploy_target: param(
-    deployTargetSchema.default('kubernetes'),
-    "How far the deploy path goes after promotion: 'kubernetes' (image, API test, ECR push, rollout), 'ecr' (stop after the push), 'registry' (promote in MLflow only).",
-  ),
-  rollback_on_failure: param(z.boolean().default(true), 'Roll back automatically when the deployment fails verification.'),
-};

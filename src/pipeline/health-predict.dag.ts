@@ -4,7 +4,8 @@
  * image → local API test → ECR push → Kubernetes rollout → verification → health check (with an
  * automatic rollback on failure) or the skip record, and notifications.
  */
-import { dag } from '../dsl/index.ts';
+import { z } from 'zod';
+import { dag, param } from '../dsl/index.ts';
 import buildApiImage from '../tasks/build-api-image.ts';
 import deployToKubernetes from '../tasks/deploy-to-kubernetes.ts';
 import compareAgainstProduction from '../tasks/compare-against-production.ts';
@@ -21,7 +22,24 @@ import rollbackDeployment from '../tasks/rollback-deployment.ts';
 import runTrainingAndHpo from '../tasks/run-training-and-hpo.ts';
 import testApiLocally from '../tasks/test-api-locally.ts';
 import verifyDeployment from '../tasks/verify-deployment.ts';
-import { pipelineParams } from './config.ts';
+import { GATE_SETTINGS, NOTIFICATION_CHANNELS, deployTargetSchema, gateSettingSchema } from './contract/index.ts';
+
+const objectUri = z.string().regex(/^(s3:\/\/|file:\/\/\/)/);
+
+/** Per-run overrides shown in Airflow's trigger form. */
+export const pipelineParams = {
+  raw_data_uri: param(objectUri.default('s3://health-predict-data/raw/diabetic_data.csv'), 'The raw UCI diabetes CSV (s3://… or file:///…).'),
+  prepared_data_uri: param(objectUri.default('s3://health-predict-data/prepared'), 'Where each run writes its splits and manifest (under <uri>/<run id>/).'),
+  improvement_threshold: param(gateSettingSchema('improvement_threshold'), GATE_SETTINGS.improvement_threshold.description),
+  force_deployment: param(z.boolean().default(false), 'Deploy even if the quality gates say no (recorded as forced).'),
+  skip_api_tests: param(z.boolean().default(false), 'Emergency only: skip the local API test of the new image.'),
+  notification_channels: param(z.array(z.enum(NOTIFICATION_CHANNELS)).default(['log']), 'Where to send the outcome.'),
+  deploy_target: param(
+    deployTargetSchema.default('kubernetes'),
+    "How far the deploy path goes after promotion: 'kubernetes' (image, API test, ECR push, rollout), 'ecr' (stop after the push), 'registry' (promote in MLflow only).",
+  ),
+  rollback_on_failure: param(z.boolean().default(true), 'Roll back automatically when the deployment fails verification.'),
+};
 
 export default dag(
   'health_predict_continuous_improvement',

@@ -12,9 +12,18 @@ export interface RunInfo {
   readonly script: string;
 }
 
+/** The DAG and DAG run a task's records and messages name; 'manual' for each outside Airflow. */
+export interface RunOrigin {
+  readonly dagId: string;
+  readonly runId: string;
+}
+
+const MANUAL_RUN = 'manual';
+
 /** What `run(input, ctx)` receives besides its input. */
 export interface TaskContext extends RunInfo {
   readonly log: Logger;
+  readonly origin: RunOrigin;
   /** Ends the task as skipped (exit 99). */
   skip(reason: string): never;
 }
@@ -29,6 +38,7 @@ export function createContext(info: RunInfo, log: Logger): TaskContext {
   return Object.freeze({
     ...info,
     log,
+    origin: Object.freeze({ dagId: info.dagId ?? MANUAL_RUN, runId: info.runId ?? MANUAL_RUN }),
     skip(reason: string): never {
       throw new SkipTask(reason);
     },

@@ -1,14 +1,29 @@
 import { EXIT_NON_RETRYABLE, EXIT_RETRYABLE, EXIT_SKIP } from './contract.ts';
 
-/** Base of errors a task may throw on purpose; `retryable` decides whether Airflow retries. */
-export class TaskError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+export interface HealthPredictErrorOptions extends ErrorOptions {
+  /** Whether trying again may succeed; a deliberate error is final unless it says so. */
+  readonly retryable?: boolean;
+}
+
+/**
+ * The root of every error the project throws on purpose. `retryable` decides whether Airflow
+ * retries a task that ends with it: false exits 97 (fails without using up retries).
+ */
+export class HealthPredictError extends Error {
+  readonly retryable: boolean;
+
+  constructor(message: string, options: HealthPredictErrorOptions = {}) {
+    const { retryable = false, ...errorOptions } = options;
+    super(message, errorOptions);
+    this.retryable = retryable;
     this.name = new.target.name;
+  }
+}
+
+/** Base of errors a task may throw on purpose; `retryable` decides whether Airflow retries. */
+export class TaskError extends HealthPredictError {
+  constructor(message: string, retryable: boolean, options?: ErrorOptions) {
+    super(message, { ...options, retryable });
   }
 }
 
@@ -26,6 +41,9 @@ export class NonRetryableError extends TaskError {
   }
 }
 
+/** A setting (environment variable, config file, DAG param) is invalid: a retry would read the same value. */
+export class ConfigurationError extends NonRetryableError {}
+
 /** The data the task received is wrong; fix the data or the upstream task, not the worker. */
 export class BadDataError extends NonRetryableError {}
 
@@ -41,6 +59,6 @@ export class OutputContractError extends NonRetryableError {}
 /** The process exit code for an error thrown out of a task. */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof SkipTask) return EXIT_SKIP;
-  if (error instanceof TaskError && !error.retryable) return EXIT_NON_RETRYABLE;
+  if (error instanceof HealthPredictError && !error.retryable) return EXIT_NON_RETRYABLE;
   return EXIT_RETRYABLE;
 }

@@ -1,9 +1,11 @@
 export { defineTask } from './define-task.ts';
 export type { ObjectSchema, TaskDefinition, TaskInput, TaskOutput, TaskSpec } from './define-task.ts';
-export type { TaskContext } from './context.ts';
+export type { RunOrigin, TaskContext } from './context.ts';
 export {
   BadDataError,
+  ConfigurationError,
   CredentialsRefusedError,
+  HealthPredictError,
   InputContractError,
   NonRetryableError,
   OutputContractError,

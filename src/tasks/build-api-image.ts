@@ -6,11 +6,11 @@ import { API_BUNDLE_DIR } from '../images/context.ts';
 import { buildApiImage, connectDocker } from '../images/index.ts';
 import { REPO_ROOT } from '../host/repo-root.ts';
 import { loadPipelineEnv } from '../pipeline/config.ts';
-import { deployStageSkipReason, deployTargetSchema } from '../pipeline/deploy-target.ts';
+import { deployStageSkipReason, deployTargetSchema } from '../pipeline/contract/deploy-target.ts';
+import { imageBuildSchema, promotedVersionSchema } from '../pipeline/contract/release.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { NonRetryableError, defineTask } from '../runtime/index.ts';
 import { MODEL_FILE_TAGS } from '../gates/outcome.ts';
-import { promotedVersionSchema } from './register-and-promote-model.ts';
 
 /**
  * Builds the prediction service's image with the promoted model baked in: the registered
@@ -21,15 +21,7 @@ export default defineTask({
   id: 'build-api-image',
   description: 'docker build of the prediction API with the promoted model; tag v{version}-{timestamp}.',
   input: z.object({ promotion: promotedVersionSchema, deploy_target: deployTargetSchema.default('kubernetes') }),
-  output: z.object({
-    image: z.string(),
-    image_id: z.string(),
-    tag: z.string(),
-    model_name: z.string(),
-    model_version: z.string(),
-    run_id: z.string(),
-    build_ms: z.number(),
-  }),
+  output: imageBuildSchema,
   run: async ({ promotion, deploy_target }, ctx) => {
     const skipReason = deployStageSkipReason(deploy_target, 'image');
     if (skipReason) ctx.skip(skipReason);

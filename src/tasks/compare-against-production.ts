@@ -1,17 +1,17 @@
 import { z } from 'zod';
-import { manifestSchema } from '../data/manifest.ts';
 import { createObjectStore } from '../data/object-store.ts';
 import { readSplitRows } from '../data/read-split.ts';
 import { labelsFromRows, rocAuc, rocCurve } from '../evaluation/index.ts';
 import { loadRunModel } from '../evaluation/run-model.ts';
 import { compareModels, decide, recommend, resolveGateConfig } from '../gates/index.ts';
 import { recordDecision } from '../gates/decision-run.ts';
-import { MODEL_FILE_TAGS, gateOutcomeSchema } from '../gates/outcome.ts';
+import { MODEL_FILE_TAGS } from '../gates/outcome.ts';
 import { loadPipelineEnv } from '../pipeline/config.ts';
+import { GATE_SETTINGS, gateOutcomeSchema } from '../pipeline/contract/gates.ts';
+import { championEvaluationSchema, manifestSchema } from '../pipeline/contract/training.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { productionVersion } from '../registry/promotion.ts';
 import { NonRetryableError, defineTask } from '../runtime/index.ts';
-import evaluateModelPerformance from './evaluate-model-performance.ts';
 
 /**
  * Scores this run's champion and the production model (MLflow alias `production`) with
@@ -22,9 +22,9 @@ export default defineTask({
   id: 'compare-against-production',
   description: 'Quality gates: candidate vs production on the same rows (paired bootstrap, McNemar, business rules).',
   input: z.object({
-    evaluation: evaluateModelPerformance.output,
+    evaluation: championEvaluationSchema,
     manifest: manifestSchema,
-    improvement_threshold: z.number().min(0).max(1).optional(),
+    improvement_threshold: GATE_SETTINGS.improvement_threshold.range.optional(),
     force_deployment: z.boolean().default(false),
   }),
   output: gateOutcomeSchema,
@@ -78,8 +78,8 @@ export default defineTask({
     }
     const decisionRunId = await recordDecision(client, {
       experimentName: env.MLFLOW_EXPERIMENT_NAME,
-      dagId: ctx.dagId ?? 'manual',
-      dagRunId: ctx.runId ?? 'manual',
+      dagId: ctx.origin.dagId,
+      dagRunId: ctx.origin.runId,
       decision,
       comparison,
       candidate: { runId: champion.run_id, modelType: champion.model_type, f1: candidateMetrics.f1 },

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { applyRelease, k8sConfigFromEnv, recordFailure, RolloutFailedError, revisionOf, revisionRecordSchema, waitForRollout, withCluster } from '../k8s/index.ts';
-import { deployStageSkipReason, deployTargetSchema } from '../pipeline/deploy-target.ts';
+import { applyRelease, k8sConfigFromEnv, recordFailure, RolloutFailedError, revisionOf, waitForRollout, withCluster } from '../k8s/index.ts';
+import { deployStageSkipReason, deployTargetSchema } from '../pipeline/contract/deploy-target.ts';
+import { deploymentSchema } from '../pipeline/contract/kubernetes.ts';
+import { imagePushSchema, promotedVersionSchema } from '../pipeline/contract/release.ts';
 import { defineTask } from '../runtime/index.ts';
-import pushToEcr from './push-to-ecr.ts';
-import { promotedVersionSchema } from './register-and-promote-model.ts';
 
 /**
  * Applies the Deployment and Service (deploy/k8s, server-side apply) with the pushed image and
@@ -14,19 +14,8 @@ import { promotedVersionSchema } from './register-and-promote-model.ts';
 export default defineTask({
   id: 'deploy-to-kubernetes',
   description: 'Kubernetes: server-side apply of Deployment + Service, previous revision recorded, rollout followed to completion.',
-  input: z.object({ promotion: promotedVersionSchema, pushed: pushToEcr.output, deploy_target: deployTargetSchema.default('kubernetes') }),
-  output: z.object({
-    namespace: z.string(),
-    deployment: z.string(),
-    service: z.string(),
-    image: z.string(),
-    model_name: z.string(),
-    model_version: z.string(),
-    revision: z.number().int(),
-    previous: revisionRecordSchema.nullable(),
-    rollout_s: z.number(),
-    unchanged: z.boolean(),
-  }),
+  input: z.object({ promotion: promotedVersionSchema, pushed: imagePushSchema, deploy_target: deployTargetSchema.default('kubernetes') }),
+  output: deploymentSchema,
   run: async ({ promotion, pushed, deploy_target }, ctx) => {
     const skipReason = deployStageSkipReason(deploy_target, 'kubernetes');
     if (skipReason) ctx.skip(skipReason);
@@ -42,7 +31,7 @@ export default defineTask({
         progressDeadlineSeconds: config.progressDeadlineSeconds,
         ...(config.imagePullSecret ? { imagePullSecret: config.imagePullSecret } : {}),
         model: { name: promotion.model_name, version: promotion.version },
-        appliedBy: `${ctx.dagId ?? 'manual'}/${ctx.runId ?? 'manual'}`,
+        appliedBy: `${ctx.origin.dagId}/${ctx.origin.runId}`,
       };
       ctx.log.info({ server: cluster.server, namespace: config.namespace, deployment: config.deployment, image, model_version: promotion.version }, `deploying ${promotion.model_name} v${promotion.version}`);
       const applied = await applyRelease(cluster, { manifestDir: config.manifestDir, release, log: ctx.log });

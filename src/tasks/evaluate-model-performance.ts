@@ -1,15 +1,14 @@
 import { z } from 'zod';
-import { manifestSchema } from '../data/manifest.ts';
 import { createObjectStore } from '../data/object-store.ts';
 import { readSplitRows } from '../data/read-split.ts';
 import { pickChampion } from '../evaluation/champion.ts';
 import { PLOT_ARTIFACTS, recordEvaluation } from '../evaluation/champion-report.ts';
-import { evaluateModel, evaluationResultSchema, labelsFromRows } from '../evaluation/index.ts';
+import { evaluateModel, labelsFromRows } from '../evaluation/index.ts';
 import { loadRunModel } from '../evaluation/run-model.ts';
 import { loadPipelineEnv } from '../pipeline/config.ts';
+import { championEvaluationSchema, manifestSchema, trainingResultSchema } from '../pipeline/contract/training.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { defineTask } from '../runtime/index.ts';
-import { modelTypeSchema, trainingResultSchema } from '../training/trainer-protocol.ts';
 
 const BOOTSTRAP_RESAMPLES = 1000;
 
@@ -22,22 +21,7 @@ export default defineTask({
   id: 'evaluate-model-performance',
   description: 'Champion by validation F1; test metrics with 95 % bootstrap CIs from the ONNX model.',
   input: z.object({ training: trainingResultSchema, manifest: manifestSchema }),
-  output: z.object({
-    champion: z.object({
-      model_type: modelTypeSchema,
-      run_id: z.string(),
-      val_f1: z.number(),
-      threshold: z.number(),
-      /** Artifact paths inside the run, and the same as full artifact URIs. */
-      onnx_path: z.string(),
-      metadata_path: z.string(),
-      onnx_uri: z.string(),
-      metadata_uri: z.string(),
-      plots: z.array(z.string()),
-    }),
-    candidates: z.array(z.object({ model_type: modelTypeSchema, run_id: z.string(), val_f1: z.number() })),
-    test: evaluationResultSchema.omit({ curves: true }),
-  }),
+  output: championEvaluationSchema,
   run: async ({ training, manifest }, ctx) => {
     const config = loadPipelineEnv();
     const champion = pickChampion(training.models);
@@ -53,7 +37,7 @@ export default defineTask({
         bootstrap: { resamples: BOOTSTRAP_RESAMPLES, seed: config.TRAINING_SEED, level: 0.95 },
       });
       ctx.log.info({ test_f1: result.metrics.f1, test_roc_auc: result.metrics.roc_auc, f1_ci: result.ci.f1, rows: result.metrics.n }, 'champion evaluated on the test split');
-      await recordEvaluation(client, champion.run_id, result, { 'health_predict.champion': 'true', 'health_predict.dag_run_id': ctx.runId ?? 'manual' });
+      await recordEvaluation(client, champion.run_id, result, { 'health_predict.champion': 'true', 'health_predict.dag_run_id': ctx.origin.runId });
       const { curves: _curves, ...test } = result;
       return {
         champion: {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { gateOutcomeSchema } from '../gates/outcome.ts';
+import { gateOutcomeSchema, skipRecordSchema } from '../pipeline/contract/gates.ts';
 import { defineTask } from '../runtime/index.ts';
 
 /**
@@ -10,13 +10,7 @@ export default defineTask({
   id: 'log-skip-decision',
   description: 'Why the candidate was not deployed: each criterion, recommendations, next training date.',
   input: z.object({ outcome: gateOutcomeSchema }),
-  output: z.object({
-    decision: z.literal('SKIP'),
-    summary: z.string(),
-    verdicts: z.array(z.string()),
-    recommendations: z.array(z.string()),
-    next_training_date: z.string(),
-  }),
+  output: skipRecordSchema,
   run: ({ outcome }, ctx) => {
     const verdicts = outcome.rules.map((rule) => `${rule.passed === null ? 'n/a ' : rule.passed ? 'PASS' : 'FAIL'} ${rule.name}: ${rule.detail}`);
     ctx.log.info({ candidate: outcome.candidate, production: outcome.production, delta_f1: outcome.delta_f1, mcnemar_p_value: outcome.mcnemar_p_value }, 'comparison');

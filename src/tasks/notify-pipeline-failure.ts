@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { NOTIFICATION_CHANNELS } from '../pipeline/config.ts';
+import { deliveredSchema, notificationChannelSchema, taskFailureSchema } from '../pipeline/contract/notifications.ts';
 import { notifyConfigFromEnv, sendNotification } from '../notify/index.ts';
 import { pipelineFailed } from '../notify/pipeline-notifications.ts';
-import { defineTask, taskFailureSchema } from '../runtime/index.ts';
+import { defineTask } from '../runtime/index.ts';
 
 /** The DAG's failure handler: run by every task's on_failure_callback once it has failed for good. */
 export default defineTask({
   id: 'notify-pipeline-failure',
   description: 'Notification: a task failed with no retries left.',
-  input: z.object({ failure: taskFailureSchema, channels: z.array(z.enum(NOTIFICATION_CHANNELS)).default(['log']) }),
-  output: z.object({ delivered: z.array(z.enum(NOTIFICATION_CHANNELS)) }),
+  input: z.object({ failure: taskFailureSchema, channels: z.array(notificationChannelSchema).default(['log']) }),
+  output: deliveredSchema,
   run: async ({ failure, channels }, ctx) => {
     const results = await sendNotification(pipelineFailed(failure), channels, { config: notifyConfigFromEnv(), log: ctx.log });
     return { delivered: results.filter((r) => r.delivered).map((r) => r.channel) };

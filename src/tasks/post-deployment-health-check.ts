@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { HealthCheckFailedError, healthCheckSummarySchema, k8sConfigFromEnv, recordFailure, runHealthCheck, withCluster } from '../k8s/index.ts';
+import { HealthCheckFailedError, k8sConfigFromEnv, recordFailure, runHealthCheck, withCluster } from '../k8s/index.ts';
+import { deploymentSchema, healthCheckSummarySchema } from '../pipeline/contract/kubernetes.ts';
 import { defineTask } from '../runtime/index.ts';
-import deployToKubernetes from './deploy-to-kubernetes.ts';
 
 /**
  * Watches the new release for a window (HEALTH_CHECK_WINDOW_S, default 300 s): /health and
@@ -12,7 +12,7 @@ import deployToKubernetes from './deploy-to-kubernetes.ts';
 export default defineTask({
   id: 'post-deployment-health-check',
   description: 'Kubernetes: /health + predictions over a window; error rate, p95 latency and minimum request budgets.',
-  input: z.object({ deployment: deployToKubernetes.output }),
+  input: z.object({ deployment: deploymentSchema }),
   output: healthCheckSummarySchema,
   run: async ({ deployment }, ctx) => {
     const config = k8sConfigFromEnv();

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { manifestSchema } from '../data/manifest.ts';
 import { createObjectStore, joinUri } from '../data/object-store.ts';
 import { prepareTrainingData } from '../data/prepare.ts';
-import { splitSpecSchema } from '../data/split.ts';
+import { manifestSchema, splitSpecSchema } from '../pipeline/contract/training.ts';
 import { defineTask } from '../runtime/index.ts';
 
 const objectUri = z

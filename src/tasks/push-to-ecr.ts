@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ecrConfigFromEnv, pushToEcr } from '../ecr/index.ts';
 import { connectDocker } from '../images/index.ts';
+import { imageBuildSchema, imagePushSchema } from '../pipeline/contract/release.ts';
 import { defineTask } from '../runtime/index.ts';
-import buildApiImage from './build-api-image.ts';
 
 /**
  * Pushes the tested image to ECR: ensures the repository (scan on push, configured tag
@@ -12,8 +12,8 @@ import buildApiImage from './build-api-image.ts';
 export default defineTask({
   id: 'push-to-ecr',
   description: 'ECR: repository ensured, authenticated push, digest confirmed with DescribeImages.',
-  input: z.object({ image: buildApiImage.output }),
-  output: z.object({ repository_uri: z.string(), image_ref: z.string(), digest: z.string(), tag: z.string(), repository_created: z.boolean() }),
+  input: z.object({ image: imageBuildSchema }),
+  output: imagePushSchema,
   run: async ({ image }, ctx) => {
     const published = await pushToEcr({ docker: connectDocker(), image: image.image, tag: image.tag, config: ecrConfigFromEnv(), log: ctx.log });
     ctx.log.info(published, 'image pushed and confirmed');

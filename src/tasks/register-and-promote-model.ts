@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { gateOutcomeSchema } from '../gates/outcome.ts';
 import { loadPipelineEnv } from '../pipeline/config.ts';
+import { gateOutcomeSchema } from '../pipeline/contract/gates.ts';
+import { promotionSchema } from '../pipeline/contract/release.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { promoteRunModel } from '../registry/promotion.ts';
 import { defineTask } from '../runtime/index.ts';
-
-/** What the deploy stages need of a promotion: which version of which model. */
-export const promotedVersionSchema = z.object({ model_name: z.string(), version: z.string() });
 
 const fixed = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : value.toFixed(4));
 
@@ -21,15 +19,7 @@ export default defineTask({
   id: 'register-and-promote-model',
   description: "Registry: new version from the champion run, alias production → it, previous kept, audit tags.",
   input: z.object({ outcome: gateOutcomeSchema }),
-  output: z.object({
-    model_name: z.string(),
-    version: z.string(),
-    previous_version: z.string().nullable(),
-    promoted_at: z.string(),
-    reused: z.boolean(),
-    source: z.string(),
-    outcome: gateOutcomeSchema,
-  }),
+  output: promotionSchema,
   run: async ({ outcome }, ctx) => {
     const env = loadPipelineEnv();
     const { candidate } = outcome;
@@ -51,8 +41,8 @@ export default defineTask({
         decision_run_id: outcome.decision_run_id,
         onnx_path: candidate.onnx_path,
         metadata_path: candidate.metadata_path,
-        dag_id: ctx.dagId ?? 'manual',
-        dag_run_id: ctx.runId ?? 'manual',
+        dag_id: ctx.origin.dagId,
+        dag_run_id: ctx.origin.runId,
       },
       syncStages: env.MLFLOW_SYNC_STAGES,
     });

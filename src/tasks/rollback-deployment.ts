@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { clusterRollbackSchema, k8sConfigFromEnv, rollbackCluster, withCluster } from '../k8s/index.ts';
+import { k8sConfigFromEnv, rollbackCluster, withCluster } from '../k8s/index.ts';
 import { notifyConfigFromEnv, sendNotification, type Notification } from '../notify/index.ts';
-import { NOTIFICATION_CHANNELS } from '../pipeline/config.ts';
+import { rollbackResultSchema } from '../pipeline/contract/kubernetes.ts';
+import { notificationChannelSchema } from '../pipeline/contract/notifications.ts';
+import { promotedVersionSchema } from '../pipeline/contract/release.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { PREVIOUS_ALIAS, PRODUCTION_ALIAS, restorePrevious } from '../registry/promotion.ts';
 import { defineTask } from '../runtime/index.ts';
-import { promotedVersionSchema } from './register-and-promote-model.ts';
 
 /**
  * Runs when a task of the deploy path failed (trigger rule one_failed: deploy_to_kubernetes,
@@ -22,14 +23,9 @@ export default defineTask({
   input: z.object({
     promotion: promotedVersionSchema,
     rollback_on_failure: z.boolean().default(true),
-    channels: z.array(z.enum(NOTIFICATION_CHANNELS)).default(['log']),
+    channels: z.array(notificationChannelSchema).default(['log']),
   }),
-  output: z.object({
-    cluster: clusterRollbackSchema,
-    registry: z.object({ restored: z.string(), failed: z.string() }).nullable(),
-    detection_to_restored_s: z.number(),
-    notified: z.array(z.enum(NOTIFICATION_CHANNELS)),
-  }),
+  output: rollbackResultSchema,
   run: async ({ promotion, rollback_on_failure, channels }, ctx) => {
     if (!rollback_on_failure) ctx.skip(`rollback_on_failure is false: ${promotion.model_name} v${promotion.version} stays as it is after the failure; roll back by hand if needed`);
     const config = k8sConfigFromEnv();
@@ -53,8 +49,8 @@ export default defineTask({
 
     const mlflow = mlflowClientFromEnv();
     const reason = result.action === 'rolled_back' && result.failure_stage
-      ? `${result.failure_stage} failed for version ${promotion.version} in dag run ${ctx.runId ?? 'manual'}`
-      : `deployment of version ${promotion.version} failed in dag run ${ctx.runId ?? 'manual'}`;
+      ? `${result.failure_stage} failed for version ${promotion.version} in dag run ${ctx.origin.runId}`
+      : `deployment of version ${promotion.version} failed in dag run ${ctx.origin.runId}`;
     const model = await mlflow.models.get(promotion.model_name);
     let registry: { restored: string; failed: string } | null = null;
     if (model?.aliases[PRODUCTION_ALIAS] === promotion.version && model.aliases[PREVIOUS_ALIAS]) {
@@ -81,8 +77,7 @@ export default defineTask({
         { label: 'Registry', value: registry ? `production v${registry.failed} → v${registry.restored}` : 'unchanged' },
         { label: 'Detection → restored', value: `${restoredS} s` },
       ],
-      dagId: ctx.dagId ?? 'manual',
-      runId: ctx.runId ?? 'manual',
+      ...ctx.origin,
     };
     const delivered = await sendNotification(notification, channels, { config: notifyConfigFromEnv(), log: ctx.log });
     return { cluster: result, registry, detection_to_restored_s: restoredS, notified: delivered.filter((d) => d.delivered).map((d) => d.channel) };

@@ -3,13 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { manifestSchema } from '../data/manifest.ts';
 import { createObjectStore } from '../data/object-store.ts';
 import { readSplit } from '../data/read-split.ts';
 import { loadPipelineEnv } from '../pipeline/config.ts';
+import { manifestSchema, modelTypeSchema, trainingResultSchema } from '../pipeline/contract/training.ts';
 import { defineTask } from '../runtime/index.ts';
 import { runTrainer } from '../training/run-trainer.ts';
-import { modelTypeSchema, trainingResultSchema } from '../training/trainer-protocol.ts';
 
 /** Both this file and its bundle (dist/tasks/*.mjs) sit two levels below the checkout root. */
 const CHECKOUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -49,7 +48,7 @@ export default defineTask({
           gracePeriod: config.RAY_GRACE_PERIOD,
           mlflowUri: config.MLFLOW_TRACKING_URI,
           experiment: config.MLFLOW_EXPERIMENT_NAME,
-          dagRunId: ctx.runId ?? 'manual',
+          dagRunId: ctx.origin.runId,
           seed: config.TRAINING_SEED,
         },
         ctx.log,

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { requestRecord } from '../api-checks/records.ts';
-import { apiSuiteResultSchema, runApiSuite } from '../api-checks/suite.ts';
-import { manifestSchema } from '../data/manifest.ts';
+import { runApiSuite } from '../api-checks/suite.ts';
 import { createObjectStore } from '../data/object-store.ts';
 import { readSplitRows } from '../data/read-split.ts';
 import { loadRunModel } from '../evaluation/run-model.ts';
-import { gateOutcomeSchema } from '../gates/outcome.ts';
 import { connectDocker, withContainer } from '../images/index.ts';
+import { gateOutcomeSchema } from '../pipeline/contract/gates.ts';
+import { apiTestResultSchema, imageBuildSchema } from '../pipeline/contract/release.ts';
+import { manifestSchema } from '../pipeline/contract/training.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { NonRetryableError, defineTask } from '../runtime/index.ts';
-import buildApiImage from './build-api-image.ts';
 
 const SAMPLE_ROWS = 8;
 
@@ -21,8 +21,8 @@ const SAMPLE_ROWS = 8;
 export default defineTask({
   id: 'test-api-locally',
   description: 'Container test of the new image: health, readiness, predictions, error classes, version, p95 latency.',
-  input: z.object({ image: buildApiImage.output, outcome: gateOutcomeSchema, manifest: manifestSchema, skip_api_tests: z.boolean().default(false) }),
-  output: apiSuiteResultSchema.extend({ image: z.string() }),
+  input: z.object({ image: imageBuildSchema, outcome: gateOutcomeSchema, manifest: manifestSchema, skip_api_tests: z.boolean().default(false) }),
+  output: apiTestResultSchema,
   run: async ({ image, outcome, manifest, skip_api_tests }, ctx) => {
     if (skip_api_tests) {
       ctx.log.warn({ image: image.image }, 'skip_api_tests is set: the new image goes on WITHOUT its local API test (emergency deployments only)');

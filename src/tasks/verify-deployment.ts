@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { k8sConfigFromEnv, recordFailure, VerificationError, verifyDeployment, verifyResultSchema, withCluster } from '../k8s/index.ts';
+import { k8sConfigFromEnv, recordFailure, VerificationError, verifyDeployment, withCluster } from '../k8s/index.ts';
+import { deploymentSchema, verifyResultSchema } from '../pipeline/contract/kubernetes.ts';
 import { defineTask } from '../runtime/index.ts';
-import deployToKubernetes from './deploy-to-kubernetes.ts';
 
 /**
  * Checks that the release serves: every pod of the new ReplicaSet Ready, the Service's ready
@@ -12,7 +12,7 @@ import deployToKubernetes from './deploy-to-kubernetes.ts';
 export default defineTask({
   id: 'verify-deployment',
   description: 'Kubernetes: new ReplicaSet Ready, Service endpoints ready, /health and /model-info serve the registered version.',
-  input: z.object({ deployment: deployToKubernetes.output }),
+  input: z.object({ deployment: deploymentSchema }),
   output: verifyResultSchema,
   run: async ({ deployment }, ctx) => {
     const config = k8sConfigFromEnv();

@@ -3,10 +3,11 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Dag } from '../../dsl/index.ts';
 import { ENV } from '../../runtime/contract.ts';
+import { HealthPredictError } from '../../runtime/errors.ts';
 import { bundleTask } from '../bundle.ts';
 import { TASK_BUNDLE_DIR, taskScripts } from '../project.ts';
 
-export class TaskRunError extends Error {}
+export class TaskRunError extends HealthPredictError {}
 
 export interface TaskRunOptions {
   readonly root: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEPLOY_TARGETS, deployStageSkipReason, skippedStages } from '../../../src/pipeline/deploy-target.ts';
+import { DEPLOY_TARGETS, deployStageSkipReason, skippedStages } from '../../../src/pipeline/contract/deploy-target.ts';
 import { deploymentSucceeded } from '../../../src/notify/pipeline-notifications.ts';
-import { pipelineParams } from '../../../src/pipeline/config.ts';
+import { pipelineParams } from '../../../src/pipeline/health-predict.dag.ts';
 
 describe('deploy_target', () => {
   it('runs every stage for kubernetes, the image stage for ecr, none for registry', () => {

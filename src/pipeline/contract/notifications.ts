@@ -1,0 +1,14 @@
+/**
+ * Contract of the notification tasks: the channels a run may name (notify owns the list), what
+ * each task reports as delivered, and the failure the DAG's failure handler receives.
+ */
+import { z } from 'zod';
+import { NOTIFICATION_CHANNELS } from '../../notify/notification.ts';
+import { taskFailureSchema } from '../../runtime/failure.ts';
+
+export { NOTIFICATION_CHANNELS, taskFailureSchema };
+
+export const notificationChannelSchema = z.enum(NOTIFICATION_CHANNELS);
+
+/** Every notify task's output: the channels that took the message. */
+export const deliveredSchema = z.object({ delivered: z.array(notificationChannelSchema) });
