@@ -2,8 +2,9 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Dag } from '../dsl/index.ts';
+import { HealthPredictError } from '../runtime/errors.ts';
 
-export class DagSourceError extends Error {}
+export class DagSourceError extends HealthPredictError {}
 
 export interface LoadedDag {
   readonly file: string;

@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { HealthPredictError } from '../runtime/errors.ts';
 import { GENERATED_DAGS_DIR } from './project.ts';
 
-export class CliUsageError extends Error {}
+export class CliUsageError extends HealthPredictError {}
 
 const buildArgs = z.object({
   check: z.boolean().default(false),

@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { classifyDockerError, type ImageLog, isUnreachable, silentLog } from '../images/docker.ts';
 import { type DockerEvent, followJsonStream } from '../images/json-stream.ts';
 import { withRetries } from '../images/retry.ts';
-import { CredentialsRefusedError, NonRetryableError, TaskError } from '../runtime/errors.ts';
+import { CredentialsRefusedError, HealthPredictError, NonRetryableError, TaskError } from '../runtime/errors.ts';
 import type { RegistryLogin } from './config.ts';
 import { RegistryUnavailableError } from './errors.ts';
 
@@ -48,12 +48,12 @@ export function pushedDigest(events: readonly DockerEvent[], tag: string): { dig
   return undefined;
 }
 
-class PushAttemptError extends Error {
+class PushAttemptError extends HealthPredictError {
   constructor(
     message: string,
     readonly kind: 'refused' | 'network' | 'other',
   ) {
-    super(message);
+    super(message, { retryable: kind === 'network' });
   }
 }
 
