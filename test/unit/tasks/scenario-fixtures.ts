@@ -85,9 +85,9 @@ export async function buildScenarioFixture(): Promise<ScenarioFixture> {
 
 /**
  * A manifest over the files make_parity_fixture.py wrote into `dir`: train/validation from its
- * splits, test = rows.csv (the held-out rows); `raw` names the synthetic source it was made from.
+ * splits, test = rows.csv (the held-out rows); `synthetic` names the source it was made from.
  */
-export function manifestFor(dir: string, raw: { rows: number; seed: number } = { rows: RAW_ROWS, seed: SEED }): Manifest {
+export function manifestFor(dir: string, synthetic: { rows: number; seed: number } = { rows: RAW_ROWS, seed: SEED }): Manifest {
   const features = JSON.parse(readFileSync(path.join(dir, 'splits', 'features.json'), 'utf8')) as Manifest['features'];
   const split = (file: string): SplitFile => {
     const body = readFileSync(file);
@@ -101,13 +101,13 @@ export function manifestFor(dir: string, raw: { rows: number; seed: number } = {
   const test = split(path.join(dir, 'rows.csv'));
   const raw = train.rows + validation.rows + test.rows;
   return manifestSchema.parse({
-    source: { uri: fileUri(path.join(dir, 'synthetic.csv')), sha256: sha256(`synthetic ${raw.rows} rows, seed ${raw.seed}`), bytes: 0, rows: raw.rows },
+    source: { uri: fileUri(path.join(dir, 'synthetic.csv')), sha256: sha256(`synthetic ${synthetic.rows} rows, seed ${synthetic.seed}`), bytes: 0, rows: synthetic.rows },
     output_uri: fileUri(dir),
     split: {
       kind: 'random',
       raw_rows: raw,
       fractions: { train: 0.7, validation: 0.15, test: 0.15 },
-      seed: raw.seed,
+      seed: synthetic.seed,
       prng: 'mulberry32 + Fisher-Yates',
       applied: 'shuffle raw rows, split, then clean each split',
     },
