@@ -1,7 +1,7 @@
 /**
  * push_to_ecr against real services: moto for the ECR API, Debian's docker-registry (htpasswd)
  * for the layers, dockerd for tag/push/pull. See src/ecr/publish.ts for how the two registries
- * are paired locally. The image is the API image with the stand-in server (standin-api.ts).
+ * are paired locally. The image is the API image with the stand-in server (test/unit/images/standin-api.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { followJsonStream } from '../../../src/images/json-stream.ts';
 import { CredentialsRefusedError, exitCodeFor, NonRetryableError } from '../../../src/runtime/errors.ts';
 import { faults, startFlakyProxy } from '../../harness/flaky-proxy.ts';
 import { DOCKER_SKIP_REASON, useServices } from '../../harness/services.ts';
-import { standinInputs, type StandinInputs } from './standin-api.ts';
+import { standinInputs, type StandinInputs } from '../images/standin-api.ts';
 
 const lines: string[] = [];
 const log = { info: (_: object, msg: string) => void lines.push(msg), warn: (_: object, msg: string) => void lines.push(`warn: ${msg}`) };
