@@ -5,12 +5,13 @@
  * the bundled service (what the image runs) on a free port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { bundleApi } from '../src/api/bundle.ts';
+import { stopOnCleanup, tempDir } from '../src/host/cleanup.ts';
 import { PROJECT_ROOT } from '../src/cli/project.ts';
 import type { ApiFixture } from '../test/unit/api/api-fixture.ts';
 
@@ -123,39 +124,33 @@ export const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 export interface StartedServer {
   readonly child: ChildProcess;
   readonly url: string;
-  /** Deletes the bundle (after the server has stopped). */
-  removeBundle(): void;
 }
 
 /**
  * Bundles the service (src/api/bundle.ts, what the image runs) into a fresh directory inside
  * node_modules/, so the bundle resolves its external onnxruntime-node as in the image, and
- * starts it with the fixture model on a free loopback port.
+ * starts it with the fixture model on a free loopback port. The server and its bundle are on
+ * the process's cleanup stack: stopped and removed however the benchmark ends.
  */
 export async function startServer(fixture: ApiFixture): Promise<StartedServer> {
   mkdirSync(path.join(PROJECT_ROOT, 'node_modules/.cache'), { recursive: true });
-  const bundleDir = mkdtempSync(path.join(PROJECT_ROOT, 'node_modules/.cache/hp-api-bench-'));
-  const removeBundle = () => rmSync(bundleDir, { recursive: true, force: true });
-  try {
-    const { file } = await bundleApi(bundleDir);
-    const child = spawn(process.execPath, [file], {
-      cwd: bundleDir,
-      env: { ...process.env, MODEL_DIR: fixture.modelDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
+  const bundleDir = tempDir('hp-api-bench-', path.join(PROJECT_ROOT, 'node_modules/.cache')).path;
+  const { file } = await bundleApi(bundleDir);
+  const child = spawn(process.execPath, [file], {
+    cwd: bundleDir,
+    env: { ...process.env, MODEL_DIR: fixture.modelDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  stopOnCleanup(child, { name: 'the API server under test', graceMs: 5_000 });
+  const url = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const match = /Server listening at (http:\/\/[^"\s]+)/.exec(line);
+      if (match) resolve(match[1]!);
     });
-    const url = await new Promise<string>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! });
-      lines.on('line', (line) => {
-        const match = /Server listening at (http:\/\/[^"\s]+)/.exec(line);
-        if (match) resolve(match[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
-    });
-    return { child, url, removeBundle };
-  } catch (error) {
-    removeBundle();
-    throw error;
-  }
+    child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
+  });
+  return { child, url };
 }
 
 /** Polls `url + route` until it answers 200; fails at once when `server` (its process) exits. */

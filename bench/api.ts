@@ -48,6 +48,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { z } from 'zod';
+import { onCleanup, removeOnCleanup } from '../src/host/cleanup.ts';
 import { ensureBaseImage } from '../src/images/base-image.ts';
 import { buildApiImage } from '../src/images/build.ts';
 import { connectDocker, ensureDaemon } from '../src/images/docker.ts';
@@ -74,7 +75,10 @@ async function rowsPerRun(url: string): Promise<number | undefined> {
   return sum && count && Number(count) > 0 ? round(Number(sum) / Number(count), 2) : undefined;
 }
 
-/** Builds the API image around the fixture model, runs it, and hands its URL to `fn`; removes both after. */
+/**
+ * Builds the API image around the fixture model, runs it, and hands its URL to `fn`. The image
+ * and every container made from it are on the cleanup stack, removed however the benchmark ends.
+ */
 async function withApiContainer<T>(fixture: ApiFixture, fn: (url: string) => Promise<T>): Promise<T> {
   const docker = connectDocker();
   await ensureDaemon(docker);
@@ -84,38 +88,27 @@ async function withApiContainer<T>(fixture: ApiFixture, fn: (url: string) => Pro
     model: { name: MODEL_INFO.name, version: MODEL_INFO.version, runId: MODEL_INFO.run_id, dir: fixture.modelDir },
     baseImage: base.tag,
   });
-  try {
-    return await withContainer({ docker, image: image.reference, readyTimeoutMs: 120_000 }, ({ baseUrl }) => fn(baseUrl));
-  } finally {
-    await docker.getImage(image.reference).remove({ force: true }).catch(() => {});
-  }
+  onCleanup({ name: `the image ${image.reference}`, dispose: () => docker.getImage(image.reference).remove({ force: true }) });
+  onCleanup({
+    name: `the containers of ${image.reference}`,
+    dispose: async () => {
+      const containers = await docker.listContainers({ all: true, filters: { ancestor: [image.reference] } });
+      await Promise.all(containers.map((container) => docker.getContainer(container.Id).remove({ force: true })));
+    },
+  });
+  return withContainer({ docker, image: image.reference, readyTimeoutMs: 120_000 }, ({ baseUrl }) => fn(baseUrl));
 }
 
 async function main(): Promise<void> {
   if (args.url && args.container) throw new Error('--url and --container exclude each other: benchmark a running service, or build and run the image');
   const fixture = args.url ? undefined : buildApiFixture({ modelType: args['model-type'] });
+  if (fixture) removeOnCleanup(fixture.dir);
   if (fixture && args.container) {
-    try {
-      await withApiContainer(fixture, (url) => measure(url, undefined, 'the API image (buildApiImage) in a container, fixture model', fixture));
-    } finally {
-      fixture.cleanup();
-    }
+    await withApiContainer(fixture, (url) => measure(url, undefined, 'the API image (buildApiImage) in a container, fixture model', fixture));
     return;
   }
-  let started: StartedServer | undefined;
-  let server: ChildProcess | undefined;
-  try {
-    if (fixture) {
-      started = await startServer(fixture);
-      server = started.child;
-    }
-    await measure(started?.url ?? args.url!, server, args.url ?? 'server.mjs (bundleApi) as a child process, fixture model', fixture);
-    server = undefined; // measure() stopped it
-  } finally {
-    server?.kill('SIGKILL');
-    fixture?.cleanup();
-    started?.removeBundle();
-  }
+  const started: StartedServer | undefined = fixture ? await startServer(fixture) : undefined;
+  await measure(started?.url ?? args.url!, started?.child, args.url ?? 'server.mjs (bundleApi) as a child process, fixture model', fixture);
 }
 
 /** The phases against `baseUrl`; prints the JSON result. Stops `server` (SIGTERM) when given, and reports its exit code. */

@@ -5,12 +5,12 @@
  *   own_parse_ms    = `python file.py` − a file holding only the same imports
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadDags } from '../src/cli/load-dags.ts';
 import { PROJECT_ROOT, taskScripts } from '../src/cli/project.ts';
 import { compileDag } from '../src/compiler/index.ts';
+import { tempDir } from '../src/host/cleanup.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const PYTHON = path.join(PROJECT_ROOT, '.venv/airflow/bin/python');
@@ -30,7 +30,7 @@ const compileTimes = Array.from({ length: RUNS * 3 }, () => {
   return performance.now() - start;
 });
 
-const work = mkdtempSync(path.join(os.tmpdir(), 'hp-bench-'));
+const work = tempDir('hp-bench-').path;
 const generated = compile().contents;
 const dagFile = path.join(work, 'dag.py');
 writeFileSync(dagFile, generated);

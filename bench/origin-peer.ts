@@ -13,14 +13,15 @@
  *
  *   npm run bench:origin-peer [-- --peer-model origin|same] [--duration 10] [--rounds 5] [--connections 16]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../src/cli/project.ts';
+import { removeOnCleanup, runCleanup, stopOnCleanup } from '../src/host/cleanup.ts';
 import { freePort } from '../src/host/ports.ts';
 import { buildApiFixture, variedRecords } from '../test/unit/api/api-fixture.ts';
 import { ML_PYTHON } from '../test/unit/evaluation/onnx-fixture.ts';
-import { load, parseFlags, phase, round, startServer, waitReady, type Run, type StartedServer } from './api-load.ts';
+import { load, parseFlags, phase, round, startServer, waitReady, type Run } from './api-load.ts';
 
 const args = z.object({
   duration: z.coerce.number().positive().default(10),
@@ -29,52 +30,46 @@ const args = z.object({
   'peer-model': z.enum(['origin', 'same']).default('origin'),
 }).strict().parse(parseFlags(process.argv.slice(2)));
 
+// Everything started below is on the cleanup stack: stopped and removed however this ends.
 const fixture = buildApiFixture({ modelType: 'xgb', pickle: args['peer-model'] === 'same' });
-const children: ChildProcess[] = [];
-let ours: StartedServer | undefined;
-try {
-  ours = await startServer(fixture);
-  children.push(ours.child);
-  await waitReady(ours.url, '/ready', 60_000, ours.child);
-  const peerPort = await freePort();
-  const peerArgs = [fixture.modelDir, String(peerPort), args['peer-model'], path.join(fixture.dir, 'splits/train.csv')];
-  const peer = spawn(ML_PYTHON, [path.join(PROJECT_ROOT, 'bench/origin_peer.py'), ...peerArgs], {
-    env: { ...process.env, PYTHONPATH: path.join(PROJECT_ROOT, 'trainer/src') },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.push(peer);
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
-  await waitReady(peerUrl, '/health', 180_000, peer);
+removeOnCleanup(fixture.dir);
+const ours = await startServer(fixture);
+await waitReady(ours.url, '/ready', 60_000, ours.child);
+const peerPort = await freePort();
+const peerArgs = [fixture.modelDir, String(peerPort), args['peer-model'], path.join(fixture.dir, 'splits/train.csv')];
+const peer = spawn(ML_PYTHON, [path.join(PROJECT_ROOT, 'bench/origin_peer.py'), ...peerArgs], {
+  env: { ...process.env, PYTHONPATH: path.join(PROJECT_ROOT, 'trainer/src') },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+stopOnCleanup(peer, { name: 'the origin-style peer service', graceMs: 5_000 });
+const peerUrl = `http://127.0.0.1:${peerPort}`;
+await waitReady(peerUrl, '/health', 180_000, peer);
 
-  const bodies = variedRecords(64).map((record) => JSON.stringify(record));
-  const [mine, theirs] = await Promise.all([ours.url, peerUrl].map((url) => scoreOne(url, bodies[0]!)));
-  if (args['peer-model'] === 'same' && Math.abs(mine! - theirs!) > 1e-4) {
-    throw new Error(`the two services disagree on one record (${mine} vs ${theirs}): not the same model`);
-  }
-
-  const targets = { ours: { url: ours.url, pid: ours.child.pid }, peer: { url: peerUrl, pid: peer.pid } };
-  for (const { url } of Object.values(targets)) await load(`${url}/predict`, { duration: 2, bodies, connections: args.connections });
-  const runs: Record<keyof typeof targets, Run[]> = { ours: [], peer: [] };
-  for (let r = 0; r < args.rounds; r++) {
-    for (const [name, { url, pid }] of Object.entries(targets) as [keyof typeof targets, (typeof targets)['ours']][]) {
-      runs[name].push(await load(`${url}/predict`, { duration: args.duration / args.rounds, bodies, connections: args.connections, ...(pid ? { pid } : {}) }));
-    }
-  }
-  const result = { ours: phase(`${ours.url}/predict`, runs.ours), peer: phase(`${peerUrl}/predict`, runs.peer) };
-  console.log(JSON.stringify({
-    benchmark: 'api-vs-origin-peer',
-    peer_model: args['peer-model'],
-    throughput_rps: result.ours.rps,
-    peer_throughput_rps: result.peer.rps,
-    throughput_ratio: result.peer.rps > 0 ? round(result.ours.rps / result.peer.rps, 2) : null,
-    errors: result.ours.errors + result.ours.non2xx + result.peer.errors + result.peer.non2xx,
-    details: { connections: args.connections, duration_s: args.duration, rounds: args.rounds, ...result },
-  }));
-} finally {
-  for (const child of children) child.kill('SIGTERM');
-  fixture.cleanup();
-  ours?.removeBundle();
+const bodies = variedRecords(64).map((record) => JSON.stringify(record));
+const [mine, theirs] = await Promise.all([ours.url, peerUrl].map((url) => scoreOne(url, bodies[0]!)));
+if (args['peer-model'] === 'same' && Math.abs(mine! - theirs!) > 1e-4) {
+  throw new Error(`the two services disagree on one record (${mine} vs ${theirs}): not the same model`);
 }
+
+const targets = { ours: { url: ours.url, pid: ours.child.pid }, peer: { url: peerUrl, pid: peer.pid } };
+for (const { url } of Object.values(targets)) await load(`${url}/predict`, { duration: 2, bodies, connections: args.connections });
+const runs: Record<keyof typeof targets, Run[]> = { ours: [], peer: [] };
+for (let r = 0; r < args.rounds; r++) {
+  for (const [name, { url, pid }] of Object.entries(targets) as [keyof typeof targets, (typeof targets)['ours']][]) {
+    runs[name].push(await load(`${url}/predict`, { duration: args.duration / args.rounds, bodies, connections: args.connections, ...(pid ? { pid } : {}) }));
+  }
+}
+const result = { ours: phase(`${ours.url}/predict`, runs.ours), peer: phase(`${peerUrl}/predict`, runs.peer) };
+console.log(JSON.stringify({
+  benchmark: 'api-vs-origin-peer',
+  peer_model: args['peer-model'],
+  throughput_rps: result.ours.rps,
+  peer_throughput_rps: result.peer.rps,
+  throughput_ratio: result.peer.rps > 0 ? round(result.ours.rps / result.peer.rps, 2) : null,
+  errors: result.ours.errors + result.ours.non2xx + result.peer.errors + result.peer.non2xx,
+  details: { connections: args.connections, duration_s: args.duration, rounds: args.rounds, ...result },
+}));
+await runCleanup();
 
 async function scoreOne(url: string, body: string): Promise<number> {
   const response = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../src/cli/project.ts';
+import { stopOnCleanup } from '../src/host/cleanup.ts';
 
 const PYTHON = process.env.HEALTH_PREDICT_TRAINER_PYTHON ?? path.join(PROJECT_ROOT, '.venv/ml/bin/python');
 const SCRIPT = path.join(PROJECT_ROOT, 'trainer/bench_train.py');
@@ -50,7 +51,9 @@ const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1' };
 delete env.PYTHONDONTWRITEBYTECODE;
 env.PYTHONPYCACHEPREFIX ??= path.join(PROJECT_ROOT, 'trainer/.cache/pycache');
 
-const child = spawn(PYTHON, [SCRIPT], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+// Its own process group, stopped as a whole (with Ray's workers) however this benchmark ends.
+const child = spawn(PYTHON, [SCRIPT], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+stopOnCleanup(child, { name: 'trainer/bench_train.py', graceMs: 10_000 });
 const lines: string[] = [];
 const stdoutDone = new Promise<void>((resolve) => {
   createInterface({ input: child.stdout }).on('line', (line) => lines.push(line)).on('close', resolve);
