@@ -74,6 +74,37 @@ run_dag "$dag_id" "$conf" report.summarise "$log"
 # gates' MIN_SAMPLE_SIZE of 1 000. Small HPO budgets by default; export RAY_NUM_SAMPLES / RAY_MAX_EPOCHS /
 # RAY_GRACE_PERIOD for more.
 cli=(node "$repo/bin/health-predict.mjs")
+
+# Nothing left behind when the demo fails or is interrupted: the services and the cluster it
+# started (not those that were already running) are stopped again. (The Node commands stop what
+# they started themselves when interrupted half-way.) A demo that succeeds leaves them running
+# for the MLflow UI and the deployed API, and says how to stop them.
+healthy_services() {
+  "${cli[@]}" stack status --json 2>/dev/null |
+    "$venv/bin/python" -c 'import json, sys; print(",".join(n for n, s in json.load(sys.stdin)["services"].items() if s["healthy"]))' ||
+    true
+}
+services_before="$(healthy_services)"
+started_services=""
+cluster_started=0
+stop_what_we_started() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ $rc -ne 0 ]]; then
+    if [[ $cluster_started == 1 ]]; then
+      echo "demo: stopping the local cluster it started" >&2
+      "${cli[@]}" cluster down >&2 || true
+    fi
+    if [[ -n "$started_services" ]]; then
+      echo "demo: stopping the services it started ($started_services)" >&2
+      "${cli[@]}" stack down --services "$started_services" >&2 || true
+    fi
+  fi
+  exit "$rc"
+}
+trap stop_what_we_started EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 # All services: the deploy path builds, tests and pushes the API image (dockerd + the local
 # registry). Without them (dockerd needs root and Debian's docker.io) the model is still promoted
 # in MLflow and the run says what it left out (deploy_target=registry).
@@ -84,6 +115,7 @@ if ! "${cli[@]}" stack up --services all 2>&1 | tee "$AIRFLOW_HOME/stack-up.log"
   deploy_target="registry"
   "${cli[@]}" stack up
 fi
+started_services="$(comm -13 <(tr , '\n' <<<"$services_before" | sort) <(healthy_services | tr , '\n' | sort) | paste -sd, -)"
 eval "$("${cli[@]}" stack env)"
 
 # The Kubernetes stages need the local cluster: root, and its binaries built once per machine
@@ -95,6 +127,7 @@ if [[ "$deploy_target" == "ecr" ]]; then
   elif [[ "$cluster_status" != *'"binariesBuilt":true'* ]]; then
     skipped+=("the Kubernetes rollout, verification and health check: the cluster binaries are not built on this machine yet (run 'node bin/health-predict.mjs cluster up' once, 30-50 min)")
   else
+    [[ "$cluster_status" == *'"nodeReady":true'* ]] || cluster_started=1
     "${cli[@]}" cluster up
     eval "$("${cli[@]}" cluster env)"
     export K8S_NAMESPACE="${K8S_NAMESPACE:-health-predict}" K8S_IMAGE_PULL_SECRET="${K8S_IMAGE_PULL_SECRET:-health-predict-registry}"
