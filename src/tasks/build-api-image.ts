@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { API_BUNDLE_DIR } from '../images/context.ts';
 import { buildApiImage, connectDocker } from '../images/index.ts';
 import { REPO_ROOT } from '../host/repo-root.ts';
-import { loadPipelineEnv } from '../pipeline/config.ts';
+import { loadPipelineEnv } from '../pipeline/contract/environment.ts';
 import { deployStageSkipReason, deployTargetSchema } from '../pipeline/contract/deploy-target.ts';
 import { imageBuildSchema, promotedVersionSchema } from '../pipeline/contract/release.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';

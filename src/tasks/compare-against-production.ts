@@ -6,7 +6,7 @@ import { loadRunModel } from '../evaluation/run-model.ts';
 import { compareModels, decide, recommend, resolveGateConfig } from '../gates/index.ts';
 import { recordDecision } from '../gates/decision-run.ts';
 import { MODEL_FILE_TAGS } from '../gates/outcome.ts';
-import { loadPipelineEnv } from '../pipeline/config.ts';
+import { loadPipelineEnv } from '../pipeline/contract/environment.ts';
 import { GATE_SETTINGS, gateOutcomeSchema } from '../pipeline/contract/gates.ts';
 import { championEvaluationSchema, manifestSchema } from '../pipeline/contract/training.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';

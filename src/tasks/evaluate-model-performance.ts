@@ -5,7 +5,7 @@ import { pickChampion } from '../evaluation/champion.ts';
 import { PLOT_ARTIFACTS, recordEvaluation } from '../evaluation/champion-report.ts';
 import { evaluateModel, labelsFromRows } from '../evaluation/index.ts';
 import { loadRunModel } from '../evaluation/run-model.ts';
-import { loadPipelineEnv } from '../pipeline/config.ts';
+import { loadPipelineEnv } from '../pipeline/contract/environment.ts';
 import { championEvaluationSchema, manifestSchema, trainingResultSchema } from '../pipeline/contract/training.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { defineTask } from '../runtime/index.ts';

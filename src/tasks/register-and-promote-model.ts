@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadPipelineEnv } from '../pipeline/config.ts';
+import { loadPipelineEnv } from '../pipeline/contract/environment.ts';
 import { gateOutcomeSchema } from '../pipeline/contract/gates.ts';
 import { promotionSchema } from '../pipeline/contract/release.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';

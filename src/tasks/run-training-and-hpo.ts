@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createObjectStore } from '../data/object-store.ts';
 import { readSplit } from '../data/read-split.ts';
-import { loadPipelineEnv } from '../pipeline/config.ts';
+import { loadPipelineEnv } from '../pipeline/contract/environment.ts';
 import { manifestSchema, modelTypeSchema, trainingResultSchema } from '../pipeline/contract/training.ts';
 import { defineTask } from '../runtime/index.ts';
 import { runTrainer } from '../training/run-trainer.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GATE_PARAM_KEYS, GateConfigError, gateConfigSchema, resolveGateConfig } from '../../../src/gates/config.ts';
-import { PipelineConfigError, loadPipelineEnv } from '../../../src/pipeline/config.ts';
+import { PipelineConfigError, loadPipelineEnv } from '../../../src/pipeline/contract/environment.ts';
 import { GATE_SETTINGS } from '../../../src/pipeline/contract/index.ts';
 import { pipelineParams } from '../../../src/pipeline/health-predict.dag.ts';
 import compareAgainstProduction from '../../../src/tasks/compare-against-production.ts';

@@ -6,7 +6,7 @@ import { resolveGateConfig } from '../../../src/gates/config.ts';
 import { k8sConfigFromEnv } from '../../../src/k8s/config.ts';
 import { notifyConfigFromEnv, sendNotification, type Notification } from '../../../src/notify/index.ts';
 import { DeliveryAttemptError } from '../../../src/notify/errors.ts';
-import { loadPipelineEnv } from '../../../src/pipeline/config.ts';
+import { loadPipelineEnv } from '../../../src/pipeline/contract/environment.ts';
 import {
   BadDataError,
   ConfigurationError,

@@ -4,8 +4,8 @@
  * health-predict.dag.ts.)
  */
 import { z } from 'zod';
-import { ConfigurationError } from '../runtime/errors.ts';
-import { GATE_SETTINGS, type GateConfigKey } from './contract/gates.ts';
+import { ConfigurationError } from '../../runtime/errors.ts';
+import { GATE_SETTINGS, type GateConfigKey } from './gates.ts';
 
 const positiveInt = z.coerce.number().int().positive();
 
