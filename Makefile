@@ -97,15 +97,19 @@ test-fuzz: node_modules/.installed $(ML_VENV)/.installed $(FUZZ_VENV)/.installed
 # its binaries are built once per machine (30–50 min cold, cached in ~/.cache/health-predict),
 # then `cluster up` takes seconds. It needs root; without it those tests skip and say why.
 # `make test` stops the cluster again when it was not running before (one cluster per machine:
-# a leftover would block another checkout's `cluster up`).
+# a leftover would block another checkout's `cluster up`), then fails when any process the run
+# started is still alive (scripts/check-leftovers.sh: they carry HP_TEST_RUN_ID in their environment).
 .PHONY: cluster
 cluster: node_modules/.installed
 	@if [ "$$(id -u)" = 0 ]; then $(CLI) cluster up; else echo "cluster: not root, so the Kubernetes tests will skip"; fi
 
 test: setup typecheck check-dags
-	@if [ "$$(id -u)" = 0 ] && ! $(CLI) cluster status --json 2>/dev/null | grep -q '"nodeReady":true'; then started=1; else started=0; fi; \
+	@export HP_TEST_RUN_ID="make-test-$$(date +%s)-$$$$"; \
+	if [ "$$(id -u)" = 0 ] && ! $(CLI) cluster status --json 2>/dev/null | grep -q '"nodeReady":true'; then started=1; else started=0; fi; \
 	rc=0; $(MAKE) --no-print-directory cluster test-unit test-trainer test-airflow test-fuzz || rc=$$?; \
 	if [ $$started = 1 ]; then $(CLI) cluster down; fi; \
+	allow=(); if [ $$started = 0 ]; then allow=(--allow "$$(realpath -m "$${HP_CLUSTER_DIR:-.cluster}")/"); fi; \
+	scripts/check-leftovers.sh "$$HP_TEST_RUN_ID" "$${allow[@]}" || { [ $$rc != 0 ] || rc=1; }; \
 	exit $$rc
 
 demo: setup bundle check-dags
