@@ -20,7 +20,7 @@ export class HealthPredictError extends Error {
   }
 }
 
-/** Base of errors a task may throw on purpose; `retryable` decides whether Airflow retries. */
+/** An error a task script throws on purpose, saying whether a retry can help. */
 export class TaskError extends HealthPredictError {
   constructor(message: string, retryable: boolean, options?: ErrorOptions) {
     super(message, { ...options, retryable });
