@@ -5,35 +5,14 @@
  * copy of node_modules/onnxruntime-node).
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { NATIVE_EXTERNALS } from '../cli/bundle.ts';
+import { type NodeBundle, bundleForNode } from '../host/node-bundle.ts';
+import { REPO_ROOT } from '../host/repo-root.ts';
 
-const SERVER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'server.ts');
+/** From the checkout, so a bundled caller (the build-api-image task) finds it too. */
+const SERVER = path.join(REPO_ROOT, 'src/api/server.ts');
 
-export interface ApiBundle {
-  readonly file: string;
-  readonly bytes: number;
-  /** Every source file and package file in the bundle (relative to the working directory). */
-  readonly inputs: readonly string[];
-}
+export type ApiBundle = NodeBundle;
 
 export async function bundleApi(outDir: string): Promise<ApiBundle> {
-  const outfile = path.join(outDir, 'server.mjs');
-  const result = await build({
-    entryPoints: [SERVER],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    sourcemap: 'linked',
-    external: NATIVE_EXTERNALS,
-    // CommonJS dependencies (fastify, pino, prom-client) call require(); give the ESM bundle one.
-    banner: { js: "import { createRequire as __hpCreateRequire } from 'node:module'; const require = __hpCreateRequire(import.meta.url);" },
-    logLevel: 'silent',
-    metafile: true,
-  });
-  const output = Object.entries(result.metafile.outputs).find(([file]) => path.resolve(file) === path.resolve(outfile));
-  return { file: outfile, bytes: output?.[1].bytes ?? 0, inputs: Object.keys(result.metafile.inputs) };
+  return bundleForNode({ file: SERVER }, path.join(outDir, 'server.mjs'));
 }

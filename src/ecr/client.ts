@@ -7,8 +7,8 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { classify } from '../data/object-store.ts';
 import type { ImageLog } from '../images/docker.ts';
-import { withRetries } from '../images/retry.ts';
 import { CredentialsRefusedError, NonRetryableError } from '../runtime/errors.ts';
+import { withRetries } from '../runtime/retry.ts';
 import type { EcrConfig } from './config.ts';
 import { RegistryUnavailableError } from './errors.ts';
 

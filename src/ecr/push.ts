@@ -7,8 +7,8 @@
 import type Docker from 'dockerode';
 import { classifyDockerError, type ImageLog, isUnreachable, silentLog } from '../images/docker.ts';
 import { type DockerEvent, followJsonStream } from '../images/json-stream.ts';
-import { withRetries } from '../images/retry.ts';
 import { CredentialsRefusedError, HealthPredictError, NonRetryableError, TaskError } from '../runtime/errors.ts';
+import { withRetries } from '../runtime/retry.ts';
 import type { RegistryLogin } from './config.ts';
 import { RegistryUnavailableError } from './errors.ts';
 

@@ -11,14 +11,13 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { bundleApi } from '../api/bundle.ts';
 import { REPO_ROOT } from '../host/repo-root.ts';
 import { BuildInputError } from './errors.ts';
 
 export const DEFAULT_DOCKERFILE = path.join(REPO_ROOT, 'deploy/api/Dockerfile');
 /** Where `health-predict bundle` writes the prediction service (server.mjs), relative to the checkout. */
 export const API_BUNDLE_DIR = 'dist/api';
-const API_BUNDLER = path.join(REPO_ROOT, 'src/api/bundle.ts');
 
 /** What the server reads from MODEL_DIR. */
 export const MODEL_FILES = ['model.onnx', 'metadata.json', 'model-info.json'] as const;
@@ -67,21 +66,6 @@ function normaliseModes(target: string): void {
   } else chmodSync(target, stat.mode & 0o111 ? 0o755 : 0o644);
 }
 
-async function bundleApiInto(outDir: string): Promise<void> {
-  if (!existsSync(API_BUNDLER)) {
-    throw new BuildInputError(`No API bundle to put in the image: no appDir was given and ${API_BUNDLER} does not exist. Pass appDir (a directory with server.mjs) or add the API bundler.`);
-  }
-  let module: { bundleApi?: unknown };
-  try {
-    module = (await import(pathToFileURL(API_BUNDLER).href)) as { bundleApi?: unknown };
-  } catch (error) {
-    // Plain `node` (a bundled task script) cannot load TypeScript sources.
-    throw new BuildInputError(`Cannot load ${API_BUNDLER} to bundle the API (${(error as Error).message}). Pass appDir: a directory with a prebuilt server.mjs.`, { cause: error });
-  }
-  if (typeof module.bundleApi !== 'function') throw new BuildInputError(`${API_BUNDLER} does not export bundleApi(outDir).`);
-  await (module.bundleApi as (dir: string) => Promise<unknown>)(outDir);
-}
-
 function copyRuntime(nodeModules: string, target: string, arch: string): void {
   for (const pkg of RUNTIME_PACKAGES) {
     const source = path.join(nodeModules, pkg.name);
@@ -115,7 +99,7 @@ export async function assembleApiContext(options: ApiContextOptions): Promise<Bu
       cpSync(options.appDir, app, { recursive: true, dereference: true });
     } else {
       mkdirSync(app, { recursive: true });
-      await bundleApiInto(app);
+      await bundleApi(app);
       if (!existsSync(path.join(app, 'server.mjs'))) throw new BuildInputError(`bundleApi() did not produce server.mjs in ${app}.`);
     }
     rmSync(path.join(app, 'model'), { recursive: true, force: true });

@@ -3,8 +3,8 @@
  * failed call means: daemon unreachable (retryable) or request refused (not).
  */
 import Docker from 'dockerode';
+import { withRetries } from '../runtime/retry.ts';
 import { DockerRequestError, DockerUnavailableError } from './errors.ts';
-import { withRetries } from './retry.ts';
 
 export interface ImageLog {
   info(obj: object, msg: string): void;

@@ -1,5 +1,5 @@
 /** One POST of a notification to a Slack incoming webhook, its failures classified. */
-import { retryAfterMs } from '../registry/retry.ts';
+import { retryAfterMs } from '../runtime/retry.ts';
 import type { SlackConfig } from './config.ts';
 import { DeliveryAttemptError } from './errors.ts';
 import type { SlackPayload } from './render.ts';

@@ -4,8 +4,9 @@
  * validation of JSON answers. Everything above it speaks in API paths and typed values.
  */
 import type { z } from 'zod';
+import { retryAfterMs, withRetries } from '../runtime/retry.ts';
 import { MlflowError, MlflowProtocolError, MlflowUnavailableError, errorFromResponse } from './errors.ts';
-import { type RetryOptions, type RetryPolicy, backoffDelay, retryAfterMs, retryPolicy } from './retry.ts';
+import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry.ts';
 
 export type MlflowAuth = { token: string } | { username: string; password: string };
 
@@ -50,8 +51,6 @@ export interface Transport {
   /** A call whose answer is bytes (artifact download). */
   bytes(method: string, path: string, options?: RequestOptions): Promise<Buffer>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function parseBase(trackingUri: string, auth: MlflowAuth | undefined): { baseUrl: string; auth: MlflowAuth | undefined } {
   let url: URL;
@@ -110,9 +109,11 @@ export function createTransport(options: TransportOptions): Transport {
       (init.headers as Record<string, string>)['content-type'] = 'application/octet-stream';
     }
     const timeoutMs = request.artifact ? policy.artifactTimeoutMs : policy.timeoutMs;
-    for (let attempt = 1; ; attempt++) {
+    // The server's Retry-After of the attempt that just failed, when it sent one.
+    let retryAfter: number | undefined;
+    const attemptOnce = async (): Promise<T> => {
+      retryAfter = undefined;
       let failure: MlflowError;
-      let retryAfter: number | undefined;
       try {
         const response = await fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
         if (response.ok) return await read(response);
@@ -120,16 +121,20 @@ export function createTransport(options: TransportOptions): Transport {
         retryAfter = retryAfterMs(response.headers.get('retry-after'), policy.maxDelayMs);
       } catch (error) {
         if (error instanceof MlflowError) throw error;
-        failure = new MlflowUnavailableError(`MLflow ${method} ${path} at ${baseUrl} failed: ${describeNetworkError(error)}`, { method, path }, { cause: error });
+        throw new MlflowUnavailableError(`MLflow ${method} ${path} at ${baseUrl} failed: ${describeNetworkError(error)}`, { method, path }, { cause: error });
       }
-      if (!failure.retryable) throw failure;
-      if (attempt >= policy.attempts) {
-        if (policy.attempts > 1) failure.message += ` (gave up after ${policy.attempts} attempts)`;
-        throw failure;
-      }
-      const delayMs = retryAfter ?? backoffDelay(attempt, policy);
-      options.onRetry?.({ method, path, attempt, attempts: policy.attempts, delayMs, reason: failure.message });
-      await sleep(delayMs);
+      throw failure;
+    };
+    try {
+      return await withRetries(attemptOnce, {
+        retryable: (error) => error instanceof MlflowError && error.retryable,
+        delayFor: () => retryAfter,
+        onRetry: (error, attempt, delayMs) => options.onRetry?.({ method, path, attempt, attempts: policy.attempts, delayMs, reason: (error as MlflowError).message }),
+      }, policy);
+    } catch (error) {
+      // A retryable failure gets here only when every attempt was used.
+      if (error instanceof MlflowError && error.retryable && policy.attempts > 1) error.message += ` (gave up after ${policy.attempts} attempts)`;
+      throw error;
     }
   }
 

@@ -1,4 +1,4 @@
-/** The MLflow client's pure parts: batching, backoff, error classification, artifact paths, credentials hygiene. */
+/** The MLflow client's pure parts: batching, error classification, artifact paths, credentials hygiene. */
 import { describe, expect, it } from 'vitest';
 import { encodeArtifactPath, proxyRoot } from '../../../src/registry/artifacts.ts';
 import { BATCH_LIMITS, chunkBatch, wireValue } from '../../../src/registry/batch.ts';
@@ -13,7 +13,6 @@ import {
   isMissingAlias,
 } from '../../../src/registry/errors.ts';
 import { createMlflowClient } from '../../../src/registry/index.ts';
-import { backoffDelay, retryAfterMs } from '../../../src/registry/retry.ts';
 import { exitCodeFor } from '../../../src/runtime/errors.ts';
 
 describe('chunkBatch', () => {
@@ -54,25 +53,6 @@ describe('chunkBatch', () => {
     const [chunk] = chunkBatch({ metrics: [{ key: 'a', value: NaN }] }, BATCH_LIMITS, 1234);
     expect(chunk!.metrics[0]).toEqual({ key: 'a', value: 'NaN', timestamp: 1234, step: 0 });
     expect(chunkBatch({})).toEqual([]);
-  });
-});
-
-describe('backoff', () => {
-  it('grows exponentially, is capped, and never drops below half the ceiling', () => {
-    const policy = { baseDelayMs: 100, maxDelayMs: 1000 };
-    expect(backoffDelay(1, policy, () => 0)).toBe(50);
-    expect(backoffDelay(1, policy, () => 1)).toBe(100);
-    expect(backoffDelay(3, policy, () => 0)).toBe(200);
-    expect(backoffDelay(10, policy, () => 1)).toBe(1000);
-    expect(backoffDelay(10, policy, () => 0)).toBe(500);
-  });
-
-  it('honours Retry-After in seconds or as a date, capped', () => {
-    expect(retryAfterMs('2', 5000)).toBe(2000);
-    expect(retryAfterMs('60', 5000)).toBe(5000);
-    expect(retryAfterMs(new Date(10_000).toUTCString(), 5000, 9_000)).toBe(1000);
-    expect(retryAfterMs(null, 5000)).toBeUndefined();
-    expect(retryAfterMs('soon', 5000)).toBeUndefined();
   });
 });
 
