@@ -6,6 +6,7 @@
  *   await withContainer({ docker, image }, async ({ baseUrl }) => { …requests… });
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { freePort } from '../host/ports.ts';
 import { classifyDockerError, type ImageLog, silentLog } from './docker.ts';
@@ -59,8 +60,6 @@ async function readyAnswer(url: string): Promise<number | string> {
     return cause?.code ?? (error as Error).name;
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts the container and resolves once /ready answers 200; on failure it is removed before the error is thrown. */
 export async function startContainer(options: RunContainerOptions): Promise<RunningContainer> {

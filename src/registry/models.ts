@@ -4,6 +4,7 @@
  * plus version tags; `transitionStage` exists only to keep stages in sync for old consumers.
  * Versions are strings on the wire (a number is a 400).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { MlflowConflictError, MlflowNotFoundError, MlflowRegistrationError, isMissingAlias } from './errors.ts';
 import { collectPages } from './paging.ts';
@@ -42,7 +43,6 @@ export interface SearchVersionsOptions {
 }
 
 const tagList = (tags: Record<string, string> | undefined) => Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function modelsApi(t: Transport) {
   const api = {

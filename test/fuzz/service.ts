@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { bundleApi } from '../../src/api/bundle.ts';
 import { PROJECT_ROOT } from '../../src/cli/project.ts';
 import { buildApiFixture } from '../unit/api/api-fixture.ts';
@@ -77,7 +78,7 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number): P
   while (Date.now() < deadline && child.exitCode === null) {
     const response = await fetch(`${url}/ready`).catch(() => undefined);
     if (response?.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error(`${url}/ready did not answer 200 within ${timeoutMs / 1000} s (exit code ${child.exitCode}); the model did not load`);
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { MicroBatcher } from '../../../src/api/batcher.ts';
 import type { FeatureVector } from '../../../src/evaluation/onnx-scorer.ts';
@@ -7,7 +8,7 @@ function recordingScorer() {
   const runs: number[] = [];
   const score = async (rows: readonly FeatureVector[]) => {
     runs.push(rows.length);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
     return Float64Array.from(rows, (row) => Number(row[0]) / 100);
   };
   return { runs, score };
@@ -27,7 +28,7 @@ describe('MicroBatcher', () => {
     const { runs, score } = recordingScorer();
     const batcher = new MicroBatcher(score, { maxRows: 64 });
     const first = batcher.score(rows(1));
-    await new Promise((resolve) => setTimeout(resolve, 1)); // the first run is in progress
+    await sleep(1); // the first run is in progress
     const later = [batcher.score(rows(2)), batcher.score(rows(3)), batcher.score(rows(4))];
     expect(Array.from(await first)).toEqual([0.01]);
     expect((await Promise.all(later)).map((r) => r[0])).toEqual([0.02, 0.03, 0.04]);

@@ -1,8 +1,7 @@
 /** Test workloads on the local cluster: the echo server as a pod (host network or pod network) and a Service in front of it. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient } from '../../../src/cluster/api.ts';
 import { echoImage } from '../../../src/cluster/layout.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function createNamespace(api: ApiClient, name: string): Promise<void> {
   await api.json('/api/v1/namespaces', { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
@@ -70,7 +71,7 @@ export async function startMoto(options: { port?: number; env?: Record<string, s
       await stop();
       throw new Error(`moto_server did not answer on ${endpoint} within ${options.timeoutMs ?? 45_000} ms:\n${output}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   return { endpoint, port, output: () => output, stop };
 }

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceStartError, readState, stackDown, stackEnv, stackStatus, stackUp } from '../../../src/stack/index.ts';
 import { groupAlive } from '../../../src/host/process.ts';
@@ -93,7 +94,7 @@ describe('stack lifecycle', () => {
     const first = (await stackStatus({ stateDir })).services.moto;
     expect((await stackStatus({ stateDir })).services.mlflow.running).toBe(false);
     process.kill(-first.pid!, 'SIGKILL');
-    while (groupAlive(first.pid!)) await new Promise((r) => setTimeout(r, 50));
+    while (groupAlive(first.pid!)) await sleep(50);
     expect((await stackStatus({ stateDir })).services.moto).toMatchObject({ running: false, healthy: false, pid: first.pid });
 
     await stackUp({ stateDir, services: ['moto'] });
