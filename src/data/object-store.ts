@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BadDataError, CredentialsRefusedError, NonRetryableError, TaskError } from '../runtime/errors.ts';
+import { withRetries } from '../runtime/retry.ts';
 
 export interface StoredObject {
   readonly body: Buffer;
@@ -118,8 +119,6 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ObjectStore
     baseDelayMs: options.baseDelayMs ?? envInt(env, 'HP_S3_RETRY_BASE_MS', 1000, 0),
     maxDelayMs: options.maxDelayMs ?? envInt(env, 'HP_S3_RETRY_MAX_MS', 20_000, 0),
   };
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const random = options.random ?? Math.random;
   const log = options.log;
   let client = options.client;
   const s3 = () =>
@@ -137,30 +136,35 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ObjectStore
     }));
 
   async function withRetry<T>(op: Operation, uri: string, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await call();
-        if (attempt > 1) log?.info({ op, uri, attempt, max_attempts: retry.maxAttempts }, `S3 ${op} of ${uri} succeeded on attempt ${attempt}`);
-        return result;
-      } catch (error) {
-        const kind = classify(error);
-        if (kind !== 'transient') throw nonRetryable(kind, op, uri, error, endpoint);
-        const reason = describe(error);
-        if (attempt >= retry.maxAttempts) {
-          throw new ObjectStoreUnavailableError(
-            `S3 ${op} of ${uri} failed ${attempt} time(s) with transient errors (last: ${reason})` +
-              `${endpoint ? ` at endpoint ${endpoint}` : ''}. Check that the object store is reachable; the task fails retryably, so Airflow tries again later.`,
-            { cause: error },
-          );
-        }
-        const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-        const delayMs = Math.round(ceiling / 2 + random() * (ceiling / 2));
-        log?.warn(
-          { op, uri, attempt, max_attempts: retry.maxAttempts, delay_ms: delayMs, error: reason },
-          `S3 ${op} of ${uri} failed on attempt ${attempt}/${retry.maxAttempts} (${reason}); retrying in ${delayMs} ms`,
-        );
-        await sleep(delayMs);
-      }
+    let attempts = 0;
+    try {
+      const result = await withRetries(
+        (attempt) => {
+          attempts = attempt;
+          return call();
+        },
+        {
+          retryable: (error) => classify(error) === 'transient',
+          onRetry: (error, attempt, delayMs) => {
+            const reason = describe(error);
+            log?.warn(
+              { op, uri, attempt, max_attempts: retry.maxAttempts, delay_ms: delayMs, error: reason },
+              `S3 ${op} of ${uri} failed on attempt ${attempt}/${retry.maxAttempts} (${reason}); retrying in ${delayMs} ms`,
+            );
+          },
+        },
+        { attempts: retry.maxAttempts, baseDelayMs: retry.baseDelayMs, maxDelayMs: retry.maxDelayMs, sleep: options.sleep, random: options.random },
+      );
+      if (attempts > 1) log?.info({ op, uri, attempt: attempts, max_attempts: retry.maxAttempts }, `S3 ${op} of ${uri} succeeded on attempt ${attempts}`);
+      return result;
+    } catch (error) {
+      const kind = classify(error);
+      if (kind !== 'transient') throw nonRetryable(kind, op, uri, error, endpoint);
+      throw new ObjectStoreUnavailableError(
+        `S3 ${op} of ${uri} failed ${attempts} time(s) with transient errors (last: ${describe(error)})` +
+          `${endpoint ? ` at endpoint ${endpoint}` : ''}. Check that the object store is reachable; the task fails retryably, so Airflow tries again later.`,
+        { cause: error },
+      );
     }
   }
 
