@@ -36,12 +36,11 @@ export interface CleanedRows {
 
 const EXCLUDED = new Set<number>(EXCLUDED_DISCHARGE_DISPOSITIONS);
 
-/**
- * Cleans the raw rows at `positions` (indexes into table.rows, in the order given).
- * Defaults to every row.
- */
-export function cleanRows(table: RawTable, positions?: Iterable<number>): CleanedRows {
-  const { index } = table;
+/** One cleaned row in CLEAN_COLUMNS order, or undefined when the row is dropped (death/hospice discharge). */
+export type RowCleaner = (fields: readonly string[]) => string[] | undefined;
+
+/** The cleaning of one validated raw row, for a file whose columns are at `index`. */
+export function rowCleaner(index: Readonly<Record<RawColumn, number>>): RowCleaner {
   const column = (name: RawColumn) => index[name];
   // One extractor per output column, resolved once.
   const extractors: ((fields: readonly string[]) => string)[] = CLEAN_COLUMNS.map((name) => {
@@ -64,21 +63,30 @@ export function cleanRows(table: RawTable, positions?: Iterable<number>): Cleane
     throw new Error(`clean.ts has no rule for column '${name}' of CLEAN_COLUMNS`); // a bug in schema.ts, not data
   });
   const disposition = column('discharge_disposition_id');
+  return (fields) => (EXCLUDED.has(Number.parseInt(fields[disposition]!, 10)) ? undefined : extractors.map((extract) => extract(fields)));
+}
 
+/** Whether a cleaned row's target is 1. */
+export const isPositive = (row: readonly string[]) => row[CLEAN_COLUMNS.length - 1] === '1';
+
+/**
+ * Cleans the raw rows at `positions` (indexes into table.rows, in the order given).
+ * Defaults to every row.
+ */
+export function cleanRows(table: RawTable, positions?: Iterable<number>): CleanedRows {
+  const clean = rowCleaner(table.index);
   const rows: string[][] = [];
   let rowsIn = 0;
   let dropped = 0;
   let positives = 0;
-  const target = CLEAN_COLUMNS.length - 1;
   for (const at of positions ?? table.rows.keys()) {
-    const { fields } = table.rows[at]!;
     rowsIn++;
-    if (EXCLUDED.has(Number.parseInt(fields[disposition]!, 10))) {
+    const out = clean(table.rows[at]!.fields);
+    if (!out) {
       dropped++;
       continue;
     }
-    const out = extractors.map((extract) => extract(fields));
-    if (out[target] === '1') positives++;
+    if (isPositive(out)) positives++;
     rows.push(out);
   }
   return { rows, rowsIn, rowsDroppedExcludedDischarge: dropped, positives };

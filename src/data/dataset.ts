@@ -1,56 +1,237 @@
 /**
- * The pure part of preparing training data: CSV text → validated raw table → split plan →
- * cleaned split rows. No I/O, so tests (and benchmarks) run it on any text.
+ * Preparing training data from the raw CSV in bounded memory: two passes over the source
+ * byte stream, never holding the file, its records or a split.
+ *  1. hash, parse and validate every row, and count them (validate.ts; nothing is kept);
+ *  2. hash and parse again, clean each row and append it to its split's file in `workDir`.
+ * The origin split routes a row by its position, between bounds computed from the count of
+ * pass 1. The random split writes rows in shuffled order, so pass 2 stages the cleaned rows
+ * in raw order in one local file and the split files are then copied from it row by row in
+ * shuffled order; only the permutation and the row offsets (~17 bytes a row) stay in memory.
+ * Pass 2 must read the bytes pass 1 validated: a different sha256 means the object changed
+ * while it was being read, which a retry fixes.
  */
-import { BadDataError } from '../runtime/errors.ts';
-import { cleanRows } from './clean.ts';
-import { parseCsv } from './csv.ts';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import path from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { BadDataError, TaskError } from '../runtime/errors.ts';
+import { isPositive, type RowCleaner, rowCleaner } from './clean.ts';
+import { formatRecord, readCsv } from './csv.ts';
+import { HashedFileWriter, type WrittenFile } from './hashed-file.ts';
 import { CLEAN_COLUMNS } from './schema.ts';
-import { planSplit, type SplitDescription, type SplitName, type SplitSpec } from './split.ts';
-import { validateRecords } from './validate.ts';
+import { describeOriginSplit, originBounds, planSplit, type SplitDescription, type SplitName, type SplitSpec } from './split.ts';
+import { validateStream } from './validate.ts';
 
 export interface PreparedSplit {
   readonly name: SplitName;
   /** Raw rows assigned to this split, before cleaning. */
   readonly rawRows: number;
-  /** Cleaned rows in CLEAN_COLUMNS order. */
-  readonly rows: string[][];
+  /** Cleaned rows written (data rows; the file also has the CLEAN_COLUMNS header). */
+  readonly rows: number;
   readonly positives: number;
   readonly droppedExcludedDischarge: number;
+  /** The split's CSV file in the work directory. */
+  readonly file: WrittenFile;
 }
 
 export interface PreparedDataset {
+  readonly source: { readonly sha256: string; readonly bytes: number };
   readonly rawRows: number;
   readonly split: SplitDescription;
   readonly splits: readonly PreparedSplit[];
   readonly cleaning: { rows_in: number; rows_dropped_excluded_discharge: number; rows_out: number };
 }
 
-/** Parses, validates, splits and cleans; throws BadDataError when the data cannot be used. */
-export function prepareDataset(text: string, spec: SplitSpec, source: string): PreparedDataset {
-  const table = validateRecords(parseCsv(text, { source }), source);
-  const plan = planSplit(table.rows.length, spec);
-  const splits: PreparedSplit[] = [];
-  for (const [name, positions] of Object.entries(plan.parts) as [SplitName, number[]][]) {
-    const cleaned = cleanRows(table, positions);
-    splits.push({
-      name,
-      rawRows: positions.length,
-      rows: cleaned.rows,
-      positives: cleaned.positives,
-      droppedExcludedDischarge: cleaned.rowsDroppedExcludedDischarge,
-    });
+/** Opens the raw CSV bytes from the start; called once per pass. */
+export type OpenSource = () => Promise<Readable>;
+
+/**
+ * Validates, splits and cleans the raw CSV, writing `<split>.csv` files (header = CLEAN_COLUMNS)
+ * into `workDir`; throws BadDataError when the data cannot be used.
+ */
+export async function prepareDataset(open: OpenSource, spec: SplitSpec, source: string, workDir: string): Promise<PreparedDataset> {
+  const first = hashing(await open());
+  const { index, rows: rawRows } = await validateStream(readCsv(first.stream, { source }), source);
+  const digest = first.digest();
+
+  const second = hashing(await open());
+  const records = dataRows(readCsv(second.stream, { source }));
+  const clean = rowCleaner(index);
+  const shuffled = spec.kind === 'random' ? planSplit(rawRows, spec) : undefined;
+  const splits = shuffled
+    ? await writeShuffledSplits(records, clean, shuffled.parts, workDir)
+    : await writeOriginSplits(records, clean, rawRows, workDir);
+  const reread = second.digest();
+  if (reread.sha256 !== digest.sha256) {
+    throw new TaskError(
+      `${source} changed while it was being read (sha256 ${digest.sha256} on the first pass, ${reread.sha256} on the second). ` +
+        `Wait for the upload to finish; the task fails retryably, so Airflow tries again later.`,
+      true,
+    );
   }
-  const rowsOut = splits.reduce((sum, s) => sum + s.rows.length, 0);
+
+  const rowsOut = splits.reduce((sum, s) => sum + s.rows, 0);
   const positives = splits.reduce((sum, s) => sum + s.positives, 0);
   const dropped = splits.reduce((sum, s) => sum + s.droppedExcludedDischarge, 0);
   checkTarget(source, rowsOut, positives, splits);
   return {
-    rawRows: table.rows.length,
-    split: plan.description,
+    source: digest,
+    rawRows,
+    split: shuffled?.description ?? describeOriginSplit(rawRows),
     splits,
-    cleaning: { rows_in: table.rows.length, rows_dropped_excluded_discharge: dropped, rows_out: rowsOut },
+    cleaning: { rows_in: rawRows, rows_dropped_excluded_discharge: dropped, rows_out: rowsOut },
   };
+}
+
+/** One split file being written, with its counts. */
+class SplitOutput {
+  rawRows = 0;
+  rows = 0;
+  positives = 0;
+  dropped = 0;
+  private readonly writer: HashedFileWriter;
+
+  constructor(
+    readonly name: SplitName,
+    workDir: string,
+  ) {
+    this.writer = new HashedFileWriter(path.join(workDir, `${name}.csv`));
+  }
+
+  start(): Promise<void> {
+    return this.writer.append(formatRecord(CLEAN_COLUMNS));
+  }
+
+  /** Counts one raw row; appends its cleaned record (already formatted) unless it was dropped. */
+  add(record: string | undefined, positive: boolean): Promise<void> | undefined {
+    this.rawRows++;
+    if (record === undefined) {
+      this.dropped++;
+      return undefined;
+    }
+    this.rows++;
+    if (positive) this.positives++;
+    return this.writer.append(record);
+  }
+
+  async close(): Promise<PreparedSplit> {
+    const file = await this.writer.close();
+    return { name: this.name, rawRows: this.rawRows, rows: this.rows, positives: this.positives, droppedExcludedDischarge: this.dropped, file };
+  }
+
+  abandon(): void {
+    this.writer.abandon();
+  }
+}
+
+async function withOutputs<T>(outputs: readonly SplitOutput[], write: () => Promise<T>): Promise<T> {
+  try {
+    for (const output of outputs) await output.start();
+    return await write();
+  } catch (error) {
+    for (const output of outputs) output.abandon();
+    throw error;
+  }
+}
+
+/** Origin split: rows go, in file order, to train, validation, test and future by position. */
+async function writeOriginSplits(records: AsyncIterable<readonly string[]>, clean: RowCleaner, rawRows: number, workDir: string): Promise<PreparedSplit[]> {
+  const bounds = originBounds(rawRows);
+  const outputs = (['train', 'validation', 'test', 'future'] as const).map((name) => new SplitOutput(name, workDir));
+  return withOutputs(outputs, async () => {
+    let position = 0;
+    let current = 0;
+    for await (const fields of records) {
+      // Past the last bound only if the source grew between passes; the sha256 check then fails.
+      while (current < outputs.length - 1 && position >= bounds[outputs[current]!.name][1]) current++;
+      const row = clean(fields);
+      await outputs[current]!.add(row && formatRecord(row), row !== undefined && isPositive(row));
+      position++;
+    }
+    return Promise.all(outputs.map((output) => output.close()));
+  });
+}
+
+/**
+ * Random split: pass 2 stages every cleaned row, in raw order, in one file (a dropped row is
+ * an empty entry); the split files are then filled from it in the planned (shuffled) order.
+ */
+async function writeShuffledSplits(
+  records: AsyncIterable<readonly string[]>,
+  clean: RowCleaner,
+  parts: Partial<Record<SplitName, number[]>>,
+  workDir: string,
+): Promise<PreparedSplit[]> {
+  const rawRows = Object.values(parts).reduce((sum, positions) => sum + positions.length, 0);
+  const offsets = new Float64Array(rawRows + 1);
+  const positive = new Uint8Array(rawRows);
+  const staging = new HashedFileWriter(path.join(workDir, 'staging.csv'));
+  let position = 0;
+  try {
+    for await (const fields of records) {
+      const row = clean(fields);
+      const text = row ? formatRecord(row) : '';
+      if (position < rawRows) {
+        offsets[position + 1] = offsets[position]! + Buffer.byteLength(text);
+        positive[position] = row && isPositive(row) ? 1 : 0;
+      }
+      await staging.append(text);
+      position++;
+    }
+  } catch (error) {
+    staging.abandon();
+    throw error;
+  }
+  const staged = await staging.close();
+
+  const outputs = (Object.keys(parts) as SplitName[]).map((name) => new SplitOutput(name, workDir));
+  return withOutputs(outputs, async () => {
+    const fd = openSync(staged.path, 'r');
+    try {
+      let buffer = Buffer.alloc(64 * 1024);
+      for (const output of outputs) {
+        for (const at of parts[output.name]!) {
+          const length = offsets[at + 1]! - offsets[at]!;
+          if (length === 0) {
+            output.add(undefined, false);
+            continue;
+          }
+          if (length > buffer.length) buffer = Buffer.alloc(length);
+          readSync(fd, buffer, 0, length, offsets[at]!);
+          await output.add(buffer.toString('utf8', 0, length), positive[at] === 1);
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return Promise.all(outputs.map((output) => output.close()));
+  });
+}
+
+/** The data rows' fields (the header, already validated in pass 1, is skipped). */
+async function* dataRows(records: AsyncIterable<{ fields: string[] }>): AsyncGenerator<readonly string[]> {
+  let header = true;
+  for await (const { fields } of records) {
+    if (header) header = false;
+    else yield fields;
+  }
+}
+
+/** Passes a byte stream through unchanged while computing its sha256 and length. */
+function hashing(input: Readable): { stream: Readable; digest(): { sha256: string; bytes: number } } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  input.once('error', (error) => stream.destroy(error));
+  input.pipe(stream);
+  let sha256: string | undefined;
+  return { stream, digest: () => ({ sha256: (sha256 ??= hash.digest('hex')), bytes }) };
 }
 
 /** A target with one class (overall, or in a split a model is fitted or scored on) cannot train or be evaluated. */
@@ -70,8 +251,8 @@ function checkTarget(source: string, rowsOut: number, positives: number, splits:
   }
   for (const split of splits) {
     if (split.name === 'future') continue;
-    if (split.rows.length === 0 || split.positives === 0 || split.positives === split.rows.length) {
-      const what = split.rows.length === 0 ? 'has no rows' : `has only target ${split.positives === 0 ? 0 : 1} in its ${split.rows.length} rows`;
+    if (split.rows === 0 || split.positives === 0 || split.positives === split.rows) {
+      const what = split.rows === 0 ? 'has no rows' : `has only target ${split.positives === 0 ? 0 : 1} in its ${split.rows} rows`;
       throw new BadDataError(
         `${source}: after splitting and cleaning, the ${split.name} split ${what}; a model cannot be ${split.name === 'train' ? 'trained' : 'evaluated'} on it. ` +
           `Use a larger file, or a split with more rows in ${split.name}.`,

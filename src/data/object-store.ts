@@ -18,8 +18,10 @@
  * `file://` access is local and not retried.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BadDataError, CredentialsRefusedError, NonRetryableError, TaskError } from '../runtime/errors.ts';
@@ -31,9 +33,20 @@ export interface StoredObject {
   readonly size: number;
 }
 
+/** An object being read: its bytes arrive on `body`. */
+export interface ObjectStream {
+  readonly body: Readable;
+  readonly etag?: string;
+  readonly size: number;
+}
+
 export interface ObjectStore {
   get(uri: string): Promise<StoredObject>;
+  /** The object as a byte stream (retries cover opening it; a failure while streaming surfaces on `body`). */
+  getStream(uri: string): Promise<ObjectStream>;
   put(uri: string, body: Buffer | string, contentType: string): Promise<{ etag?: string }>;
+  /** Uploads a local file without reading it into memory. */
+  putFile(uri: string, localFile: string, contentType: string): Promise<{ etag?: string }>;
   exists(uri: string): Promise<boolean>;
 }
 
@@ -181,14 +194,40 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ObjectStore
         return { body, size: body.length, ...etagOf(response.ETag) };
       });
     },
+    async getStream(uri) {
+      const where = parseUri(uri);
+      if (where.scheme === 'file') return fileGetStream(uri, where.path);
+      const { bucket, key } = requireKey(uri, where);
+      return withRetry('get', uri, async () => {
+        const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        if (!response.Body) throw Object.assign(new Error('S3 returned no body'), { code: 'ECONNRESET' });
+        return { body: response.Body as Readable, size: response.ContentLength ?? 0, ...etagOf(response.ETag) };
+      });
+    },
     async put(uri, body, contentType) {
       const where = parseUri(uri);
       const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-      if (where.scheme === 'file') return filePut(uri, where.path, bytes);
+      if (where.scheme === 'file') return filePut(uri, where.path, (temporary) => writeFile(temporary, bytes));
       const { bucket, key } = requireKey(uri, where);
       return withRetry('put', uri, async () => {
         const response = await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType }));
         return etagOf(response.ETag);
+      });
+    },
+    async putFile(uri, localFile, contentType) {
+      const where = parseUri(uri);
+      if (where.scheme === 'file') return filePut(uri, where.path, (temporary) => copyFile(localFile, temporary));
+      const { bucket, key } = requireKey(uri, where);
+      const { size } = await stat(localFile);
+      return withRetry('put', uri, async () => {
+        // A fresh stream per attempt: a stream that was partly sent cannot be sent again.
+        const body = createReadStream(localFile);
+        try {
+          const response = await s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType }));
+          return etagOf(response.ETag);
+        } finally {
+          body.destroy();
+        }
       });
     },
     async exists(uri) {
@@ -325,12 +364,24 @@ async function fileGet(uri: string, file: string): Promise<StoredObject> {
   }
 }
 
-async function filePut(uri: string, file: string, body: Buffer): Promise<{ etag?: string }> {
+async function fileGetStream(uri: string, file: string): Promise<ObjectStream> {
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' });
+    const body = createReadStream(file);
+    await new Promise<void>((resolve, reject) => body.once('open', () => resolve()).once('error', reject));
+    return { body, size: info.size };
+  } catch (error) {
+    throw fileError('read', uri, error);
+  }
+}
+
+async function filePut(uri: string, file: string, write: (temporary: string) => Promise<void>): Promise<{ etag?: string }> {
   // Write a temporary file, then rename: readers never see a half-written object.
   const temporary = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(temporary, body);
+    await write(temporary);
     await rename(temporary, file);
     return {};
   } catch (error) {

@@ -8,13 +8,18 @@
  * `dataset_diabetes/diabetic_data.csv` (101 766 rows, sha256 0689e7ec…df97); unzip it and
  * `aws s3 cp diabetic_data.csv s3://<bucket>/raw/diabetic_data.csv`, or pass it as file:///….
  * Without it, `health-predict data synth` writes a synthetic file with the same schema.
+ *
+ * Memory stays bounded whatever the file's size: the source is streamed twice (dataset.ts) and
+ * the split files are built in a temporary local directory, then uploaded from disk.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Logger } from 'pino';
-import { formatCsv } from './csv.ts';
-import { prepareDataset } from './dataset.ts';
+import { type PreparedDataset, prepareDataset } from './dataset.ts';
 import { FEATURES_FILE, MANIFEST_FILE, type Manifest, manifestSchema, type SplitFile, splitFileName } from './manifest.ts';
-import { joinUri, type ObjectStore, sha256 } from './object-store.ts';
-import { CLEAN_COLUMNS, FEATURE_SPEC } from './schema.ts';
+import { joinUri, type ObjectStore } from './object-store.ts';
+import { FEATURE_SPEC } from './schema.ts';
 import type { SplitSpec } from './split.ts';
 
 export interface PrepareRequest {
@@ -34,53 +39,72 @@ export async function prepareTrainingData(request: PrepareRequest, deps: Prepare
   const spec = request.split ?? { kind: 'origin' as const };
   const started = performance.now();
 
-  const source = await store.get(request.sourceUri);
-  const sourceSha = sha256(source.body);
-  log.info({ uri: request.sourceUri, bytes: source.size, etag: source.etag, sha256: sourceSha }, `read ${source.size} bytes from ${request.sourceUri}`);
-
-  const dataset = prepareDataset(source.body.toString('utf8'), spec, request.sourceUri);
-  log.info(
-    {
-      rows_parsed: dataset.rawRows,
-      rows_dropped_excluded_discharge: dataset.cleaning.rows_dropped_excluded_discharge,
-      rows_out: dataset.cleaning.rows_out,
-      split: spec.kind,
-      ms: Math.round(performance.now() - started),
-    },
-    `parsed ${dataset.rawRows} rows; dropped ${dataset.cleaning.rows_dropped_excluded_discharge} death/hospice rows; ${dataset.cleaning.rows_out} rows kept`,
-  );
-
-  const files: Partial<Record<string, SplitFile>> = {};
-  for (const split of dataset.splits) {
-    const uri = joinUri(request.outputUri, splitFileName(split.name));
-    const body = Buffer.from(formatCsv(CLEAN_COLUMNS, split.rows));
-    await store.put(uri, body, 'text/csv');
-    const file: SplitFile = {
-      uri,
-      rows: split.rows.length,
-      raw_rows: split.rawRows,
-      positives: split.positives,
-      positive_rate: split.rows.length ? split.positives / split.rows.length : 0,
-      sha256: sha256(body),
-      bytes: body.length,
+  const workDir = await mkdtemp(path.join(tmpdir(), 'hp-prepare-'));
+  try {
+    let opened: { etag?: string; size: number } | undefined;
+    const open = async () => {
+      const object = await store.getStream(request.sourceUri);
+      opened ??= object;
+      return object.body;
     };
-    files[split.name] = file;
-    log.info({ split: split.name, uri, rows: file.rows, positives: file.positives, positive_rate: round(file.positive_rate), bytes: file.bytes }, `wrote ${split.name}: ${file.rows} rows to ${uri}`);
-  }
+    const dataset = await prepareDataset(open, spec, request.sourceUri, workDir);
+    const etag = opened?.etag;
+    log.info({ uri: request.sourceUri, bytes: dataset.source.bytes, etag, sha256: dataset.source.sha256 }, `read ${dataset.source.bytes} bytes from ${request.sourceUri}`);
+    log.info(
+      {
+        rows_parsed: dataset.rawRows,
+        rows_dropped_excluded_discharge: dataset.cleaning.rows_dropped_excluded_discharge,
+        rows_out: dataset.cleaning.rows_out,
+        split: spec.kind,
+        ms: Math.round(performance.now() - started),
+      },
+      `parsed ${dataset.rawRows} rows; dropped ${dataset.cleaning.rows_dropped_excluded_discharge} death/hospice rows; ${dataset.cleaning.rows_out} rows kept`,
+    );
 
+    const files: Partial<Record<string, SplitFile>> = {};
+    for (const split of dataset.splits) {
+      const uri = joinUri(request.outputUri, splitFileName(split.name));
+      await store.putFile(uri, split.file.path, 'text/csv');
+      const file: SplitFile = {
+        uri,
+        rows: split.rows,
+        raw_rows: split.rawRows,
+        positives: split.positives,
+        positive_rate: split.rows ? split.positives / split.rows : 0,
+        sha256: split.file.sha256,
+        bytes: split.file.bytes,
+      };
+      files[split.name] = file;
+      log.info({ split: split.name, uri, rows: file.rows, positives: file.positives, positive_rate: round(file.positive_rate), bytes: file.bytes }, `wrote ${split.name}: ${file.rows} rows to ${uri}`);
+    }
+    return await writeManifest(request, deps, { dataset, files, etag, started });
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+interface Written {
+  readonly dataset: PreparedDataset;
+  readonly files: Partial<Record<string, SplitFile>>;
+  readonly etag: string | undefined;
+  readonly started: number;
+}
+
+/** features.json, then manifest.json last (its presence means every other file is complete). */
+async function writeManifest(request: PrepareRequest, { store, log, now }: PrepareDeps, { dataset, files, etag, started }: Written): Promise<Manifest> {
   const featuresUri = joinUri(request.outputUri, FEATURES_FILE);
   await store.put(featuresUri, `${JSON.stringify(FEATURE_SPEC, null, 2)}\n`, 'application/json');
   log.info({ uri: featuresUri }, `wrote the feature spec to ${featuresUri}`);
 
   const manifest = manifestSchema.parse({
-    source: { uri: request.sourceUri, ...(source.etag ? { etag: source.etag } : {}), sha256: sourceSha, bytes: source.size, rows: dataset.rawRows },
+    source: { uri: request.sourceUri, ...(etag ? { etag } : {}), sha256: dataset.source.sha256, bytes: dataset.source.bytes, rows: dataset.rawRows },
     output_uri: request.outputUri,
     split: dataset.split,
     files,
     features_uri: featuresUri,
     features: FEATURE_SPEC,
     cleaning: dataset.cleaning,
-    created_at: (deps.now?.() ?? new Date()).toISOString(),
+    created_at: (now?.() ?? new Date()).toISOString(),
   });
   const manifestUri = joinUri(request.outputUri, MANIFEST_FILE);
   await store.put(manifestUri, `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');

@@ -80,30 +80,41 @@ export interface SplitPlan {
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 
+/** Raw positions [from, to) of each origin split, from the row count alone (no position arrays). */
+export function originBounds(rawRows: number): Record<SplitName, readonly [number, number]> {
+  // Integer arithmetic: 101 766 · 20 / 100 = 20 353.2 → 20 353, no float surprises.
+  const initial = Math.floor((rawRows * ORIGIN_SPLIT.initialPercent) / 100);
+  const trainEnd = Math.floor((initial * ORIGIN_SPLIT.trainPercent) / 100);
+  const validationEnd = Math.floor((initial * ORIGIN_SPLIT.validationEndPercent) / 100);
+  return { train: [0, trainEnd], validation: [trainEnd, validationEnd], test: [validationEnd, initial], future: [initial, rawRows] };
+}
+
+/** The manifest's description of the origin split of `rawRows` raw rows. */
+export function describeOriginSplit(rawRows: number): SplitDescription {
+  const bounds = originBounds(rawRows);
+  return {
+    kind: 'origin',
+    raw_rows: rawRows,
+    initial_rows: bounds.test[1],
+    applied: 'split raw rows by position, then clean each split',
+    raw_ranges: Object.fromEntries(
+      Object.entries(bounds).map(([name, [from, to]]) => [name, { first: from, last: to - 1 }]),
+    ) as Record<SplitName, { first: number; last: number }>,
+  };
+}
+
 /** Plans the split of `rawRows` raw data rows. */
 export function planSplit(rawRows: number, spec: SplitSpec = { kind: 'origin' }): SplitPlan {
   if (spec.kind === 'origin') {
-    // Integer arithmetic: 101 766 · 20 / 100 = 20 353.2 → 20 353, no float surprises.
-    const initial = Math.floor((rawRows * ORIGIN_SPLIT.initialPercent) / 100);
-    const trainEnd = Math.floor((initial * ORIGIN_SPLIT.trainPercent) / 100);
-    const validationEnd = Math.floor((initial * ORIGIN_SPLIT.validationEndPercent) / 100);
-    const bounds = { train: [0, trainEnd], validation: [trainEnd, validationEnd], test: [validationEnd, initial], future: [initial, rawRows] } as const;
+    const bounds = originBounds(rawRows);
     return {
       parts: {
-        train: range(0, trainEnd),
-        validation: range(trainEnd, validationEnd),
-        test: range(validationEnd, initial),
-        future: range(initial, rawRows),
+        train: range(...bounds.train),
+        validation: range(...bounds.validation),
+        test: range(...bounds.test),
+        future: range(...bounds.future),
       },
-      description: {
-        kind: 'origin',
-        raw_rows: rawRows,
-        initial_rows: initial,
-        applied: 'split raw rows by position, then clean each split',
-        raw_ranges: Object.fromEntries(
-          Object.entries(bounds).map(([name, [from, to]]) => [name, { first: from, last: to - 1 }]),
-        ) as Record<SplitName, { first: number; last: number }>,
-      },
+      description: describeOriginSplit(rawRows),
     };
   }
   const order = shuffledIndexes(rawRows, mulberry32(spec.seed));

@@ -3,6 +3,7 @@
  * every row has the header's field count, integer columns parse, `age` and `readmitted`
  * hold known values. All problems are collected in one pass (up to MAX_REPORTED are shown)
  * and reported as one BadDataError: bad data fails the task without retries (exit 97).
+ * RawValidator checks one row at a time, so a stream of any length is validated in constant memory.
  */
 import { BadDataError } from '../runtime/errors.ts';
 import type { CsvRecord } from './csv.ts';
@@ -20,60 +21,97 @@ export interface RawTable {
 
 /** Validates parsed records (header first); throws a BadDataError listing what is wrong. */
 export function validateRecords(records: readonly CsvRecord[], source: string): RawTable {
-  const header = records[0];
-  if (!header) {
-    throw new BadDataError(
-      `${source} is empty: expected a CSV header with the ${RAW_COLUMNS.length} columns of the UCI diabetes file, then data rows. ` +
-        `Check that the upload finished, or point source_uri at the right object.`,
-    );
-  }
-  const index = validateHeader(header.fields, source);
+  const validator = new RawValidator(records[0], source);
   const rows = records.slice(1);
-  if (rows.length === 0) {
-    throw new BadDataError(`${source} has a header but no data rows. Upload the full file (101 766 rows for the UCI file) or point source_uri at it.`);
+  for (const row of rows) validator.check(row);
+  validator.finish();
+  return { index: validator.index, rows };
+}
+
+/** Validates a record stream (header first) without keeping it; returns the column index and the data row count. */
+export async function validateStream(records: AsyncIterable<CsvRecord>, source: string): Promise<{ index: Record<RawColumn, number>; rows: number }> {
+  let validator: RawValidator | undefined;
+  for await (const record of records) {
+    if (validator) validator.check(record);
+    else validator = new RawValidator(record, source);
   }
+  validator ??= new RawValidator(undefined, source);
+  validator.finish();
+  return { index: validator.index, rows: validator.rows };
+}
 
-  const problems: string[] = [];
-  let count = 0;
-  const report = (message: string) => {
-    count++;
-    if (problems.length < MAX_REPORTED) problems.push(message);
-  };
-  const width = header.fields.length;
-  const integerIndexes = INTEGER_COLUMNS.map((name) => [name, index[name]] as const);
-  const ageIndex = index.age;
-  const readmittedIndex = index.readmitted;
-  const ages = new Set<string>(AGE_BRACKETS);
-  const readmitted = new Set<string>(READMITTED_VALUES);
+/**
+ * Checks the header when created, then one data row per `check`; `finish` throws the collected
+ * problems (or a missing data row) as one BadDataError. Holds no rows, so any file size works.
+ */
+export class RawValidator {
+  readonly index: Record<RawColumn, number>;
+  /** Data rows checked so far. */
+  rows = 0;
+  private readonly problems: string[] = [];
+  private count = 0;
+  private readonly width: number;
+  private readonly integerIndexes: (readonly [RawColumn, number])[];
+  private readonly ages = new Set<string>(AGE_BRACKETS);
+  private readonly readmitted = new Set<string>(READMITTED_VALUES);
 
-  for (const row of rows) {
-    const { fields, line } = row;
-    if (fields.length !== width) {
-      report(
-        `line ${line}: ${fields.length} field(s), but the header has ${width}` +
-          (fields.length < width ? ' (a truncated row: the file may have been cut off or a line was split)' : ' (an unquoted comma in a value?)'),
+  constructor(
+    header: CsvRecord | undefined,
+    private readonly source: string,
+  ) {
+    if (!header) {
+      throw new BadDataError(
+        `${source} is empty: expected a CSV header with the ${RAW_COLUMNS.length} columns of the UCI diabetes file, then data rows. ` +
+          `Check that the upload finished, or point source_uri at the right object.`,
       );
-      continue;
     }
-    for (const [name, at] of integerIndexes) {
+    this.index = validateHeader(header.fields, source);
+    this.width = header.fields.length;
+    this.integerIndexes = INTEGER_COLUMNS.map((name) => [name, this.index[name]] as const);
+  }
+
+  /** Records the row's problems; true when it has none. */
+  check({ fields, line }: CsvRecord): boolean {
+    this.rows++;
+    const before = this.count;
+    if (fields.length !== this.width) {
+      this.report(
+        `line ${line}: ${fields.length} field(s), but the header has ${this.width}` +
+          (fields.length < this.width ? ' (a truncated row: the file may have been cut off or a line was split)' : ' (an unquoted comma in a value?)'),
+      );
+      return false;
+    }
+    for (const [name, at] of this.integerIndexes) {
       const value = fields[at]!;
-      if (!INTEGER.test(value)) report(`line ${line}, column '${name}': ${JSON.stringify(value)} is not an integer`);
+      if (!INTEGER.test(value)) this.report(`line ${line}, column '${name}': ${JSON.stringify(value)} is not an integer`);
     }
-    const age = fields[ageIndex]!;
-    if (!ages.has(age)) report(`line ${line}, column 'age': ${JSON.stringify(age)} is not an age bracket (expected one of ${AGE_BRACKETS.join(', ')})`);
-    const target = fields[readmittedIndex]!;
-    if (!readmitted.has(target)) {
-      report(`line ${line}, column 'readmitted': ${JSON.stringify(target)} is not one of ${READMITTED_VALUES.join(', ')}`);
+    const age = fields[this.index.age]!;
+    if (!this.ages.has(age)) this.report(`line ${line}, column 'age': ${JSON.stringify(age)} is not an age bracket (expected one of ${AGE_BRACKETS.join(', ')})`);
+    const target = fields[this.index.readmitted]!;
+    if (!this.readmitted.has(target)) {
+      this.report(`line ${line}, column 'readmitted': ${JSON.stringify(target)} is not one of ${READMITTED_VALUES.join(', ')}`);
+    }
+    return this.count === before;
+  }
+
+  /** Throws when there were no data rows or any problem. */
+  finish(): void {
+    if (this.rows === 0) {
+      throw new BadDataError(`${this.source} has a header but no data rows. Upload the full file (101 766 rows for the UCI file) or point source_uri at it.`);
+    }
+    if (this.count > 0) {
+      const more = this.count > this.problems.length ? `\n  … and ${this.count - this.problems.length} more problem(s)` : '';
+      throw new BadDataError(
+        `${this.source} has ${this.count} invalid value(s) or row(s):\n  - ${this.problems.join('\n  - ')}${more}\n` +
+          `Fix the file (or the export that produced it) and upload it again; the task does not retry bad data.`,
+      );
     }
   }
-  if (count > 0) {
-    const more = count > problems.length ? `\n  … and ${count - problems.length} more problem(s)` : '';
-    throw new BadDataError(
-      `${source} has ${count} invalid value(s) or row(s):\n  - ${problems.join('\n  - ')}${more}\n` +
-        `Fix the file (or the export that produced it) and upload it again; the task does not retry bad data.`,
-    );
+
+  private report(message: string): void {
+    this.count++;
+    if (this.problems.length < MAX_REPORTED) this.problems.push(message);
   }
-  return { index, rows };
 }
 
 /** Maps every raw column to its field index; names missing columns and the closest header name. */

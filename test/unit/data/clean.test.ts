@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { cleanRows } from '../../../src/data/clean.ts';
 import { parseCsv } from '../../../src/data/csv.ts';
-import { prepareDataset } from '../../../src/data/dataset.ts';
 import { CATEGORICAL_FEATURES, CLEAN_COLUMNS, DROPPED_COLUMNS, EXCLUDED_DISCHARGE_DISPOSITIONS, NUMERIC_FEATURES } from '../../../src/data/schema.ts';
 import { validateRecords } from '../../../src/data/validate.ts';
-import { rawCsv, rawRow } from './fixtures.ts';
+import { prepareText, rawCsv, rawRow } from './fixtures.ts';
 
 const table = (rows: string[][]) => validateRecords(parseCsv(rawCsv(rows)), 'test.csv');
 const asObject = (row: readonly string[]) => Object.fromEntries(CLEAN_COLUMNS.map((c, i) => [c, row[i]]));
@@ -53,11 +52,11 @@ describe('cleanRows', () => {
     expect(asObject(subset.rows[0]!).time_in_hospital).toBe('7');
   });
 
-  it('adds up per split: rows_in = raw rows, rows_out = rows_in - dropped', () => {
+  it('adds up per split: rows_in = raw rows, rows_out = rows_in - dropped', async () => {
     const many = Array.from({ length: 60 }, (_, i) =>
       rawRow({ readmitted: i % 3 ? 'NO' : '<30', discharge_disposition_id: i % 10 === 0 ? 11 : 1 }),
     );
-    const prepared = prepareDataset(rawCsv(many), { kind: 'random', fractions: { train: 0.6, validation: 0.2, test: 0.2 }, seed: 3 }, 'x');
+    const prepared = await prepareText(rawCsv(many), { kind: 'random', fractions: { train: 0.6, validation: 0.2, test: 0.2 }, seed: 3 }, 'x');
     expect(prepared.cleaning).toEqual({ rows_in: 60, rows_dropped_excluded_discharge: 6, rows_out: 54 });
     expect(prepared.splits.map((s) => s.rawRows)).toEqual([36, 12, 12]);
     expect(prepared.splits.reduce((n, s) => n + s.rows.length, 0)).toBe(54);

@@ -1,8 +1,12 @@
 /** Hand-made raw rows and CSV text for the data tests. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { formatCsv } from '../../../src/data/csv.ts';
+import { Readable } from 'node:stream';
+import { formatCsv, parseCsv } from '../../../src/data/csv.ts';
+import { type PreparedDataset, type PreparedSplit, prepareDataset } from '../../../src/data/dataset.ts';
+import type { SplitSpec } from '../../../src/data/split.ts';
 import { fileUri } from '../../../src/data/object-store.ts';
 import { MEDICATION_COLUMNS, RAW_COLUMNS, type RawColumn } from '../../../src/data/schema.ts';
 
@@ -41,4 +45,35 @@ export function tempDir(prefix = 'hp-data-') {
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A prepared split with its file read back: the cleaned rows (header excluded). */
+export type PreparedRows = Omit<PreparedSplit, 'rows'> & { readonly rows: string[][]; readonly text: string };
+
+/** Runs the streaming preparation on in-memory text (split into `chunkBytes` pieces) and reads the split files back. */
+export async function prepareText(
+  text: string | Buffer,
+  spec: SplitSpec,
+  source: string,
+  chunkBytes = 64 * 1024,
+): Promise<Omit<PreparedDataset, 'splits'> & { splits: PreparedRows[] }> {
+  const bytes = Buffer.from(text);
+  const workDir = mkdtempSync(path.join(tmpdir(), 'hp-dataset-'));
+  try {
+    const open = async () => Readable.from(chunks(bytes, chunkBytes));
+    const prepared = await prepareDataset(open, spec, source, workDir);
+    const splits = prepared.splits.map((split) => {
+      const written = readFileSync(split.file.path, 'utf8');
+      const rows = parseCsv(written).slice(1).map((r) => r.fields);
+      expect(rows).toHaveLength(split.rows);
+      return { ...split, rows, text: written };
+    });
+    return { ...prepared, splits };
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function* chunks(bytes: Buffer, size: number): Generator<Buffer> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { text } from 'node:stream/consumers';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +85,24 @@ describe('file:// objects', () => {
     expect(error).toBeInstanceOf(BadDataError);
     expect((error as Error).message).toContain(`Cannot read ${uri}: the file does not exist`);
   });
+
+  it('streams a file, and uploads a local file; a missing file or a directory is bad data', async () => {
+    const local = path.join(dir, 'local.csv');
+    writeFileSync(local, 'x,y\n3,4\n');
+    const uri = fileUri(path.join(dir, 'copied/b.csv'));
+    expect(await store.putFile(uri, local, 'text/csv')).toEqual({});
+    const streamed = await store.getStream(uri);
+    expect(streamed.size).toBe(8);
+    expect(await text(streamed.body)).toBe('x,y\n3,4\n');
+    for (const [target, message] of [
+      [fileUri(path.join(dir, 'nope.csv')), 'the file does not exist'],
+      [fileUri(dir), 'it is a directory'],
+    ] as const) {
+      const error = await store.getStream(target).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BadDataError);
+      expect((error as Error).message).toContain(`Cannot read ${target}: ${message}`);
+    }
+  });
 });
 
 describe.skipIf(!motoAvailable)('s3:// objects against a real moto server', () => {
@@ -109,6 +128,22 @@ describe.skipIf(!motoAvailable)('s3:// objects against a real moto server', () =
     expect(await store.exists('s3://data/out/big.bin')).toBe(true);
     expect(await store.exists('s3://data/out/none.bin')).toBe(false);
     expect(await store.exists('s3://no-such-bucket/x')).toBe(false);
+  });
+
+  it('streams an object and uploads a local file from disk', async () => {
+    const store = createObjectStore({ ...fast, env: motoEnv(moto.endpoint) });
+    const streamed = await store.getStream('s3://data/raw/hello.txt');
+    expect(streamed.size).toBe(5);
+    expect(streamed.etag).toMatch(/^[0-9a-f]{32}$/);
+    expect(await text(streamed.body)).toBe('hello');
+    const local = path.join(mkdtempSync(path.join(tmpdir(), 'hp-store-')), 'up.csv');
+    writeFileSync(local, 'z'.repeat(300_000));
+    const put = await store.putFile('s3://data/out/up.csv', local, 'text/csv');
+    expect(put.etag).toMatch(/^[0-9a-f]{32}$/);
+    expect(await getText(testS3(moto.endpoint), 'data', 'out/up.csv')).toBe('z'.repeat(300_000));
+    rmSync(path.dirname(local), { recursive: true, force: true });
+    const missing = await store.getStream('s3://data/raw/none.txt').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(BadDataError);
   });
 
   it('a missing key or bucket is BadDataError at once (no retries), naming the URI and the fix', async () => {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { prepareDataset } from '../../../src/data/dataset.ts';
 import { mulberry32 } from '../../../src/data/random.ts';
 import { planSplit, splitSpecSchema } from '../../../src/data/split.ts';
+import { prepareText } from './fixtures.ts';
 
 const REAL = '/work/shared/data/diabetes-130/diabetic_data.csv';
 const REAL_SHA256 = '0689e7ec031237dc63031b938805c48377748761a3b26acab621567afa24df97';
@@ -84,10 +84,10 @@ function pinnedMulberry(seed: number, n: number): number[] {
 }
 
 describe.skipIf(!existsSync(REAL))('origin split on the real UCI file', () => {
-  it('reproduces the origin counts and the test positive rate 0.433 (split raw rows first, then clean)', () => {
+  it('reproduces the origin counts and the test positive rate 0.433 (split raw rows first, then clean)', async () => {
     const bytes = readFileSync(REAL);
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(REAL_SHA256);
-    const prepared = prepareDataset(bytes.toString('utf8'), { kind: 'origin' }, REAL);
+    const prepared = await prepareText(bytes, { kind: 'origin' }, REAL);
     expect(prepared.rawRows).toBe(101_766);
     expect(prepared.cleaning).toEqual({ rows_in: 101_766, rows_dropped_excluded_discharge: 2_423, rows_out: 99_343 });
     const byName = Object.fromEntries(prepared.splits.map((s) => [s.name, s]));

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../../src/data/csv.ts';
-import { prepareDataset } from '../../../src/data/dataset.ts';
 import {
   A1C_RESULT_VALUES, AGE_BRACKETS, EXCLUDED_DISCHARGE_DISPOSITIONS, INTEGER_COLUMNS, MAX_GLU_SERUM_VALUES, MEDICATION_COLUMNS,
   MEDICATION_VALUES, RAW_COLUMNS, READMITTED_VALUES,
 } from '../../../src/data/schema.ts';
 import { synthesize } from '../../../src/data/synth.ts';
+import { prepareText } from './fixtures.ts';
 
 const ROWS = 20_000;
 const text = synthesize({ rows: ROWS, seed: 7 });
@@ -54,10 +54,10 @@ describe('synthesize', () => {
     expect(excluded.length / ROWS).toBeLessThan(0.05);
   });
 
-  it('is ~45 % positive and passes validation and cleaning', () => {
+  it('is ~45 % positive and passes validation and cleaning', async () => {
     expect(readmittedRate(rows)).toBeGreaterThan(0.4);
     expect(readmittedRate(rows)).toBeLessThan(0.5);
-    const prepared = prepareDataset(text, { kind: 'origin' }, 'synthetic');
+    const prepared = await prepareText(text, { kind: 'origin' }, 'synthetic');
     expect(prepared.cleaning.rows_in).toBe(ROWS);
     expect(prepared.cleaning.rows_dropped_excluded_discharge).toBeGreaterThan(0);
     for (const split of prepared.splits) expect(split.positives / split.rows.length).toBeGreaterThan(0.35);

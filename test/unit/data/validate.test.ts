@@ -1,18 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { prepareDataset } from '../../../src/data/dataset.ts';
 import { RAW_COLUMNS } from '../../../src/data/schema.ts';
 import { BadDataError, EXIT_NON_RETRYABLE } from '../../../src/runtime/index.ts';
 import prepareTask from '../../../src/tasks/prepare-training-data.ts';
 import { runInMemory } from '../runtime/helpers.ts';
-import { mixedRows, rawCsv, rawRow, tempDir } from './fixtures.ts';
+import { mixedRows, prepareText, rawCsv, rawRow, tempDir } from './fixtures.ts';
 
 const SOURCE = 'file:///data/raw.csv';
 const RANDOM = { kind: 'random' as const, fractions: { train: 0.5, validation: 0.25, test: 0.25 }, seed: 1 };
-const prepare = (text: string) => prepareDataset(text, RANDOM, SOURCE);
+const prepare = (text: string) => prepareText(text, RANDOM, SOURCE);
 
-function badData(text: string): BadDataError {
+async function badData(text: string): Promise<BadDataError> {
   try {
-    prepare(text);
+    await prepare(text);
   } catch (error) {
     expect(error).toBeInstanceOf(BadDataError);
     return error as BadDataError;
@@ -70,34 +69,34 @@ const CORRUPT: Record<string, { text: string; mentions: (string | RegExp)[] }> =
 
 describe('validation: each corrupt file is bad data, named precisely', () => {
   for (const [name, { text, mentions }] of Object.entries(CORRUPT)) {
-    it(name, () => {
-      const error = badData(text);
+    it(name, async () => {
+      const error = await badData(text);
       for (const m of mentions) expect(error.message).toMatch(typeof m === 'string' ? new RegExp(escape(m)) : m);
     });
   }
 
-  it('reports several problems at once, up to ten, and counts the rest', () => {
+  it('reports several problems at once, up to ten, and counts the rest', async () => {
     const rows = Array.from({ length: 15 }, (_, i) => rawRow({ time_in_hospital: `x${i}` }));
-    const error = badData(rawCsv([...mixedRows(4), ...rows]));
+    const error = await badData(rawCsv([...mixedRows(4), ...rows]));
     expect(error.message).toMatch(/has 15 invalid value\(s\) or row\(s\)/);
     expect(error.message).toMatch(/line 6, column 'time_in_hospital': "x0"/);
     expect(error.message).toMatch(/… and 5 more problem\(s\)/);
   });
 
-  it('a split left with one class is bad data too', () => {
+  it('a split left with one class is bad data too', async () => {
     // 100 rows, origin split: initial 20 rows; validation = rows 14–16, test = rows 17–19, made all 'NO'.
     const rows = mixedRows(100);
     for (const at of [17, 18, 19]) rows[at] = rawRow({ readmitted: 'NO' });
-    expect(prepareDataset(rawCsv(mixedRows(100)), { kind: 'origin' }, SOURCE).splits.map((s) => s.rows.length)).toEqual([14, 3, 3, 80]);
-    expect(() => prepareDataset(rawCsv(rows), { kind: 'origin' }, SOURCE)).toThrow(/the test split has only target 0 in its 3 rows/);
+    expect((await prepareText(rawCsv(mixedRows(100)), { kind: 'origin' }, SOURCE)).splits.map((s) => s.rows.length)).toEqual([14, 3, 3, 80]);
+    await expect(prepareText(rawCsv(rows), { kind: 'origin' }, SOURCE)).rejects.toThrow(/the test split has only target 0 in its 3 rows/);
   });
 
-  it('accepts extra columns and another column order', () => {
+  it('accepts extra columns and another column order', async () => {
     const order = [...RAW_COLUMNS].reverse();
     const rows = mixedRows(40).map((r) => [...order.map((c) => r[RAW_COLUMNS.indexOf(c)]!), 'extra']);
-    const result = prepare(rawCsv(rows, [...order, 'note']));
+    const result = await prepare(rawCsv(rows, [...order, 'note']));
     expect(result.cleaning.rows_out).toBe(40);
-    expect(result.splits[0]!.rows).toEqual(prepare(rawCsv(mixedRows(40))).splits[0]!.rows);
+    expect(result.splits[0]!.rows).toEqual((await prepare(rawCsv(mixedRows(40)))).splits[0]!.rows);
   });
 });
 
