@@ -119,6 +119,7 @@ bench: setup bundle
 	npm run --silent bench:compile
 	npm run --silent bench:bootstrap
 	npm run --silent bench:onnx-layout
+	npm run --silent bench:csv-memory
 
 clean:
 	rm -rf dist .cache
