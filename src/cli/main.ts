@@ -10,7 +10,7 @@ import { DagError } from '../dsl/errors.ts';
 import { bundleApi } from '../api/bundle.ts';
 import { API_BUNDLE_DIR } from '../images/context.ts';
 import { bundleTasks } from './bundle.ts';
-import { findStale, planBuild, writeBuild } from './commands/dag-build.ts';
+import { DagBuildError, findStale, planBuild, writeBuild } from './commands/dag-build.ts';
 import { mermaid } from './commands/dag-graph.ts';
 import { runTaskScript, TaskRunError } from './commands/task-run.ts';
 import { DagSourceError, loadDags } from './load-dags.ts';
@@ -31,10 +31,12 @@ const cli = clusterCommands(stackCommands(dataCommands(yargs(hideBin(process.arg
   .command('dag', 'Compile and inspect DAGs', (dag) =>
     dag
       .command(
-        'build',
-        'Compile every DAG source into generated/dags (--check: fail if that is stale)',
+        'build [sources..]',
+        'Compile every DAG source (or only the given *.dag.ts files) into generated/dags (--check: fail if that is stale)',
         (y) =>
           y
+            .positional('sources', { type: 'string', array: true, describe: 'DAG source files; default: every *.dag.ts of the project' })
+            .option('verbose', { type: 'boolean', describe: 'Also print the stack trace behind a DAG file that failed to load' })
             .option('check', { type: 'boolean', describe: 'Do not write; exit 1 and show a diff when generated files are stale' })
             .option('profile', { type: 'string', describe: 'Runner profile for Node tasks without an explicit runner', default: 'local' })
             .option('out', { type: 'string', describe: 'Output directory (default generated/dags)' })
@@ -113,11 +115,18 @@ const cli = clusterCommands(stackCommands(dataCommands(yargs(hideBin(process.arg
     throw error ?? new CliUsageError(message);
   });
 
+/** The original errors behind a build's one-line diagnostics (shown with --verbose). */
+function causes(error: Error): unknown[] {
+  const problems = error instanceof DagBuildError ? error.problems : [error];
+  return problems.map((problem) => problem.cause ?? problem);
+}
+
 try {
   await cli.parseAsync();
 } catch (error) {
   const known = error instanceof DagError || error instanceof CliUsageError || error instanceof DagSourceError || error instanceof TaskRunError;
   console.error(known ? (error as Error).message : error);
+  if (known && process.argv.includes('--verbose')) for (const cause of causes(error as Error)) console.error(cause);
   if (error instanceof CliUsageError) console.error('\nRun with --help for usage.');
   process.exitCode = 2;
 }

@@ -16,7 +16,10 @@ export type CheckCode =
   | 'missing-script'
   | 'xcom-contract'
   | 'unknown-param'
-  | 'unknown-profile';
+  | 'unknown-profile'
+  | 'invalid-option'
+  | 'invalid-param'
+  | 'empty-dag';
 
 /** One broken rule: the construct, the quoted entity, the rule, the fix — and where. */
 export interface Diagnostic {
@@ -25,6 +28,8 @@ export interface Diagnostic {
   readonly dagId: string;
   readonly taskId?: string;
   readonly location?: SourceLocation;
+  /** For option problems: the option's path inside the call at `location` (see locate-option.ts). */
+  readonly optionPath?: readonly (string | number)[];
 }
 
 export function formatDiagnostic(diagnostic: Diagnostic, root: string): string {

@@ -5,9 +5,10 @@ import path from 'node:path';
 import type { Dag } from '../dsl/dag.ts';
 import type { DagSpec } from '../dsl/spec.ts';
 import packageJson from '../../package.json' with { type: 'json' };
-import { CompileError, DagValidationError } from './diagnostics.ts';
+import { CompileError, DagValidationError, type Diagnostic } from './diagnostics.ts';
 import { renderPython } from './emit/python.ts';
 import { buildView } from './emit/view.ts';
+import { OptionLocator, type ReadSource } from './locate-option.ts';
 import { validate } from './validate.ts';
 
 export { CompileError, DagValidationError, formatDiagnostic, type CheckCode, type Diagnostic } from './diagnostics.ts';
@@ -26,6 +27,8 @@ export interface CompileOptions {
   readonly tasksDir?: string;
   readonly scriptExists?: (script: string) => boolean;
   readonly taskDirs?: readonly string[];
+  /** Reads a DAG source, so option problems can point at the option's own line (else: the call's). */
+  readonly readSource?: ReadSource;
 }
 
 export interface CompiledDag {
@@ -33,6 +36,13 @@ export interface CompiledDag {
   /** File name inside the output directory. */
   readonly fileName: string;
   readonly contents: string;
+}
+
+function atOptionLines(diagnostics: readonly Diagnostic[], readSource: ReadSource | undefined): Diagnostic[] {
+  if (!readSource) return [...diagnostics];
+  const locator = new OptionLocator(readSource);
+  const located = diagnostics.map((d) => (d.optionPath && d.location ? { ...d, location: locator.locate(d.location, d.optionPath) } : d));
+  return located.sort((a, b) => (a.location?.file ?? '').localeCompare(b.location?.file ?? '') || (a.location?.line ?? 0) - (b.location?.line ?? 0));
 }
 
 export function compileDag(dag: Dag | DagSpec, options: CompileOptions): CompiledDag {
@@ -48,7 +58,7 @@ export function compileDag(dag: Dag | DagSpec, options: CompileOptions): Compile
       ...(spec.source ? { location: spec.source } : {}),
     });
   }
-  if (diagnostics.length) throw new DagValidationError(diagnostics, options.root);
+  if (diagnostics.length) throw new DagValidationError(atOptionLines(diagnostics, options.readSource), options.root);
   const view = buildView(spec, { profile, tasksDirEnv: TASKS_DIR_ENV, ...(options.tasksDir ? { tasksDir: options.tasksDir } : {}) });
   const source = spec.source ? path.relative(options.root, spec.source.file).split(path.sep).join('/') : '<unknown>';
   return { dagId: spec.dagId, fileName: `${spec.dagId}.py`, contents: renderPython(view, { source, compiler: COMPILER, profile }) };

@@ -2,6 +2,7 @@
 import type { DagSpec } from '../dsl/spec.ts';
 import { checkBranchTargets, checkJoinsAndReachability } from './checks/branches.ts';
 import { createContext, type Check } from './checks/context.ts';
+import { checkDeclaration, checkNotEmpty } from './checks/declaration.ts';
 import { checkContracts } from './checks/contracts.ts';
 import { checkCycles, checkDuplicates, checkIds, checkReferences } from './checks/graph.ts';
 import { checkScripts } from './checks/scripts.ts';
@@ -16,7 +17,7 @@ export interface ValidateOptions {
 export function validate(spec: DagSpec, options: ValidateOptions = {}): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const context = createContext(spec, diagnostics);
-  const structural: Check[] = [checkIds, checkDuplicates, checkReferences, checkCycles];
+  const structural: Check[] = [checkDeclaration, checkNotEmpty, checkIds, checkDuplicates, checkReferences, checkCycles];
   for (const check of structural) check(context);
   // Branch simulation needs a sound graph; contracts and scripts do not.
   const graphIsSound = !diagnostics.some((d) => d.code === 'cycle' || d.code === 'duplicate-id');

@@ -43,6 +43,7 @@ export function buildSpec(
     tasks,
     onFailure: state.failureHandler && failureHandlerSpec(state, state.failureHandler),
     source,
+    problems: state.problems.length ? state.problems : undefined,
   });
 }
 

@@ -9,9 +9,11 @@ import { callerLocation } from '../runtime/call-site.ts';
 import { FAILURE_INPUT_FIELD, type SourceLocation, type TaskDefinition } from '../runtime/index.ts';
 import { buildSpec } from './build.ts';
 import { DagDefinitionError } from './errors.ts';
-import { dagOptionsSchema, groupOptionsSchema, idSchema, identifierSchema, nodeTaskOptionsSchema, taskCommonSchema } from './options.ts';
+import { checkOptions } from './checked-options.ts';
+import { issueReason, nonAscii, sentence, showValue, type OptionPath } from './issues.ts';
+import { dagOptionsSchema, groupOptionsSchema, identifierSchema, nodeTaskOptionsSchema, taskCommonSchema } from './options.ts';
 import { BranchOutcome, OutputRef, ParamRef, type DagIdentity, type Dependency, type GroupHandle } from './refs.ts';
-import type { DagSpec, RunnerSpec } from './spec.ts';
+import type { DagSpec, DefinitionProblem, RunnerSpec } from './spec.ts';
 import {
   BranchTask,
   EmptyTask,
@@ -34,9 +36,12 @@ const here = (): SourceLocation | undefined => callerLocation([DSL_DIR, RUNTIME_
 export interface ParamDeclaration<S extends z.ZodType = z.ZodType> {
   readonly schema: S;
   readonly description?: string;
+  /** Where `param()` was called: problems with the param point there. */
+  readonly source?: SourceLocation;
 }
 export function param<S extends z.ZodType>(schema: S, description?: string): ParamDeclaration<S> {
-  return { schema, ...(description === undefined ? {} : { description }) };
+  const source = here();
+  return { schema, ...(description === undefined ? {} : { description }), ...(source ? { source } : {}) };
 }
 
 type ParamRefs<P extends Record<string, ParamDeclaration>> = { readonly [K in keyof P]: ParamRef<z.output<P[K]['schema']>> };
@@ -60,6 +65,8 @@ export interface DagState extends DagIdentity {
   readonly tasks: TaskRecord[];
   readonly groups: GroupRecord[];
   readonly handles: Map<TaskRecord, AnyTask>;
+  /** Option mistakes, collected so that one build reports them with the graph's problems. */
+  readonly problems: DefinitionProblem[];
   failureHandler?: FailureHandlerRecord;
 }
 
@@ -83,7 +90,7 @@ export class Scope<P extends Record<string, ParamDeclaration> = Record<string, P
       throw new DagDefinitionError('Task option "definition" must be a task script made with defineTask().', this.state.dagId, id, source);
     }
     const localId = id ?? definition.id.replace(/-/g, '_');
-    const checked = this.parse(nodeTaskOptionsSchema, { id: localId, ...rest, ...(runner ? { runner } : {}) }, localId, source);
+    const checked = this.options(nodeTaskOptionsSchema, { id: localId, ...rest, ...(runner ? { runner } : {}) }, localId, source);
     const record = this.record('node', localId, after, source, {
       ...withoutId(checked),
       ...(checked.runner ? { runner: normaliseRunner(checked.runner) as RunnerSpec } : {}),
@@ -123,7 +130,7 @@ export class Scope<P extends Record<string, ParamDeclaration> = Record<string, P
       throw new DagDefinitionError(`Branch '${id}' needs "on": a task output field (task.field('x')) or a param (d.params.x).`, this.state.dagId, id, source);
     }
     this.checkOwnership(id, on instanceof OutputRef ? on.task.dag : on.dag, source);
-    const checked = this.parse(taskCommonSchema, { id, ...rest }, id, source);
+    const checked = this.options(taskCommonSchema, { id, ...rest }, id, source);
     const deps: Dependency[] = [...(after ?? [])];
     if (on instanceof OutputRef) deps.push(on.task);
     const record = this.record('branch', id, deps, source, withoutId(checked));
@@ -135,7 +142,7 @@ export class Scope<P extends Record<string, ParamDeclaration> = Record<string, P
   empty(id: string, options: CommonTaskOptions = {}): EmptyTask {
     const source = here();
     const { after, ...rest } = options;
-    const checked = this.parse(taskCommonSchema, { id, ...rest }, id, source);
+    const checked = this.options(taskCommonSchema, { id, ...rest }, id, source);
     const record = this.record('empty', id, after, source, withoutId(checked));
     return this.register(record, new EmptyTask(record, this.state));
   }
@@ -144,8 +151,7 @@ export class Scope<P extends Record<string, ParamDeclaration> = Record<string, P
   group<R>(id: string, options: { tooltip?: string; after?: readonly Dependency[] }, declare: (g: Scope<P>) => R): { readonly group: GroupHandle; readonly tasks: R } {
     const source = here();
     const { after, ...rest } = options;
-    const checked = this.parse(groupOptionsSchema, rest, id, source);
-    this.parse(idSchema, id, id, source);
+    const checked = this.options(groupOptionsSchema, rest, id, source, 'Task group');
     const fullId = this.enclosing ? `${this.enclosing.id}.${id}` : id;
     const handle: GroupHandle = { kind: 'group', id: fullId, dag: this.state, source };
     const record: GroupRecord = { handle, id: fullId, localId: id, parent: this.enclosing, tooltip: checked.tooltip, deps: [...(after ?? [])], source };
@@ -173,11 +179,13 @@ export class Scope<P extends Record<string, ParamDeclaration> = Record<string, P
     return handle;
   }
 
-  private parse<S extends z.ZodType>(schema: S, value: unknown, taskId: string, source: SourceLocation | undefined): z.output<S> {
-    const result = schema.safeParse(value);
-    if (result.success) return result.data;
-    const problems = result.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'id'}: ${issue.message}`);
-    throw new DagDefinitionError(`Task '${taskId}' has invalid options: ${problems.join('; ')}.`, this.state.dagId, taskId, source);
+  /** Validates options, recording every problem (ids are left to the compiler's id check). */
+  private options<S extends z.ZodObject>(schema: S, value: Record<string, unknown>, taskId: string, source: SourceLocation | undefined, construct = 'Task'): z.output<S> {
+    const checked = checkOptions(schema, value, `${construct} '${taskId}'`);
+    for (const problem of checked.problems) {
+      if (problem.path[0] !== 'id') this.state.problems.push(definitionProblem(problem.message, source, problem.path, taskId));
+    }
+    return checked.data;
   }
 
   private checkDependency(taskId: string, dep: Dependency, source: SourceLocation | undefined): void {
@@ -201,7 +209,9 @@ export class Scope<P extends Record<string, ParamDeclaration> = Record<string, P
 
   private checkBindings(taskId: string, inputs: Record<string, unknown>, source: SourceLocation | undefined): void {
     for (const [field, value] of Object.entries(inputs)) {
-      this.parse(identifierSchema, field, taskId, source);
+      if (!identifierSchema.safeParse(field).success) {
+        this.state.problems.push(definitionProblem(`Task '${taskId}' input '${field}' is not an identifier (a letter or "_" followed by letters, digits or "_"); rename it in the task script's input schema.`, source, ['inputs', field], taskId));
+      }
       if (value instanceof OutputRef) this.checkOwnership(taskId, value.task.dag, source);
       else if (value instanceof ParamRef) this.checkOwnership(taskId, value.dag, source);
       else if (!isJson(value)) {
@@ -231,21 +241,67 @@ export function dag<P extends Record<string, ParamDeclaration> = Record<never, P
   declare: (d: Scope<P>) => void,
 ): Dag {
   const source = here();
-  const idCheck = idSchema.safeParse(dagId);
-  if (!idCheck.success) throw new DagDefinitionError(`DAG id '${dagId}' is invalid: ${idCheck.error.issues[0]?.message}.`, dagId, undefined, source);
   const { params = {} as P, ...rest } = options;
-  const parsed = dagOptionsSchema.safeParse(rest);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(options)'}: ${issue.message}`);
-    throw new DagDefinitionError(`DAG '${dagId}' has invalid options: ${problems.join('; ')}.`, dagId, undefined, source);
-  }
-  const state: DagState = { dagId, tasks: [], groups: [], handles: new Map() };
-  for (const name of Object.keys(params)) {
-    if (!identifierSchema.safeParse(name).success) {
-      throw new DagDefinitionError(`DAG '${dagId}' param '${name}' must be an identifier (letters, digits, "_").`, dagId, undefined, source);
-    }
-  }
+  const state: DagState = { dagId, tasks: [], groups: [], handles: new Map(), problems: [] };
+  const checked = checkOptions(dagOptionsSchema, rest, `DAG '${dagId}'`, { startDate: '1970-01-01', schedule: null });
+  for (const problem of checked.problems) state.problems.push(definitionProblem(problem.message, source, problem.path));
+  state.problems.push(...continuousProblems(dagId, checked.data, rest, source), ...paramProblems(dagId, params, source));
   const refs = Object.fromEntries(Object.keys(params).map((name) => [name, new ParamRef(state, name)])) as ParamRefs<P>;
   declare(new Scope<P>(state, undefined, refs));
-  return { kind: 'dag', dagId, spec: buildSpec(state, parsed.data, params, source) };
+  return { kind: 'dag', dagId, spec: buildSpec(state, checked.data, params, source) };
+}
+
+function definitionProblem(message: string, source: SourceLocation | undefined, optionPath?: OptionPath, taskId?: string, about: DefinitionProblem['about'] = 'option'): DefinitionProblem {
+  return { about, message, ...(taskId === undefined ? {} : { taskId }), ...(source ? { source } : {}), ...(optionPath?.length ? { optionPath } : {}) };
+}
+
+/** Airflow's ContinuousTimetable allows one active run; it refuses the DAG at import otherwise. */
+function continuousProblems(dagId: string, options: z.output<typeof dagOptionsSchema>, written: object, source: SourceLocation | undefined): DefinitionProblem[] {
+  if (options.schedule !== '@continuous' || options.maxActiveRuns <= 1) return [];
+  const said = 'maxActiveRuns' in written;
+  return [
+    definitionProblem(
+      `DAG '${dagId}' has schedule '@continuous' with maxActiveRuns ${options.maxActiveRuns}${said ? '' : ' (the default)'}; Airflow's ContinuousTimetable allows at most 1 active run and refuses the DAG at import. Set maxActiveRuns: 1.`,
+      source,
+      [said ? 'maxActiveRuns' : 'schedule'],
+    ),
+  ];
+}
+
+/** Param names, and defaults that exist and satisfy their own schema (else every default trigger fails). */
+function paramProblems(dagId: string, params: Record<string, ParamDeclaration>, source: SourceLocation | undefined): DefinitionProblem[] {
+  const problems: DefinitionProblem[] = [];
+  for (const [name, declaration] of Object.entries(params)) {
+    const where = declaration.source ?? source;
+    const path = declaration.source ? undefined : ['params', name];
+    if (!identifierSchema.safeParse(name).success) {
+      problems.push(definitionProblem(`DAG '${dagId}' param '${name}' must be an identifier (a letter or "_" followed by letters, digits or "_"${nonAscii(name) ? `; it contains ${nonAscii(name)}` : ''}). Rename it.`, where, path, undefined, 'param'));
+    }
+    const fallback = declaration.schema.safeParse(undefined);
+    if (!fallback.success || fallback.data === undefined) {
+      problems.push(
+        definitionProblem(
+          `DAG '${dagId}' param '${name}' has no default, so a run triggered without conf fails in Airflow ("No value passed and Param has no default value"), and a scheduled DAG is refused at import. Give it one: param(schema.default(…)).`,
+          where,
+          path,
+          undefined,
+          'param',
+        ),
+      );
+      continue;
+    }
+    const check = declaration.schema.safeParse(fallback.data, { reportInput: true });
+    if (!check.success) {
+      problems.push(
+        definitionProblem(
+          `DAG '${dagId}' param '${name}' has the default ${showValue(fallback.data)}, which its own schema refuses: ${sentence(check.error.issues.map(issueReason).join('; '))} Airflow validates the default on every trigger; change the default or the schema.`,
+          where,
+          path,
+          undefined,
+          'param',
+        ),
+      );
+    }
+  }
+  return problems;
 }

@@ -3,6 +3,8 @@
  * error, so a misspelt `retires` never silently does nothing.
  */
 import { z } from 'zod';
+import { cronProblems } from './cron.ts';
+import { closest, showValue } from './issues.ts';
 import { TRIGGER_RULES } from './spec.ts';
 
 export const durationSchema = z
@@ -12,7 +14,13 @@ export const durationSchema = z
     minutes: z.number().nonnegative().optional(),
     seconds: z.number().nonnegative().optional(),
   })
-  .refine((d) => Object.keys(d).length > 0, 'a duration needs at least one of days, hours, minutes, seconds');
+  .refine((d) => Object.keys(d).length > 0, 'a duration needs at least one of days, hours, minutes, seconds, e.g. { minutes: 5 }');
+
+/** Timeouts and intervals: Airflow reads a zero timedelta as "none" (timeouts) or refuses it (intervals). */
+export const positiveDurationSchema = durationSchema.refine(
+  (d) => Object.keys(d).length === 0 || durationSeconds(d) > 0,
+  'it must be longer than zero (Airflow treats a zero timeout as no timeout and refuses a zero interval); write e.g. { minutes: 30 }, or leave the option out',
+);
 export type Duration = z.input<typeof durationSchema>;
 
 export function durationSeconds(duration: Duration): number {
@@ -21,18 +29,35 @@ export function durationSeconds(duration: Duration): number {
 }
 
 export const SCHEDULE_PRESETS = ['@once', '@continuous', '@hourly', '@daily', '@weekly', '@monthly', '@quarterly', '@yearly'] as const;
-const CRON_FIELD = /^[\d*/,\-?LW#A-Za-z]+$/;
+export type SchedulePreset = (typeof SCHEDULE_PRESETS)[number];
+export type Schedule = null | SchedulePreset | (string & {}) | { every: Duration };
 
-export const scheduleSchema = z.union([
-  z.null(),
-  z.enum(SCHEDULE_PRESETS),
-  z.string().refine((value) => {
-    const fields = value.trim().split(/\s+/);
-    return fields.length === 5 && fields.every((field) => CRON_FIELD.test(field));
-  }, 'a cron schedule has five space-separated fields, e.g. "0 3 * * *" (or use a preset like "@daily")'),
-  z.strictObject({ every: durationSchema }),
-]);
-export type Schedule = z.input<typeof scheduleSchema>;
+/** Why `value` is not a schedule Airflow accepts (its presets, croniter's cron, a positive interval). */
+function scheduleProblem(value: unknown): string | undefined {
+  if (value === null) return undefined;
+  if (value === undefined) return "is required: null (manual runs only), a preset such as '@daily', a cron string such as '0 3 * * *', or { every: { hours: 6 } }";
+  if (typeof value === 'string') {
+    if (value.startsWith('@')) {
+      if ((SCHEDULE_PRESETS as readonly string[]).includes(value)) return undefined;
+      const guess = closest(value, SCHEDULE_PRESETS);
+      return `is '${value}', which is not one of Airflow's presets (${SCHEDULE_PRESETS.join(', ')})${guess ? `. Did you mean '${guess}'?` : ''}`;
+    }
+    const problems = cronProblems(value);
+    return problems.length ? `is '${value}', which Airflow's cron parser refuses: ${problems.join('; ')}` : undefined;
+  }
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length !== 1 || keys[0] !== 'every') return `is ${showValue(value)}; an interval schedule is { every: { hours: 6 } }`;
+    const every = positiveDurationSchema.safeParse((value as { every: unknown }).every);
+    return every.success ? undefined : `is ${showValue(value)}: 'every' must be a duration longer than zero, an object such as { hours: 6 } with any of days, hours, minutes, seconds`;
+  }
+  return `is ${showValue(value)}; use null, a preset such as '@daily', a cron string or { every: { hours: 6 } }`;
+}
+
+export const scheduleSchema = z.custom<Schedule>().superRefine((value, ctx) => {
+  const problem = scheduleProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+});
 
 /** Airflow ids as we allow them: ASCII letters, digits, `_` and `-` (dots are group separators). */
 export const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -53,8 +78,8 @@ export const defaultArgsSchema = z.strictObject({
   retries: z.number().int().nonnegative().optional(),
   retryDelay: durationSchema.optional(),
   retryExponentialBackoff: z.boolean().optional(),
-  maxRetryDelay: durationSchema.optional(),
-  executionTimeout: durationSchema.optional(),
+  maxRetryDelay: positiveDurationSchema.optional(),
+  executionTimeout: positiveDurationSchema.optional(),
   email: z.array(z.string().email()).optional(),
   emailOnFailure: z.boolean().optional(),
   emailOnRetry: z.boolean().optional(),
@@ -82,7 +107,7 @@ export const runnerSchema = z.discriminatedUnion('kind', [
     imagePullSecrets: z.array(z.string().min(1)).optional(),
     inCluster: z.boolean().optional(),
     configFile: z.string().min(1).optional(),
-    startupTimeout: durationSchema.optional(),
+    startupTimeout: positiveDurationSchema.optional(),
     env: envSchema.optional(),
   }),
 ]);
@@ -92,10 +117,10 @@ export const dagOptionsSchema = z.strictObject({
   description: z.string().optional(),
   doc: z.string().optional(),
   schedule: scheduleSchema,
-  startDate: z.iso.date().or(z.iso.datetime()),
+  startDate: z.string().refine((value) => z.iso.date().safeParse(value).success || z.iso.datetime().safeParse(value).success, "it must be 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM:SSZ' (UTC), e.g. '2024-01-01'"),
   catchup: z.boolean().default(false),
   maxActiveRuns: z.number().int().positive().default(16),
-  dagrunTimeout: durationSchema.optional(),
+  dagrunTimeout: positiveDurationSchema.optional(),
   tags: z.array(z.string().min(1).max(100)).default([]),
   owner: z.string().min(1).optional(),
   defaultArgs: defaultArgsSchema.default({}),
@@ -108,7 +133,7 @@ export const taskCommonSchema = z.strictObject({
   triggerRule: triggerRuleSchema.optional(),
   retries: z.number().int().nonnegative().optional(),
   retryDelay: durationSchema.optional(),
-  executionTimeout: durationSchema.optional(),
+  executionTimeout: positiveDurationSchema.optional(),
 });
 
 export const nodeTaskOptionsSchema = taskCommonSchema.extend({

@@ -139,6 +139,17 @@ export interface FailureHandlerSpec {
   readonly source?: SourceLocation;
 }
 
+/** A rule broken while the DAG was declared; validate() reports it with the graph's problems. */
+export interface DefinitionProblem {
+  /** An option of a call, or a DAG param (its name or default). */
+  readonly about: 'option' | 'param';
+  readonly message: string;
+  readonly taskId?: string;
+  readonly source?: SourceLocation;
+  /** The offending option inside the options object of the call at `source` (its line is looked up). */
+  readonly optionPath?: readonly (string | number)[];
+}
+
 export interface DagSpec {
   readonly dagId: string;
   readonly description?: string;
@@ -159,4 +170,6 @@ export interface DagSpec {
   readonly tasks: readonly TaskSpec[];
   readonly onFailure?: FailureHandlerSpec;
   readonly source?: SourceLocation;
+  /** Option and param mistakes found while declaring; absent when there were none. */
+  readonly problems?: readonly DefinitionProblem[];
 }

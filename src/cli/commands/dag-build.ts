@@ -2,7 +2,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { compileDag } from '../../compiler/index.ts';
-import { loadDags } from '../load-dags.ts';
+import { DagError } from '../../dsl/errors.ts';
+import { DagSourceError, loadDagSources } from '../load-dags.ts';
 import { DAG_SOURCE_DIRS, TASK_SCRIPT_DIRS, listFiles, taskScripts } from '../project.ts';
 import { lineDiff } from '../text-diff.ts';
 
@@ -23,20 +24,38 @@ export interface BuildPlan {
   readonly orphans: readonly string[];
 }
 
+/** Every source that failed to load or compile, each with its own file:line messages. */
+export class DagBuildError extends DagSourceError {
+  constructor(readonly problems: readonly Error[]) {
+    super(problems.map((problem) => problem.message).join('\n'));
+  }
+}
+
+const readSource = (file: string): string | undefined => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+
 export async function planBuild(options: BuildOptions): Promise<BuildPlan> {
   const sources = options.sources ?? listFiles(options.root, DAG_SOURCE_DIRS, '.dag.ts');
   const scripts = taskScripts(options.root);
   const files = new Map<string, string>();
-  for (const { dag } of await loadDags(sources)) {
-    const compiled = compileDag(dag, {
-      root: options.root,
-      profile: options.profile,
-      scriptExists: (script) => scripts.has(script),
-      taskDirs: TASK_SCRIPT_DIRS,
-      ...(options.tasksDir ? { tasksDir: options.tasksDir } : {}),
-    });
-    files.set(compiled.fileName, compiled.contents);
+  const { loaded, errors } = await loadDagSources(sources, options.root);
+  const problems = [...errors];
+  for (const { dag } of loaded) {
+    try {
+      const compiled = compileDag(dag, {
+        root: options.root,
+        profile: options.profile,
+        scriptExists: (script) => scripts.has(script),
+        taskDirs: TASK_SCRIPT_DIRS,
+        readSource,
+        ...(options.tasksDir ? { tasksDir: options.tasksDir } : {}),
+      });
+      files.set(compiled.fileName, compiled.contents);
+    } catch (error) {
+      if (!(error instanceof DagError)) throw error;
+      problems.push(error);
+    }
   }
+  if (problems.length) throw new DagBuildError(problems);
   const orphans = existsSync(options.outDir)
     ? readdirSync(options.outDir).filter(
         (name) => name.endsWith('.py') && !files.has(name) && readFileSync(path.join(options.outDir, name), 'utf8').startsWith(GENERATED_MARK),

@@ -111,6 +111,29 @@ export const checkBranchTargets: Check = (context) => {
   }
 };
 
+/**
+ * A task that follows some outcomes of a branch and also waits for other upstream tasks: when
+ * those are skipped for every outcome it follows, it never runs when it should (SkipMixin may
+ * still run it for another outcome, which hides the mistake in a green run).
+ */
+function reportSkippedForOwnOutcomes(context: CheckContext, branch: BranchTaskSpec, statesByOutcome: ReadonlyMap<string, ReadonlyMap<string, State>>, reported: Set<string>): void {
+  for (const id of new Set(Object.values(branch.paths).flat())) {
+    const task = context.byId.get(id);
+    if (!task || reported.has(id) || FAILURE_HANDLERS.has(task.triggerRule) || task.upstream.length < 2) continue;
+    const own = Object.entries(branch.paths).filter(([, targets]) => targets.includes(id)).map(([value]) => value);
+    if (!own.every((value) => statesByOutcome.get(value)?.get(id) === 'skipped')) continue;
+    const blockers = [...new Set(own.flatMap((value) => task.upstream.filter((up) => up !== branch.id && statesByOutcome.get(value)?.get(up) === 'skipped')))];
+    if (!blockers.length) continue;
+    reported.add(id);
+    const outcomes = own.length === 1 ? `outcome '${own[0]}'` : `outcomes ${quoteList(own)}`;
+    context.report(
+      'unreachable-task',
+      `Task '${id}' follows ${outcomes} of branch '${branch.id}', but for ${own.length === 1 ? 'that outcome' : 'those outcomes'} its upstream ${quoteList(blockers)} is skipped, so with trigger rule '${task.triggerRule}' it never runs when it should. Drop the dependency on ${quoteList(blockers)}, or follow the outcomes they run for.`,
+      task,
+    );
+  }
+}
+
 export const checkJoinsAndReachability: Check = (context) => {
   const order = topologicalOrder(context);
   const reported = new Set<string>();
@@ -120,8 +143,10 @@ export const checkJoinsAndReachability: Check = (context) => {
     if (!outcomes.length) continue;
     const inBranch = descendants(context, branch.id);
     const skippedEverywhere = new Set(inBranch);
+    const statesByOutcome = new Map<string, Map<string, State>>();
     for (const [value, targets] of outcomes) {
       const states = simulate(context, order, branch, targets);
+      statesByOutcome.set(value, states);
       for (const id of inBranch) {
         if (states.get(id) !== 'skipped') {
           skippedEverywhere.delete(id);
@@ -140,6 +165,7 @@ export const checkJoinsAndReachability: Check = (context) => {
         }
       }
     }
+    reportSkippedForOwnOutcomes(context, branch, statesByOutcome, reported);
     for (const id of skippedEverywhere) {
       if (reported.has(id) || FAILURE_HANDLERS.has(context.byId.get(id)!.triggerRule)) continue;
       const direct = context.downstream.get(branch.id) ?? [];

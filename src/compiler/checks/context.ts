@@ -8,7 +8,7 @@ export interface CheckContext {
   readonly byId: ReadonlyMap<string, TaskSpec>;
   /** Direct downstream ids of each task (only edges between known tasks). */
   readonly downstream: ReadonlyMap<string, readonly string[]>;
-  report(code: CheckCode, message: string, task?: TaskSpec, location?: SourceLocation): void;
+  report(code: CheckCode, message: string, task?: TaskSpec, location?: SourceLocation, optionPath?: readonly (string | number)[]): void;
 }
 
 export type Check = (context: CheckContext) => void;
@@ -27,9 +27,9 @@ export function createContext(spec: DagSpec, diagnostics: Diagnostic[]): CheckCo
     spec,
     byId,
     downstream,
-    report(code, message, task, location) {
+    report(code, message, task, location, optionPath) {
       const where = location ?? task?.source ?? spec.source;
-      diagnostics.push({ code, message, dagId: spec.dagId, ...(task ? { taskId: task.id } : {}), ...(where ? { location: where } : {}) });
+      diagnostics.push({ code, message, dagId: spec.dagId, ...(task ? { taskId: task.id } : {}), ...(where ? { location: where } : {}), ...(optionPath ? { optionPath } : {}) });
     },
   };
 }

@@ -1,16 +1,20 @@
 /** Ids, references and acyclicity. */
 import { ID_PATTERN, MAX_ID_LENGTH } from '../../dsl/options.ts';
+import { nonAscii } from '../../dsl/issues.ts';
 import type { Check } from './context.ts';
+
+/** "; it contains 'е' (U+0435)" when non-ASCII look-alikes explain why an id that reads fine is refused. */
+const lookAlikes = (id: string): string => (nonAscii(id) ? `; it contains the non-ASCII character ${nonAscii(id)}` : '');
 
 export const checkIds: Check = ({ spec, report }) => {
   const fullId = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
   if (!ID_PATTERN.test(spec.dagId) || spec.dagId.length > MAX_ID_LENGTH) {
-    report('invalid-id', `DAG id '${spec.dagId}' breaks Airflow's id rule: 1–${MAX_ID_LENGTH} ASCII letters, digits, "_" or "-".`);
+    report('invalid-id', `DAG id '${spec.dagId}' breaks Airflow's id rule: 1–${MAX_ID_LENGTH} ASCII letters, digits, "_" or "-"${lookAlikes(spec.dagId)}. Rename it.`);
   }
   for (const item of [...spec.groups, ...spec.tasks]) {
     const what = 'kind' in item ? 'Task' : 'Task group';
     if (!ID_PATTERN.test(item.localId) || !fullId.test(item.id)) {
-      report('invalid-id', `${what} id '${item.id}' breaks Airflow's id rule: only ASCII letters, digits, "_" and "-" (dots separate groups). Rename it.`, undefined, item.source);
+      report('invalid-id', `${what} id '${item.id}' breaks Airflow's id rule: only ASCII letters, digits, "_" and "-" (dots separate groups)${lookAlikes(item.localId)}. Rename it.`, undefined, item.source);
     } else if (item.id.length > MAX_ID_LENGTH) {
       report('invalid-id', `${what} id '${item.id}' is ${item.id.length} characters with its group prefix; Airflow allows ${MAX_ID_LENGTH}. Shorten it or its group ids.`, undefined, item.source);
     }

@@ -33,14 +33,17 @@ describe('task run', () => {
 
 describe('option resolution (pure)', () => {
   it('resolves build options with defaults', () => {
-    expect(resolveBuildOptions({ _: ['dag', 'build'] }, '/repo')).toEqual({ check: false, profile: 'local', outDir: '/repo/generated/dags' });
-    expect(resolveBuildOptions({ check: true, profile: 'cluster', out: 'x', tasksDir: '/opt/t' }, '/repo')).toEqual({
+    expect(resolveBuildOptions({ _: ['dag', 'build'] }, '/repo')).toEqual({ check: false, profile: 'local', outDir: '/repo/generated/dags', verbose: false });
+    expect(resolveBuildOptions({ check: true, profile: 'cluster', out: 'x', tasksDir: '/opt/t', verbose: true, sources: ['/d/a.dag.ts'] }, '/repo')).toEqual({
       check: true,
       profile: 'cluster',
       outDir: '/repo/x',
       tasksDir: '/opt/t',
+      verbose: true,
+      sources: ['/d/a.dag.ts'],
     });
     expect(() => resolveBuildOptions({ tasksDir: 'relative' }, '/repo')).toThrow(CliUsageError);
+    expect(() => resolveBuildOptions({ sources: ['notes.md'] }, '/repo')).toThrow(/--sources.0: DAG source files/);
   });
 
   it('parses --input JSON and reports bad JSON', () => {

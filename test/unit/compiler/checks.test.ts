@@ -1,4 +1,5 @@
 /** One test per compile-time check: each asserts the rule, the tasks named, and the file:line. */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -108,8 +109,11 @@ describe('graph checks', () => {
   });
 
   it('rejects ids that break Airflow rules: at construction, and in the IR after prefixing', () => {
-    expect(() => dag('ids', base, (d) => void d.empty('bad id!'))).toThrow(/Task 'bad id!' has invalid options: id: ids may contain only ASCII letters/);
-    expect(() => dag('bad dag', base, () => {})).toThrow(/DAG id 'bad dag' is invalid/);
+    expect(only(diagnosticsOf(dag('ids', base, (d) => void d.empty('bad id!'))), 'invalid-id').message).toBe(
+      `Task id 'bad id!' breaks Airflow's id rule: only ASCII letters, digits, "_" and "-" (dots separate groups). Rename it.`,
+    );
+    expect(only(diagnosticsOf(dag('bad dag', base, (d) => void d.empty('x'))), 'invalid-id').message).toContain(`DAG id 'bad dag' breaks Airflow's id rule`);
+    expect(only(diagnosticsOf(dag('ids', base, (d) => void d.empty('dеploy'))), 'invalid-id').message).toContain(`it contains the non-ASCII character 'е' (U+0435)`);
     const long = 'g'.repeat(200);
     const deep = dag('deep', base, (d) => {
       d.group(long, {}, (g) => g.empty('t'.repeat(60))); // @too-long
@@ -348,17 +352,46 @@ describe('failure handler', () => {
   });
 });
 
-describe('option validation at construction', () => {
-  it('rejects an unknown option key with the declaring line', () => {
-    expect(() =>
-      dag('typo', base, (d) => {
-        d.empty('x', { retires: 3 } as never); // @typo
-      }),
-    ).toThrow(new RegExp(`${REL}:${lineOf(FILE, '@typo')}: Task 'x' has invalid options: .*retires`));
+describe('option validation while declaring', () => {
+  it('collects an unknown option key with a did-you-mean, at the declaring line', () => {
+    const typo = dag('typo', base, (d) => {
+      d.empty('x', { retires: 3 } as never); // @typo
+    });
+    const diagnostic = only(diagnosticsOf(typo), 'invalid-option');
+    expect(diagnostic.message).toBe("Task 'x' has an unknown option 'retires'. Did you mean 'retries'?");
+    expectAt(diagnostic, '@typo');
   });
 
-  it('rejects a bad cron and an unknown DAG option', () => {
-    expect(() => dag('cron', { ...base, schedule: '61 * *' }, () => {})).toThrow(/a cron schedule has five space-separated fields/);
-    expect(() => dag('opts', { ...base, shedule: '@daily' } as never, () => {})).toThrow(DagDefinitionError);
+  it('collects a bad cron and a misspelt DAG option together, without a spurious schedule complaint', () => {
+    const cron = dag('cron', { ...base, schedule: '61 * *' }, (d) => void d.empty('x'));
+    expect(only(diagnosticsOf(cron), 'invalid-option').message).toBe(
+      "DAG 'cron' option 'schedule' is '61 * *', which Airflow's cron parser refuses: a cron schedule has five space-separated fields (minute hour day-of-month month day-of-week), this one has 3.",
+    );
+    const { schedule: _schedule, ...noSchedule } = base;
+    const misspelt = dag('opts', { ...noSchedule, shedule: '@daily', maxActiveRuns: 0 } as never, (d) => void d.empty('x'));
+    const messages = diagnosticsOf(misspelt).map((d) => d.message);
+    expect(messages).toEqual(["DAG 'opts' has an unknown option 'shedule'. Did you mean 'schedule'?", "DAG 'opts' option 'maxActiveRuns' is 0, but must be > 0."]);
+  });
+
+  it('points an option problem at the option line when the source can be read', () => {
+    const nested = dag(
+      'nested',
+      {
+        ...base,
+        defaultArgs: {
+          executionTimeout: { seconds: 0 }, // @zero-timeout
+        },
+      },
+      (d) => void d.empty('x'),
+    );
+    let diagnostics: readonly Diagnostic[] = [];
+    try {
+      compileDag(nested, { root: PROJECT_ROOT, readSource: (file) => readFileSync(file, 'utf8') });
+    } catch (error) {
+      diagnostics = (error as DagValidationError).diagnostics;
+    }
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]!.message).toMatch(/^DAG 'nested' option 'defaultArgs.executionTimeout' is \{"seconds":0\}: it must be longer than zero/);
+    expectAt(diagnostics[0]!, '@zero-timeout');
   });
 });
