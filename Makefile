@@ -79,6 +79,11 @@ typecheck: node_modules/.installed
 check-dags: node_modules/.installed
 	$(CLI) dag build --check
 
+# Who may import whom in src/ (.dependency-cruiser.cjs says why for each rule).
+.PHONY: layers
+layers: node_modules/.installed
+	npx depcruise src --config .dependency-cruiser.cjs --output-type err
+
 test-unit: setup
 	npx vitest run
 
@@ -103,7 +108,7 @@ test-fuzz: node_modules/.installed $(ML_VENV)/.installed $(FUZZ_VENV)/.installed
 cluster: node_modules/.installed
 	@if [ "$$(id -u)" = 0 ]; then $(CLI) cluster up; else echo "cluster: not root, so the Kubernetes tests will skip"; fi
 
-test: setup typecheck check-dags
+test: setup typecheck check-dags layers
 	@export HP_TEST_RUN_ID="make-test-$$(date +%s)-$$$$"; \
 	if [ "$$(id -u)" = 0 ] && ! $(CLI) cluster status --json 2>/dev/null | grep -q '"nodeReady":true'; then started=1; else started=0; fi; \
 	rc=0; $(MAKE) --no-print-directory cluster test-unit test-trainer test-airflow test-fuzz || rc=$$?; \
