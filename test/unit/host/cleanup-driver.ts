@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { onCleanup, stopOnCleanup, tempDir } from '../../../src/host/cleanup.ts';
 
 const [mode, orderFile] = process.argv.slice(2);
@@ -33,7 +34,7 @@ if (mode === 'release') {
 process.stdout.write(`${JSON.stringify({ dir: dir.path, detached: detached.pid, plain: plain.pid })}\n`);
 
 // Let the test see the detached shell's own child before anything ends.
-await new Promise((resolve) => setTimeout(resolve, 300));
+await sleep(300);
 if (mode === 'throw') setTimeout(() => {
   throw new Error('boom during set-up');
 }, 10);

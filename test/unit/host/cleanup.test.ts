@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { groupAlive, isAlive } from '../../../src/host/process.ts';
 
@@ -59,7 +60,7 @@ async function drive(mode: string, interrupt?: NodeJS.Signals): Promise<Outcome>
   const deadline = Date.now() + 5_000;
   while (group.length < 2 && Date.now() < deadline && child.exitCode === null) {
     group = groupMembers(made.detached);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
   if (interrupt) child.kill(interrupt);
   const [code, signal] = await exited;
