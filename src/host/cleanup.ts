@@ -24,7 +24,7 @@ import { groupAlive, isAlive, stopGroup } from './process.ts';
 export interface Disposer {
   /** What it undoes, for messages ("the API server (pid 123)"). */
   readonly name: string;
-  dispose(): void | Promise<void>;
+  dispose(): void | Promise<unknown>;
   /**
    * The same, synchronously: used when the process is already exiting (`process.exit()` was
    * called, or a second signal came) and no more event-loop turns will run.

@@ -1,0 +1,208 @@
+/**
+ * Nothing left behind: each benchmark and each service-starting command, run as a user runs it,
+ * either fails early (another cluster running, an unreachable Docker daemon, a service that does
+ * not come up) or is interrupted with SIGINT right after it started something; afterwards no
+ * process it started is alive and its temporary directories are gone. The machine's own stack
+ * and cluster are never touched: state dirs, TMPDIR and ports are this file's own, and the
+ * cases that could reach the machine's cluster hold the cluster test lock.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { binariesPresent } from '../../../src/cluster/build.ts';
+import { clusterDown } from '../../../src/cluster/cluster.ts';
+import { otherClusters } from '../../../src/cluster/host.ts';
+import { defaultStateDir as defaultClusterDir } from '../../../src/cluster/layout.ts';
+import { mountsUnder } from '../../../src/host/mounts.ts';
+import { defaultStateDir, dockerUnavailableReason, readState, stackStatus } from '../../../src/stack/index.ts';
+import { holdClusterTestLock } from '../../harness/cluster-lock.ts';
+import { ML_PYTHON } from '../evaluation/onnx-fixture.ts';
+import { k8sSkipReason } from '../k8s/k8s-fixture.ts';
+import { ROOT, type Watched, survivors, watchCommand } from './watch-command.ts';
+
+const CLI = [path.join(ROOT, 'bin/health-predict.mjs')];
+const TSX = ['--import', 'tsx'];
+const work = mkdtempSync(path.join(os.tmpdir(), 'hp-leftovers-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let counter = 0;
+/** A fresh directory of this file's (a state dir, or the TMPDIR a benchmark makes its temporary directories in). */
+function freshDir(name: string): string {
+  const dir = path.join(work, `${name}-${++counter}`);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Entries left in a benchmark's TMPDIR; the bytecode caches of Python (the fixture's) and tsx kept there are caches, not temporary directories. */
+const leftIn = (dir: string) => readdirSync(dir).filter((entry) => entry !== 'hp-pycache' && !/^tsx-\d+$/.test(entry));
+
+async function expectNothingAlive(watched: Watched): Promise<void> {
+  const alive = await survivors(watched);
+  expect(alive.map((p) => `${p.pid}: ${p.command}`), `processes left running\n${watched.stderr.slice(-2_000)}`).toEqual([]);
+}
+
+const hasMlPython = existsSync(ML_PYTHON);
+const isRoot = process.getuid?.() === 0;
+const bench = (name: string) => path.join(ROOT, 'bench', `${name}.ts`);
+
+describe('stack up', { timeout: 240_000 }, () => {
+  it.skipIf(!hasMlPython)('interrupted while its services start: stops what it started', async () => {
+    const stateDir = freshDir('stack');
+    const watched = await watchCommand(process.execPath, [...CLI, 'stack', 'up', '--state-dir', stateDir, '--services', 'moto,mlflow', '--moto-port', '0', '--mlflow-port', '0'], {
+      interruptWhen: (p) => p.command.includes('moto_server'),
+    });
+    expect(watched.interrupted, watched.stderr).toBe(true);
+    expect(watched.code, watched.stderr).toBe(130);
+    await expectNothingAlive(watched);
+    expect(readState(stateDir).services).toEqual({});
+  });
+
+  it.skipIf(!hasMlPython)('failing half-way (MLflow does not come up in time): stops the service that did', async () => {
+    const stateDir = freshDir('stack');
+    const watched = await watchCommand(process.execPath, [...CLI, 'stack', 'up', '--state-dir', stateDir, '--services', 'moto,mlflow', '--moto-port', '0', '--mlflow-port', '0', '--timeout', '6']);
+    expect(watched.code, watched.stderr).toBe(1);
+    expect(watched.seen.some((p) => p.command.includes('mlflow server')), `MLflow was started\n${watched.stderr}\n${watched.seen.map((p) => p.command).join('\n')}`).toBe(true);
+    await expectNothingAlive(watched);
+    expect(readState(stateDir).services).toEqual({});
+  });
+});
+
+describe('cluster up', { timeout: 240_000 }, () => {
+  const foreign = otherClusters(path.join(work, 'no-such-cluster')).length > 0;
+  it.skipIf(!isRoot || !foreign)('refuses on another running cluster before it installs, builds or starts anything', async () => {
+    const stateDir = path.join(freshDir('cluster'), 'state');
+    const watched = await watchCommand(process.execPath, [...CLI, 'cluster', 'up', '--state-dir', stateDir], { markers: [stateDir] });
+    expect(watched.code, watched.stderr).toBe(1);
+    expect(watched.stderr).toMatch(/Another local cluster is running/);
+    expect(watched.seen.filter((p) => p.command.includes(stateDir))).toEqual([]);
+    expect(existsSync(stateDir), 'no state dir was made').toBe(false);
+  });
+
+  const canStart = isRoot && binariesPresent() && otherClusters(path.join(work, 'no-such-cluster')).length === 0;
+  it.skipIf(!canStart)('interrupted after containerd started: stops it and releases its mounts', async () => {
+    const lock = await holdClusterTestLock();
+    const stateDir = freshDir('cluster');
+    try {
+      const watched = await watchCommand(process.execPath, [...CLI, 'cluster', 'up', '--state-dir', stateDir], {
+        markers: [`${stateDir}/`],
+        interruptWhen: (p) => p.command.includes(`${stateDir}/`),
+      });
+      expect(watched.interrupted, watched.stderr).toBe(true);
+      expect(watched.code, watched.stderr).toBe(130);
+      await expectNothingAlive(watched);
+      expect(mountsUnder(stateDir)).toEqual([]);
+    } finally {
+      await clusterDown({ stateDir }).catch(() => {});
+      lock.release();
+    }
+  });
+});
+
+describe('bench:rollout', { timeout: 240_000 }, () => {
+  const skip = k8sSkipReason(dockerUnavailableReason(path.join(os.tmpdir(), 'hp-bench-rollout-XXXXXX')));
+  const elsewhere = path.join(work, 'no-such-cluster');
+  it.skipIf(skip !== undefined || otherClusters(elsewhere).length === 0)('refuses on another running cluster before it starts its own dockerd, containerd and registry', async () => {
+    const tmp = freshDir('tmp');
+    const watched = await watchCommand(process.execPath, [...TSX, bench('rollout')], {
+      env: { ...process.env, TMPDIR: tmp, HP_CLUSTER_DIR: elsewhere, HP_STACK_DIR: freshDir('stack') },
+      markers: [tmp],
+    });
+    expect(watched.code, watched.stderr).toBe(1);
+    expect(watched.stderr).toMatch(/Another local cluster is running/);
+    expect(watched.seen.filter((p) => /dockerd|containerd|docker-registry/.test(p.command))).toEqual([]);
+    expect(leftIn(tmp)).toEqual([]);
+  });
+
+  it.skipIf(skip !== undefined || otherClusters(defaultClusterDir()).length > 0)('interrupted once its dockerd runs: stops dockerd, containerd and the registry and removes the temporary stack', async () => {
+    // It uses the machine's cluster dir (reused when up); the lock keeps the cluster tests away meanwhile.
+    const lock = await holdClusterTestLock();
+    try {
+      const running = await stackStatus({ stateDir: defaultStateDir(), services: ['docker', 'registry'] });
+      if (running.services.docker.healthy && running.services.registry.healthy) return; // it would reuse them and start nothing
+      const tmp = freshDir('tmp');
+      const watched = await watchCommand(process.execPath, [...TSX, bench('rollout')], {
+        env: { ...process.env, TMPDIR: tmp },
+        markers: [tmp],
+        interruptWhen: (p) => p.command.includes('dockerd') && p.command.includes(tmp),
+      });
+      expect(watched.interrupted, watched.stderr).toBe(true);
+      expect(watched.code, watched.stderr).toBe(130);
+      await expectNothingAlive(watched);
+      expect(mountsUnder(tmp)).toEqual([]);
+      expect(leftIn(tmp)).toEqual([]);
+    } finally {
+      lock.release();
+    }
+  });
+});
+
+describe('the API benchmarks', { timeout: 240_000 }, () => {
+  it.skipIf(!hasMlPython)('bench:api interrupted once its server runs: stops it, removes its bundle and fixture', async () => {
+    const tmp = freshDir('tmp');
+    const watched = await watchCommand(process.execPath, [...TSX, bench('api'), '--duration', '60'], {
+      env: { ...process.env, TMPDIR: tmp },
+      interruptWhen: (p) => /hp-api-bench-\w+\/server\.mjs/.test(p.command),
+    });
+    expect(watched.interrupted, watched.stderr).toBe(true);
+    expect(watched.code, watched.stderr).toBe(130);
+    await expectNothingAlive(watched);
+    expect(leftIn(tmp)).toEqual([]);
+    const bundle = /(\S*hp-api-bench-\w+)\//.exec(watched.seen.find((p) => p.command.includes('hp-api-bench-'))!.command)![1]!;
+    expect(existsSync(bundle), `${bundle} removed`).toBe(false);
+  });
+
+  it.skipIf(!hasMlPython)('bench:api --container with an unreachable Docker daemon: fails and removes its fixture', async () => {
+    const tmp = freshDir('tmp');
+    const watched = await watchCommand(process.execPath, [...TSX, bench('api'), '--container'], {
+      env: { ...process.env, TMPDIR: tmp, DOCKER_HOST: `unix://${path.join(tmp, 'no-docker.sock')}` },
+    });
+    expect(watched.code, watched.stderr).toBe(1);
+    await expectNothingAlive(watched);
+    expect(leftIn(tmp)).toEqual([]);
+  });
+
+  it.skipIf(!hasMlPython)('bench:origin-peer interrupted once the peer runs: stops both services, removes bundle and fixture', async () => {
+    const tmp = freshDir('tmp');
+    const watched = await watchCommand(process.execPath, [...TSX, bench('origin-peer'), '--duration', '60'], {
+      env: { ...process.env, TMPDIR: tmp },
+      interruptWhen: (p) => p.command.includes('origin_peer.py'),
+    });
+    expect(watched.interrupted, watched.stderr).toBe(true);
+    expect(watched.code, watched.stderr).toBe(130);
+    expect(watched.seen.some((p) => p.command.includes('hp-api-bench-')), 'our server had started').toBe(true);
+    await expectNothingAlive(watched);
+    expect(leftIn(tmp)).toEqual([]);
+  });
+});
+
+describe('the other benchmarks', { timeout: 240_000 }, () => {
+  const data = process.env.HP_REAL_DATA ?? '/work/shared/data/diabetes-130/diabetic_data.csv';
+  it.skipIf(!hasMlPython || !existsSync(data))('bench:train interrupted once the trainer runs: stops its whole process group', async () => {
+    const watched = await watchCommand(process.execPath, [...TSX, bench('train')], {
+      interruptWhen: (p) => p.command.includes('bench_train.py'),
+    });
+    expect(watched.interrupted, watched.stderr).toBe(true);
+    expect(watched.code, watched.stderr).toBe(130);
+    await expectNothingAlive(watched);
+  });
+
+  it.skipIf(!hasMlPython)('bench:onnx-layout interrupted while it converts the model: removes its directories', async () => {
+    const tmp = freshDir('tmp');
+    const watched = await watchCommand(process.execPath, [...TSX, bench('onnx-layout')], {
+      env: { ...process.env, TMPDIR: tmp },
+      interruptWhen: (p) => p.command.includes('per_column_onnx.py'),
+    });
+    expect(watched.interrupted, watched.stderr).toBe(true);
+    expect(watched.code, watched.stderr).toBe(130);
+    await expectNothingAlive(watched);
+    expect(leftIn(tmp)).toEqual([]);
+  });
+
+  it('bench:compile removes its work directory when it ends', async () => {
+    const tmp = freshDir('tmp');
+    const watched = await watchCommand(process.execPath, [...TSX, bench('compile')], { env: { ...process.env, TMPDIR: tmp, BENCH_RUNS: '1' } });
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(leftIn(tmp)).toEqual([]);
+  });
+});
