@@ -6,12 +6,12 @@
  * - `origin` (default): unshuffled. The first 20 % of the raw rows (floor) is the initial set,
  *   cut at 70 % / 85 % (floor) into train / validation / test; the remaining 80 % is `future`
  *   (later batches, drift checks).
- * - `random`: a seeded Fisher–Yates shuffle (mulberry32, random.ts) of all raw rows, then
+ * - `random`: a seeded Fisher–Yates shuffle (xoshiro128**, runtime/random.ts) of all raw rows, then
  *   floor(train·n) rows train, floor(validation·n) validation, the rest test; no future set.
  *   Rows keep the shuffled order. Same seed + same file → same split, on any machine.
  */
 import { z } from 'zod';
-import { mulberry32, shuffledIndexes } from './random.ts';
+import { seededRandom, shuffledIndexes } from '../runtime/random.ts';
 
 /**
  * The origin split, checked against the UCI file (101 766 raw rows; see the test
@@ -66,7 +66,7 @@ export const splitDescriptionSchema = z.discriminatedUnion('kind', [
     raw_rows: z.number().int().nonnegative(),
     fractions: z.object({ train: z.number(), validation: z.number(), test: z.number() }),
     seed: z.number().int(),
-    prng: z.literal('mulberry32 + Fisher-Yates'),
+    prng: z.literal('xoshiro128** + Fisher-Yates'),
     applied: z.literal('shuffle raw rows, split, then clean each split'),
   }),
 ]);
@@ -117,7 +117,7 @@ export function planSplit(rawRows: number, spec: SplitSpec = { kind: 'origin' })
       description: describeOriginSplit(rawRows),
     };
   }
-  const order = shuffledIndexes(rawRows, mulberry32(spec.seed));
+  const order = shuffledIndexes(rawRows, seededRandom(spec.seed));
   const trainEnd = Math.floor(spec.fractions.train * rawRows);
   const validationEnd = Math.min(rawRows, trainEnd + Math.floor(spec.fractions.validation * rawRows));
   return {
@@ -131,7 +131,7 @@ export function planSplit(rawRows: number, spec: SplitSpec = { kind: 'origin' })
       raw_rows: rawRows,
       fractions: spec.fractions,
       seed: spec.seed,
-      prng: 'mulberry32 + Fisher-Yates',
+      prng: 'xoshiro128** + Fisher-Yates',
       applied: 'shuffle raw rows, split, then clean each split',
     },
   };

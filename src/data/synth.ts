@@ -10,11 +10,11 @@
  *             + effect(diag_1 group) + N(0, 0.5²)
  * with b0 tuned so that ~45 % of rows are readmitted; a readmission is '<30' a quarter of the
  * time, else '>30'. Death discharges (11, 19, 20, 21) are never readmitted, hospice (13, 14)
- * half as often. Deterministic: the same {rows, seed} gives byte-identical text (mulberry32).
+ * half as often. Deterministic: the same {rows, seed} gives byte-identical text (seededRandom: xoshiro128**).
  */
 import { formatCsv } from './csv.ts';
 import { createObjectStore, type ObjectStore, sha256 } from './object-store.ts';
-import { gaussian, mulberry32, picker, poisson, type Random, randomInt } from './random.ts';
+import { gaussian, picker, poisson, type Random, randomInt, seededRandom } from '../runtime/random.ts';
 import { A1C_RESULT_VALUES, AGE_BRACKETS, MAX_GLU_SERUM_VALUES, MEDICATION_COLUMNS, RAW_COLUMNS, type RawColumn } from './schema.ts';
 
 export interface SynthOptions {
@@ -203,7 +203,7 @@ function encounter(random: Random, encounterId: number): string[] {
 export function synthesize({ rows, seed }: SynthOptions): string {
   if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`synthesize: rows must be a whole number >= 0, got ${rows}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`synthesize: seed must be an integer in [0, 2^32), got ${seed}`);
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   let encounterId = 2_000_000 + randomInt(random, 0, 300_000);
   const out: string[][] = [];
   for (let i = 0; i < rows; i++) {

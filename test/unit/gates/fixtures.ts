@@ -1,6 +1,6 @@
 /** Shared builders for the gate tests: synthetic scored rows and hand-made comparisons. */
 import fc from 'fast-check';
-import { Xoshiro128ss } from '../../../src/evaluation/bootstrap.ts';
+import { Xoshiro128ss } from '../../../src/runtime/random.ts';
 import type { Comparison, GateConfig } from '../../../src/gates/index.ts';
 import { gateConfigSchema, mcnemar, oneSidedLevel } from '../../../src/gates/index.ts';
 

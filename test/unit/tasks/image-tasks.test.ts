@@ -39,7 +39,7 @@ const split = { uri: 'file:///nowhere/test.csv', rows: 1, raw_rows: 1, positives
 const PLACEHOLDER_MANIFEST = {
   source: { uri: 'file:///nowhere/raw.csv', sha256: sha, bytes: 1, rows: 1 },
   output_uri: 'file:///nowhere',
-  split: { kind: 'random', raw_rows: 3, fractions: { train: 0.7, validation: 0.15, test: 0.15 }, seed: 1, prng: 'mulberry32 + Fisher-Yates', applied: 'shuffle raw rows, split, then clean each split' },
+  split: { kind: 'random', raw_rows: 3, fractions: { train: 0.7, validation: 0.15, test: 0.15 }, seed: 1, prng: 'xoshiro128** + Fisher-Yates', applied: 'shuffle raw rows, split, then clean each split' },
   files: { train: split, validation: split, test: split },
   features_uri: 'file:///nowhere/features.json',
   features: { numeric: ['n'], categorical: [], target: 'y' },

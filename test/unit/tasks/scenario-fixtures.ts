@@ -108,7 +108,7 @@ export function manifestFor(dir: string, synthetic: { rows: number; seed: number
       raw_rows: raw,
       fractions: { train: 0.7, validation: 0.15, test: 0.15 },
       seed: synthetic.seed,
-      prng: 'mulberry32 + Fisher-Yates',
+      prng: 'xoshiro128** + Fisher-Yates',
       applied: 'shuffle raw rows, split, then clean each split',
     },
     files: { train, validation, test },
