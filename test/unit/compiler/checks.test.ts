@@ -181,6 +181,28 @@ describe('branch checks', () => {
     expectAt(diagnostic, '@both');
   });
 
+  it('reports a task that follows an outcome but waits for a task skipped on it; a tolerant trigger rule fixes it', () => {
+    const mixed = (triggerRule?: 'none_failed_min_one_success') =>
+      dag('mixed', base, (d) => {
+        const source = d.task(produce, {});
+        const decide = d.branch('decide', { on: source.field('decision') });
+        const skip = d.empty('skip', { after: [decide.when('SKIP')] });
+        d.empty('deploy', { after: [decide.when('DEPLOY'), skip], ...(triggerRule ? { triggerRule } : {}) }); // @mixed
+      });
+    const diagnostic = only(diagnosticsOf(mixed()), 'unreachable-task');
+    expect(diagnostic.message).toBe(
+      "Task 'deploy' follows outcome 'DEPLOY' of branch 'decide', but for that outcome its upstream 'skip' is skipped, so with trigger rule 'all_success' it never runs when it should. Drop the dependency on 'skip', or follow the outcomes they run for.",
+    );
+    expectAt(diagnostic, '@mixed');
+    expect(diagnosticsOf(mixed('none_failed_min_one_success'))).toEqual([]);
+  });
+
+  it('reports a DAG without tasks', () => {
+    expect(only(diagnosticsOf(dag('hollow', base, () => {})), 'empty-dag').message).toBe(
+      "DAG 'hollow' declares no tasks, so every run would do nothing. Declare at least one task in its callback (d.task, d.branch, d.empty).",
+    );
+  });
+
   it('reports a decision value with no path', () => {
     const partial = dag('partial', base, (d) => {
       const source = d.task(produce, {});
