@@ -11,9 +11,22 @@ type TS = typeof import('typescript');
 type Node = import('typescript').Node;
 type SourceFile = import('typescript').SourceFile;
 
-let typescript: TS | undefined;
-/** Loaded only when a diagnostic needs it: the compiler of valid DAGs never pays for it. */
-const ts = (): TS => (typescript ??= createRequire(import.meta.url)('typescript') as TS);
+let typescript: TS | null | undefined;
+/**
+ * Loaded only when a diagnostic needs it: compiling valid DAGs never pays for it. TypeScript is
+ * a dev dependency; without it (a production install) problems keep the call's line.
+ */
+function available(): boolean {
+  if (typescript === undefined) {
+    try {
+      typescript = createRequire(import.meta.url)('typescript') as TS;
+    } catch {
+      typescript = null;
+    }
+  }
+  return typescript !== null;
+}
+const ts = (): TS => typescript!;
 
 export type ReadSource = (file: string) => string | undefined;
 
@@ -23,6 +36,7 @@ export class OptionLocator {
   constructor(private readonly readSource: ReadSource) {}
 
   locate(call: SourceLocation, path: readonly (string | number)[]): SourceLocation {
+    if (!available()) return call;
     const file = this.parse(call.file);
     if (!file) return call;
     const found = findCall(file, call);
