@@ -35,7 +35,7 @@ export async function loadDagSources(files: readonly string[], root = process.cw
       const module = (await import(pathToFileURL(absolute).href)) as { default?: unknown };
       const dag = module.default as Dag | undefined;
       if (!dag || dag.kind !== 'dag') {
-        errors.push(new DagSourceError(`${rel(root, absolute)}:1: a DAG source must 'export default dag(...)'; this one exports ${dag === undefined ? 'nothing by default' : typeof dag}.`));
+        errors.push(new DagSourceError(`${rel(root, absolute)}:1: a DAG source must 'export default dag(...)'; this one exports ${dag === undefined ? 'nothing by default' : typeof dag}. Put 'export default' before its dag(...) call.`));
       } else loaded.push({ file, dag });
     } catch (error) {
       errors.push(error instanceof DagError ? error : describeLoadFailure(error, absolute, root));
