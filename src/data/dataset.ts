@@ -229,6 +229,7 @@ function hashing(input: Readable): { stream: Readable; digest(): { sha256: strin
     },
   });
   input.once('error', (error) => stream.destroy(error));
+  stream.once('close', () => input.destroy()); // a reader that stops early must not leave the download open
   input.pipe(stream);
   let sha256: string | undefined;
   return { stream, digest: () => ({ sha256: (sha256 ??= hash.digest('hex')), bytes }) };

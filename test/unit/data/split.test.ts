@@ -77,6 +77,13 @@ describe.skipIf(!existsSync(REAL))('origin split on the real UCI file', () => {
     });
     const testRate = byName.test!.positives / byName.test!.rows.length;
     expect(testRate.toFixed(3)).toBe('0.433');
+    // The split files the whole-text reader wrote (commit c881498): the streaming path writes the same bytes.
+    expect(Object.fromEntries(prepared.splits.map((s) => [s.name, s.file.sha256]))).toEqual({
+      train: 'ac37b1aef7a9d79789834726bf61293556c8bd8991680543dc3685ff91e74909',
+      validation: '4872d96c2e080274659250d59710e08d3be3d2f3a306066027d6b549d93e6c05',
+      test: '7c58001b845fb7680304e5f0947cec0b38699363cc47e0c5337d63b2c719cf53',
+      future: '305dea04c2761eae3905192610546fcd5062e75f05225d5b31a825e701deac54',
+    });
   }, 120_000);
 });
 if (!existsSync(REAL)) console.warn(`skipping the real-file origin split test: ${REAL} is not present`);
