@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:be38c61c2b2243d2bd6dae30d622cd7fc2d0bab61f015bd03ef2dfece4239204
+# Content hash: sha256:529340b44f771ae356e254fba066645ab6a3b0e4c3ae416c24069a556d624f8b
 from __future__ import annotations
 
 import datetime
@@ -98,14 +98,15 @@ with DAG(
     start_date=datetime.datetime(2024, 1, 1, 0, 0, 0, tzinfo=datetime.timezone.utc),
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=datetime.timedelta(seconds=21600),
     tags=['health-predict', 'mlops'],
     params={
         'raw_data_uri': Param('s3://health-predict-data/raw/diabetic_data.csv', description='The raw UCI diabetes CSV (s3://… or file:///…).', **{'type': 'string', 'pattern': '^(s3:\\/\\/|file:\\/\\/\\/)'}),
         'prepared_data_uri': Param('s3://health-predict-data/prepared', description='Where each run writes its splits and manifest (under <uri>/<run id>/).', **{'type': 'string', 'pattern': '^(s3:\\/\\/|file:\\/\\/\\/)'}),
-        'improvement_threshold': Param(0.02, description='Minimum F1 gain over production required to deploy.', **{'type': 'number', 'minimum': 0, 'maximum': 1}),
+        'improvement_threshold': Param(None, description="Minimum F1 gain over production required to deploy. Empty (null): the environment's MODEL_IMPROVEMENT_THRESHOLD, else 0.02.", **{'anyOf': [{'type': 'number', 'minimum': 0, 'maximum': 1}, {'type': 'null'}]}),
         'force_deployment': Param(False, description='Deploy even if the quality gates say no (recorded as forced).', **{'type': 'boolean'}),
         'skip_api_tests': Param(False, description='Emergency only: skip the local API test of the new image.', **{'type': 'boolean'}),
-        'notification_channels': Param(['log'], description='Where to send the outcome.', **{'type': 'array', 'items': {'type': 'string', 'enum': ['log', 'email', 'slack']}}),
+        'notification_channels': Param(['airflow', 'email'], description="Where to send the outcome: 'airflow' (the task log, always written; 'log' is an older name), 'email', 'slack'. A channel that is not configured is skipped with a warning.", **{'type': 'array', 'items': {'type': 'string', 'enum': ['airflow', 'log', 'email', 'slack']}}),
         'deploy_target': Param('kubernetes', description="How far the deploy path goes after promotion: 'kubernetes' (image, API test, ECR push, rollout), 'ecr' (stop after the push), 'registry' (promote in MLflow only).", **{'type': 'string', 'enum': ['kubernetes', 'ecr', 'registry']}),
         'rollback_on_failure': Param(True, description='Roll back automatically when the deployment fails verification.', **{'type': 'boolean'}),
     },
@@ -113,9 +114,16 @@ with DAG(
         'owner': 'health-predict',
         'retries': 2,
         'retry_delay': datetime.timedelta(seconds=300),
+        'retry_exponential_backoff': 2,
+        'max_retry_delay': datetime.timedelta(seconds=1800),
+        'execution_timeout': datetime.timedelta(seconds=1800),
         'on_failure_callback': _on_task_failure,
     },
 ) as dag:
+    t_start = EmptyOperator(
+        task_id='start',
+        doc_md='Marks the start of a run.',
+    )
     t_prepare_training_data = NodeTaskBashOperator(
         task_id='prepare_training_data',
         bash_command='exec node --enable-source-maps "$HP_TASKS_DIR"/prepare-training-data.mjs',
@@ -128,6 +136,7 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        execution_timeout=datetime.timedelta(seconds=3600),
     )
     t_run_training_and_hpo = NodeTaskBashOperator(
         task_id='run_training_and_hpo',
@@ -334,6 +343,7 @@ with DAG(
         doc_md='Joins the deploy and skip paths.',
     )
 
+    t_start >> t_prepare_training_data
     t_prepare_training_data >> t_run_training_and_hpo
     t_run_training_and_hpo >> t_evaluate_model_performance
     t_prepare_training_data >> t_evaluate_model_performance

@@ -108,7 +108,7 @@ function statusMessage(body: unknown): string {
 export function classify(error: unknown, doing: string): Error {
   if (error instanceof ApiException) {
     const message = statusMessage(error.body);
-    if (error.code === 404) return new K8sNotFoundError(`Not found while ${doing}: ${message}. Check K8S_NAMESPACE / K8S_DEPLOYMENT and that deploy_to_kubernetes ran against this cluster.`);
+    if (error.code === 404) return new K8sNotFoundError(`Not found while ${doing}: ${message}. Check K8S_NAMESPACE / K8S_DEPLOYMENT_NAME and that deploy_to_kubernetes ran against this cluster.`);
     if (error.code === 401 || error.code === 403) {
       return new K8sRequestRefusedError(`The API server refused ${doing} (HTTP ${error.code}): ${message}. Check the kubeconfig's user and its RBAC permissions in the namespace.`);
     }

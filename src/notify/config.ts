@@ -4,7 +4,7 @@
  * channel is recorded as a problem and reported only when that channel is requested.
  */
 import { z } from 'zod';
-import type { NotificationChannel } from './notification.ts';
+import type { ExternalChannel } from './notification.ts';
 
 export interface EmailConfig {
   host: string;
@@ -138,13 +138,10 @@ export function notifyConfigFromEnv(env: Record<string, string | undefined> = pr
   return config;
 }
 
-/** Problems of the requested channels that cannot be sent; empty when all can. */
-export function configProblems(config: NotifyConfig, channels: readonly NotificationChannel[]): string[] {
-  const problems: string[] = [];
-  for (const channel of channels) {
-    if (channel === 'log') continue;
+/** The requested external channels that cannot be sent, each with what is missing. */
+export function unconfiguredChannels(config: NotifyConfig, channels: readonly ExternalChannel[]): { channel: ExternalChannel; problem: string }[] {
+  return channels.flatMap((channel) => {
     const setting = config[channel];
-    if (!setting.ok) problems.push(setting.problem);
-  }
-  return problems;
+    return setting.ok ? [] : [{ channel, problem: setting.problem }];
+  });
 }

@@ -1,17 +1,21 @@
 /**
- * Sends one notification: always to the task log, then to every requested channel in turn.
- * All requested channels are attempted; failures are collected into one error afterwards.
+ * Sends one notification: always to the task log (`airflow`), then to every requested channel
+ * in turn. A requested channel without settings is skipped with a warning and named in the
+ * notification ("email (if configured)"); the configured ones are all attempted and their
+ * failures collected into one error afterwards.
  */
 import { NonRetryableError } from '../runtime/errors.ts';
-import { type NotifyConfig, configProblems } from './config.ts';
+import { type NotifyConfig, unconfiguredChannels } from './config.ts';
 import { sendEmail } from './email.ts';
 import { DeliveryAttemptError, NotificationDeliveryError, NotificationRefusedError, NotifyConfigError } from './errors.ts';
 import {
   type DeliveryResult,
+  type ExternalChannel,
   type Notification,
   type NotificationChannel,
   type NotifyLogger,
   channelListSchema,
+  isExternalChannel,
   notificationSchema,
 } from './notification.ts';
 import { htmlBody, plainTextBody, runLink, slackPayload, subjectLine } from './render.ts';
@@ -52,13 +56,19 @@ function redacting(send: () => Promise<string>, secrets: readonly string[]): () 
   };
 }
 
-function logNotification(n: Notification, requested: readonly NotificationChannel[], log: NotifyLogger): DeliveryResult {
+function logNotification(n: Notification, requested: readonly ExternalChannel[], log: NotifyLogger): DeliveryResult {
   const { dagId, runId, ...rest } = n;
-  log[LOG_LEVEL[n.severity] ?? 'info']({ notification: { ...rest, dag_id: dagId, run_id: runId }, channels: ['log', ...requested] }, `notification (${n.kind}): ${n.title}`);
-  return { channel: 'log', delivered: true, attempts: 1, detail: 'written to the task log' };
+  log[LOG_LEVEL[n.severity] ?? 'info']({ notification: { ...rest, dag_id: dagId, run_id: runId }, channels: ['airflow', ...requested] }, `notification (${n.kind}): ${n.title}`);
+  return { channel: 'airflow', delivered: true, attempts: 1, detail: 'written to the task log' };
 }
 
-function sendOnce(channel: Exclude<NotificationChannel, 'log'>, n: Notification, config: NotifyConfig): () => Promise<string> {
+/** The notification with a line naming the requested channels it will not reach. */
+function namingSkipped(n: Notification, skipped: readonly { channel: ExternalChannel }[]): Notification {
+  if (!skipped.length) return n;
+  return { ...n, facts: [...n.facts, { label: 'Not sent to', value: skipped.map(({ channel }) => `${channel} (not configured)`).join(', ') }] };
+}
+
+function sendOnce(channel: ExternalChannel, n: Notification, config: NotifyConfig): () => Promise<string> {
   const link = runLink(n, config.airflowBaseUrl);
   if (channel === 'email') {
     if (!config.email.ok) throw new NotifyConfigError(config.email.problem);
@@ -84,10 +94,11 @@ function failureError(n: Notification, outcomes: readonly ChannelOutcome[], resu
 }
 
 /**
- * Writes the notification to the log, then sends it to each requested channel (email, slack)
- * with retries. Throws NotifyConfigError before any network call when a requested channel is
- * not configured, and one NotificationDeliveryError / NotificationRefusedError naming every
- * failed channel after all were attempted.
+ * Writes the notification to the log, then sends it to each requested and configured channel
+ * (email, slack) with retries. A requested channel that is not configured is skipped: a warning
+ * names it and the variables to set, the notification says it was not sent there, and its
+ * result is `delivered: false, attempts: 0`. Throws one NotificationDeliveryError /
+ * NotificationRefusedError naming every failed channel after all were attempted.
  */
 export async function sendNotification(
   n: Notification,
@@ -96,38 +107,38 @@ export async function sendNotification(
 ): Promise<DeliveryResult[]> {
   const { config, log } = options;
   const parsedChannels = channelListSchema.safeParse(channels);
-  const requested = parsedChannels.success ? [...new Set(parsedChannels.data)].filter((channel) => channel !== 'log') : [];
+  const requested = parsedChannels.success ? [...new Set(parsedChannels.data.filter(isExternalChannel))] : [];
+  const skipped = unconfiguredChannels(config, requested);
+  const sendable = requested.filter((channel) => !skipped.some((skip) => skip.channel === channel));
   const parsed = notificationSchema.safeParse(n);
-  const logged = logNotification(parsed.success ? parsed.data : n, requested, log);
+  const logged = logNotification(namingSkipped(parsed.success ? parsed.data : n, skipped), sendable, log);
   if (!parsedChannels.success) {
-    throw new NonRetryableError(`Unknown notification channel in ${JSON.stringify(channels)}: use log, email and/or slack.`);
+    throw new NonRetryableError(`Unknown notification channel in ${JSON.stringify(channels)}: use airflow (the task log; log is an older name), email and/or slack.`);
   }
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
     throw new NonRetryableError(`The notification to send is malformed (${problems}); it was written to the task log only. This is a bug in the calling task.`);
   }
-  const notification = parsed.data;
-  const problems = configProblems(config, requested);
-  if (problems.length) {
-    throw new NotifyConfigError(
-      `The notification "${notification.title}" cannot be sent (it is in the task log): ${problems.join(' ')} ` +
-        'Or leave the channel out of the notification_channels param.',
-    );
+  const notification = namingSkipped(parsed.data, skipped);
+  for (const { channel, problem } of skipped) {
+    log.warn({ channel }, `notification "${notification.title}" not sent to ${channel} (requested, not configured): ${problem} Or leave ${channel} out of the notification_channels param.`);
   }
 
   const secrets = secretsOf(config);
   const outcomes: ChannelOutcome[] = [];
-  for (const channel of requested) {
+  for (const channel of sendable) {
     const send = redacting(sendOnce(channel, notification, config), secrets);
     outcomes.push(await deliverWithRetries(channel, send, config.retry, log));
   }
-  const results: DeliveryResult[] = [logged, ...outcomes.map(({ permanent: _, ...result }) => result)];
+  const skippedResults: DeliveryResult[] = skipped.map(({ channel, problem }) => ({ channel, delivered: false, attempts: 0, detail: `skipped: ${problem}` }));
+  const results: DeliveryResult[] = [logged, ...outcomes.map(({ permanent: _, ...result }) => result), ...skippedResults];
   const summary = results.map(({ channel, delivered, attempts }) => ({ channel, delivered, attempts }));
   if (outcomes.every((outcome) => outcome.delivered)) {
-    log.info({ results: summary }, `notification sent to ${results.map((result) => result.channel).join(', ')}`);
+    const sentTo = results.filter((result) => result.delivered).map((result) => result.channel);
+    log.info({ results: summary }, `notification sent to ${sentTo.join(', ')}${skipped.length ? `; skipped ${skipped.map((skip) => skip.channel).join(', ')} (not configured)` : ''}`);
     return results;
   }
-  const error = failureError(notification, outcomes, results, requested.length);
+  const error = failureError(notification, outcomes, results, sendable.length);
   log.error({ results: summary, reason: error.message }, 'notification not delivered to every requested channel');
   throw error;
 }

@@ -1,12 +1,23 @@
 /** What a notification says, independent of where it goes. */
 import { z } from 'zod';
 
-/** Where a notification can go; the task log is always written. */
-export const NOTIFICATION_CHANNELS = ['log', 'email', 'slack'] as const;
+/**
+ * Where a notification can go. `airflow` is the task log (always written); `log` is an older
+ * name for it, still accepted and reported as `airflow`.
+ */
+export const NOTIFICATION_CHANNELS = ['airflow', 'log', 'email', 'slack'] as const;
+
+/** What `notification_channels` means when a run does not say: the task log, and email when it is configured. */
+export const DEFAULT_NOTIFICATION_CHANNELS = ['airflow', 'email'] as const satisfies readonly (typeof NOTIFICATION_CHANNELS)[number][];
 
 export const NOTIFICATION_KINDS = ['deployment_success', 'no_deployment', 'pipeline_failure', 'rollback'] as const;
 
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
+
+/** A channel that leaves the machine: needs settings (SMTP, a webhook). */
+export type ExternalChannel = Exclude<NotificationChannel, 'airflow' | 'log'>;
+
+export const isExternalChannel = (channel: NotificationChannel): channel is ExternalChannel => channel !== 'airflow' && channel !== 'log';
 
 export interface Notification {
   kind: (typeof NOTIFICATION_KINDS)[number];

@@ -22,7 +22,7 @@ import rollbackDeployment from '../tasks/rollback-deployment.ts';
 import runTrainingAndHpo from '../tasks/run-training-and-hpo.ts';
 import testApiLocally from '../tasks/test-api-locally.ts';
 import verifyDeployment from '../tasks/verify-deployment.ts';
-import { GATE_SETTINGS, NOTIFICATION_CHANNELS, deployTargetSchema, gateSettingSchema } from './contract/index.ts';
+import { DEFAULT_NOTIFICATION_CHANNELS, GATE_SETTINGS, NOTIFICATION_CHANNELS, deployTargetSchema } from './contract/index.ts';
 
 const objectUri = z.string().regex(/^(s3:\/\/|file:\/\/\/)/);
 
@@ -30,10 +30,16 @@ const objectUri = z.string().regex(/^(s3:\/\/|file:\/\/\/)/);
 export const pipelineParams = {
   raw_data_uri: param(objectUri.default('s3://health-predict-data/raw/diabetic_data.csv'), 'The raw UCI diabetes CSV (s3://… or file:///…).'),
   prepared_data_uri: param(objectUri.default('s3://health-predict-data/prepared'), 'Where each run writes its splits and manifest (under <uri>/<run id>/).'),
-  improvement_threshold: param(gateSettingSchema('improvement_threshold'), GATE_SETTINGS.improvement_threshold.description),
+  improvement_threshold: param(
+    GATE_SETTINGS.improvement_threshold.range.nullable().default(null),
+    `${GATE_SETTINGS.improvement_threshold.description} Empty (null): the environment's ${GATE_SETTINGS.improvement_threshold.env}, else ${GATE_SETTINGS.improvement_threshold.default}.`,
+  ),
   force_deployment: param(z.boolean().default(false), 'Deploy even if the quality gates say no (recorded as forced).'),
   skip_api_tests: param(z.boolean().default(false), 'Emergency only: skip the local API test of the new image.'),
-  notification_channels: param(z.array(z.enum(NOTIFICATION_CHANNELS)).default(['log']), 'Where to send the outcome.'),
+  notification_channels: param(
+    z.array(z.enum(NOTIFICATION_CHANNELS)).default([...DEFAULT_NOTIFICATION_CHANNELS]),
+    "Where to send the outcome: 'airflow' (the task log, always written; 'log' is an older name), 'email', 'slack'. A channel that is not configured is skipped with a warning.",
+  ),
   deploy_target: param(
     deployTargetSchema.default('kubernetes'),
     "How far the deploy path goes after promotion: 'kubernetes' (image, API test, ECR push, rollout), 'ecr' (stop after the push), 'registry' (promote in MLflow only).",
@@ -51,7 +57,10 @@ export default dag(
     maxActiveRuns: 1,
     tags: ['health-predict', 'mlops'],
     owner: 'health-predict',
-    defaultArgs: { retries: 2, retryDelay: { minutes: 5 } },
+    // Retries back off exponentially (5 min, then 10, capped at 30); every task has a time limit
+    // (the long ones set their own) and so does the whole run.
+    defaultArgs: { retries: 2, retryDelay: { minutes: 5 }, retryExponentialBackoff: true, maxRetryDelay: { minutes: 30 }, executionTimeout: { minutes: 30 } },
+    dagrunTimeout: { hours: 6 },
     params: pipelineParams,
     profiles: {
       local: { kind: 'bash' },
@@ -65,7 +74,10 @@ export default dag(
     },
   },
   (d) => {
+    const start = d.empty('start', { doc: 'Marks the start of a run.' });
     const prepare = d.task(prepareTrainingData, {
+      after: [start],
+      executionTimeout: { hours: 1 },
       inputs: { source_uri: d.params.raw_data_uri, output_uri: d.params.prepared_data_uri, per_run: true },
     });
     const train = d.task(runTrainingAndHpo, { inputs: { manifest: prepare.output }, executionTimeout: { hours: 2 } });

@@ -24,7 +24,8 @@ export default defineTask({
   input: z.object({
     evaluation: championEvaluationSchema,
     manifest: manifestSchema,
-    improvement_threshold: GATE_SETTINGS.improvement_threshold.range.optional(),
+    /** Null or absent: MODEL_IMPROVEMENT_THRESHOLD from the environment, else the default. */
+    improvement_threshold: GATE_SETTINGS.improvement_threshold.range.nullable().optional(),
     force_deployment: z.boolean().default(false),
   }),
   output: gateOutcomeSchema,

@@ -19,7 +19,7 @@ const BOOTSTRAP_RESAMPLES = 1000;
  */
 export default defineTask({
   id: 'evaluate-model-performance',
-  description: 'Champion by validation F1; test metrics with 95 % bootstrap CIs from the ONNX model.',
+  description: 'Champion by validation F1; test metrics with bootstrap CIs at CONFIDENCE_LEVEL (0.95) from the ONNX model.',
   input: z.object({ training: trainingResultSchema, manifest: manifestSchema }),
   output: championEvaluationSchema,
   run: async ({ training, manifest }, ctx) => {
@@ -34,7 +34,7 @@ export default defineTask({
         scorer,
         rows,
         labels: labelsFromRows(rows, manifest.features.target),
-        bootstrap: { resamples: BOOTSTRAP_RESAMPLES, seed: config.TRAINING_SEED, level: 0.95 },
+        bootstrap: { resamples: BOOTSTRAP_RESAMPLES, seed: config.TRAINING_SEED, level: config.CONFIDENCE_LEVEL },
       });
       ctx.log.info({ test_f1: result.metrics.f1, test_roc_auc: result.metrics.roc_auc, f1_ci: result.ci.f1, rows: result.metrics.n }, 'champion evaluated on the test split');
       await recordEvaluation(client, champion.run_id, result, { 'health_predict.champion': 'true', 'health_predict.dag_run_id': ctx.origin.runId });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deliveredSchema, notificationChannelSchema, taskFailureSchema } from '../pipeline/contract/notifications.ts';
+import { deliveredSchema, notificationChannelsSchema, taskFailureSchema } from '../pipeline/contract/notifications.ts';
 import { notifyConfigFromEnv, sendNotification } from '../notify/index.ts';
 import { pipelineFailed } from '../notify/pipeline-notifications.ts';
 import { defineTask } from '../runtime/index.ts';
@@ -8,7 +8,7 @@ import { defineTask } from '../runtime/index.ts';
 export default defineTask({
   id: 'notify-pipeline-failure',
   description: 'Notification: a task failed with no retries left.',
-  input: z.object({ failure: taskFailureSchema, channels: z.array(notificationChannelSchema).default(['log']) }),
+  input: z.object({ failure: taskFailureSchema, channels: notificationChannelsSchema }),
   output: deliveredSchema,
   run: async ({ failure, channels }, ctx) => {
     const results = await sendNotification(pipelineFailed(failure), channels, { config: notifyConfigFromEnv(), log: ctx.log });

@@ -4,8 +4,9 @@ import { deploymentSchema, healthCheckSummarySchema } from '../pipeline/contract
 import { defineTask } from '../runtime/index.ts';
 
 /**
- * Watches the new release for a window (HEALTH_CHECK_WINDOW_S, default 300 s): /health and
- * valid predictions through the service proxy, judged on error rate, /predict p95 latency and a
+ * Watches the new release for a window (HEALTH_CHECK_WINDOW_S, default 300 s), a round every
+ * HEALTH_CHECK_INTERVAL seconds (default 30): /health and a valid prediction through the
+ * service proxy, judged on error rate, /predict p95 latency and a
  * minimum number of probes (too few is a failure). A failure is marked on the Deployment for
  * rollback_deployment.
  */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { k8sConfigFromEnv, rollbackCluster, withCluster } from '../k8s/index.ts';
 import { notifyConfigFromEnv, sendNotification, type Notification } from '../notify/index.ts';
 import { rollbackResultSchema } from '../pipeline/contract/kubernetes.ts';
-import { notificationChannelSchema } from '../pipeline/contract/notifications.ts';
+import { notificationChannelsSchema } from '../pipeline/contract/notifications.ts';
 import { promotedVersionSchema } from '../pipeline/contract/release.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { PREVIOUS_ALIAS, PRODUCTION_ALIAS, restorePrevious } from '../registry/promotion.ts';
@@ -23,7 +23,7 @@ export default defineTask({
   input: z.object({
     promotion: promotedVersionSchema,
     rollback_on_failure: z.boolean().default(true),
-    channels: z.array(notificationChannelSchema).default(['log']),
+    channels: notificationChannelsSchema,
   }),
   output: rollbackResultSchema,
   run: async ({ promotion, rollback_on_failure, channels }, ctx) => {

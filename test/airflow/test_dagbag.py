@@ -41,7 +41,8 @@ DEFAULT_ARGS = {
     "emailOnRetry": ("email_on_retry", lambda v: v),
     "retries": ("retries", lambda v: v),
     "retryDelaySeconds": ("retry_delay", lambda v: datetime.timedelta(seconds=v)),
-    "retryExponentialBackoff": ("retry_exponential_backoff", lambda v: v),
+    # The compiler writes Airflow 3's multiplier: doubling per retry, or none.
+    "retryExponentialBackoff": ("retry_exponential_backoff", lambda v: 2 if v else 0),
     "maxRetryDelaySeconds": ("max_retry_delay", lambda v: datetime.timedelta(seconds=v)),
     "executionTimeoutSeconds": ("execution_timeout", lambda v: datetime.timedelta(seconds=v)),
 }

@@ -119,7 +119,8 @@ function dagKwargs(spec: DagSpec): Kwarg[] {
       email_on_retry: args.emailOnRetry,
       retries: args.retries,
       retry_delay: args.retryDelaySeconds === undefined ? undefined : timedelta(args.retryDelaySeconds),
-      retry_exponential_backoff: args.retryExponentialBackoff,
+      // Airflow 3 reads it as the delay's multiplier per retry: True would be 1 (a constant delay).
+      retry_exponential_backoff: args.retryExponentialBackoff === undefined ? undefined : args.retryExponentialBackoff ? 2 : 0,
       max_retry_delay: args.maxRetryDelaySeconds === undefined ? undefined : timedelta(args.maxRetryDelaySeconds),
       execution_timeout: args.executionTimeoutSeconds === undefined ? undefined : timedelta(args.executionTimeoutSeconds),
       on_failure_callback: spec.onFailure ? py('_on_task_failure') : undefined,

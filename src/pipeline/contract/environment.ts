@@ -35,6 +35,12 @@ export const pipelineEnvSchema = z.object({
   [GATE_SETTINGS.confidence_level.env]: gateSettingFromEnv('confidence_level'),
   [GATE_SETTINGS.min_sample_size.env]: gateSettingFromEnv('min_sample_size'),
   [GATE_SETTINGS.max_days_since_update.env]: gateSettingFromEnv('max_days_since_update'),
+  /** Seconds the whole local API test of a new image may take (container start included). */
+  API_TEST_TIMEOUT: positiveInt.default(300),
+  /** Retries of the local API test's transient failures (a refused or reset connection), each check on its own. */
+  API_TEST_RETRIES: z.coerce.number().int().nonnegative().default(3),
+  /** The local API test fails when the p95 latency of its sequential predictions exceeds this. */
+  API_TEST_P95_MS: positiveInt.default(500),
   ECR_REPOSITORY: z.string().min(1).default('health-predict-api'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });

@@ -3,12 +3,15 @@
  * each task reports as delivered, and the failure the DAG's failure handler receives.
  */
 import { z } from 'zod';
-import { NOTIFICATION_CHANNELS } from '../../notify/notification.ts';
+import { DEFAULT_NOTIFICATION_CHANNELS, NOTIFICATION_CHANNELS } from '../../notify/notification.ts';
 import { taskFailureSchema } from '../../runtime/failure.ts';
 
-export { NOTIFICATION_CHANNELS, taskFailureSchema };
+export { DEFAULT_NOTIFICATION_CHANNELS, NOTIFICATION_CHANNELS, taskFailureSchema };
 
 export const notificationChannelSchema = z.enum(NOTIFICATION_CHANNELS);
+
+/** A notify task's `channels` input: absent means the default channels. */
+export const notificationChannelsSchema = z.array(notificationChannelSchema).default([...DEFAULT_NOTIFICATION_CHANNELS]);
 
 /** Every notify task's output: the channels that took the message. */
 export const deliveredSchema = z.object({ delivered: z.array(notificationChannelSchema) });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Notification, NotificationDeliveryError, NotificationRefusedError, NotifyConfigError, sendNotification } from '../../../src/notify/index.ts';
+import { type Notification, NotificationDeliveryError, NotificationRefusedError, sendNotification } from '../../../src/notify/index.ts';
 import { NonRetryableError } from '../../../src/runtime/errors.ts';
 import { emailEnv, rejection, testConfig } from './helpers.ts';
 import { type HttpSink, SAMPLE, type SmtpSink, captureLog, startHttpSink, startSmtpSink } from './sinks.ts';
@@ -35,12 +35,12 @@ describe('sendNotification', () => {
     const capture = captureLog();
     const results = await sendNotification(FAILURE, [], { config: testConfig({}), log: capture.log });
 
-    expect(results).toEqual([{ channel: 'log', delivered: true, attempts: 1, detail: 'written to the task log' }]);
+    expect(results).toEqual([{ channel: 'airflow', delivered: true, attempts: 1, detail: 'written to the task log' }]);
     const entry = capture.entries().find((line) => 'notification' in line);
     expect(entry).toMatchObject({
       level: 'error',
       msg: 'notification (pipeline_failure): health_predict_continuous_improvement failed in build_api_image',
-      channels: ['log'],
+      channels: ['airflow'],
       notification: {
         kind: 'pipeline_failure',
         severity: 'error',
@@ -53,23 +53,36 @@ describe('sendNotification', () => {
     });
   });
 
-  it('fails on a requested but unconfigured channel before any network call, naming the env vars', async () => {
+  it('skips a requested but unconfigured channel with a warning naming the env vars, says so in the notification, and sends the others', async () => {
     const hook = await webhook([{ status: 200 }]);
     const capture = captureLog();
-    const error = await rejection(sendNotification(SAMPLE, ['slack', 'email'], { config: testConfig({ SLACK_WEBHOOK_URL: hook.url }), log: capture.log }));
+    const results = await sendNotification(SAMPLE, ['slack', 'email'], { config: testConfig({ SLACK_WEBHOOK_URL: hook.url }), log: capture.log });
 
-    expect(error).toBeInstanceOf(NotifyConfigError);
-    expect(error).toBeInstanceOf(NonRetryableError);
-    expect(error.message).toContain('SMTP_HOST is not set');
-    expect(error.message).toContain('Set SMTP_HOST, NOTIFY_EMAIL_FROM and NOTIFY_EMAIL_TO');
-    expect(error.message).toContain('notification_channels');
-    expect(hook.requests).toHaveLength(0);
-    expect(capture.entries().some((line) => 'notification' in line)).toBe(true);
+    expect(results.map(({ channel, delivered, attempts }) => [channel, delivered, attempts])).toEqual([
+      ['airflow', true, 1],
+      ['slack', true, 1],
+      ['email', false, 0],
+    ]);
+    expect(results[2]!.detail).toMatch(/^skipped: email is not configured: SMTP_HOST is not set/);
+    expect(hook.requests).toHaveLength(1);
+    expect(hook.requests[0]!.body).toContain('email (not configured)');
+    const warning = capture.entries().find((line) => line.level === 'warn' && line.channel === 'email');
+    expect(warning?.msg).toContain('not sent to email (requested, not configured)');
+    expect(warning?.msg).toContain('Set SMTP_HOST, NOTIFY_EMAIL_FROM and NOTIFY_EMAIL_TO');
+    expect(warning?.msg).toContain('notification_channels');
+    const logged = capture.entries().find((line) => 'notification' in line) as unknown as { notification: { facts: unknown[] } };
+    expect(logged.notification.facts).toContainEqual({ label: 'Not sent to', value: 'email (not configured)' });
 
     const mail = await smtp();
-    const slackMissing = await rejection(sendNotification(SAMPLE, ['email', 'slack'], { config: testConfig(emailEnv(mail.port)), log: capture.log }));
-    expect(slackMissing.message).toContain('SLACK_WEBHOOK_URL is not set');
-    expect(mail.connections()).toBe(0);
+    const slackMissing = await sendNotification(SAMPLE, ['email', 'slack'], { config: testConfig(emailEnv(mail.port)), log: capture.log });
+    expect(slackMissing.find((result) => result.channel === 'slack')).toMatchObject({ delivered: false, attempts: 0, detail: expect.stringContaining('SLACK_WEBHOOK_URL is not set') });
+    expect(slackMissing.find((result) => result.channel === 'email')?.delivered).toBe(true);
+    expect(mail.connections()).toBe(1);
+  });
+
+  it("accepts 'log', the older name of the 'airflow' channel", async () => {
+    const results = await sendNotification(SAMPLE, ['log'], { config: testConfig({}), log: captureLog().log });
+    expect(results.map((result) => result.channel)).toEqual(['airflow']);
   });
 
   it('attempts every channel even when an earlier one is refused, and reports only the failed one', async () => {
@@ -85,7 +98,7 @@ describe('sendNotification', () => {
     expect(error.message).not.toContain('slack (');
     expect(hook.requests).toHaveLength(1);
     expect((error as NotificationRefusedError).results.map(({ channel, delivered }) => [channel, delivered])).toEqual([
-      ['log', true],
+      ['airflow', true],
       ['email', false],
       ['slack', true],
     ]);
@@ -110,9 +123,9 @@ describe('sendNotification', () => {
 
   it('sends once per channel however often it is listed', async () => {
     const hook = await webhook([{ status: 200 }]);
-    const results = await sendNotification(SAMPLE, ['log', 'slack', 'slack'], { config: testConfig({ SLACK_WEBHOOK_URL: hook.url }), log: captureLog().log });
+    const results = await sendNotification(SAMPLE, ['airflow', 'slack', 'slack'], { config: testConfig({ SLACK_WEBHOOK_URL: hook.url }), log: captureLog().log });
 
-    expect(results.map((result) => result.channel)).toEqual(['log', 'slack']);
+    expect(results.map((result) => result.channel)).toEqual(['airflow', 'slack']);
     expect(hook.requests).toHaveLength(1);
   });
 

@@ -19,7 +19,7 @@ describe('email notifications through a real SMTP server', () => {
     const results = await sendNotification(SAMPLE, ['email'], { config: testConfig(emailEnv(sink.port)), log: capture.log });
 
     expect(results).toEqual([
-      { channel: 'log', delivered: true, attempts: 1, detail: 'written to the task log' },
+      { channel: 'airflow', delivered: true, attempts: 1, detail: 'written to the task log' },
       { channel: 'email', delivered: true, attempts: 1, detail: expect.stringContaining('sent to ops@example.com, ml-team@example.com via 127.0.0.1') },
     ]);
     expect(sink.messages).toHaveLength(1);

@@ -24,12 +24,17 @@ describe('gate settings: one definition for the env schema, the gates and the DA
     expect(() => resolveGateConfig({ [name]: String(OUTSIDE[key]) })).toThrow(GateConfigError);
   });
 
-  it('the improvement_threshold DAG param and the comparison task input use the same range and default', () => {
+  it("the improvement_threshold DAG param defaults to null (the environment's MODEL_IMPROVEMENT_THRESHOLD, else 0.02) and shares the task input's range", () => {
     const param = pipelineParams.improvement_threshold;
-    expect(param.schema.parse(undefined)).toBe(GATE_SETTINGS.improvement_threshold.default);
-    expect(param.description).toBe(GATE_SETTINGS.improvement_threshold.description);
+    expect(param.schema.parse(undefined)).toBeNull();
+    expect(param.description).toBe(`${GATE_SETTINGS.improvement_threshold.description} Empty (null): the environment's MODEL_IMPROVEMENT_THRESHOLD, else 0.02.`);
     expect(param.schema.safeParse(OUTSIDE.improvement_threshold).success).toBe(false);
     expect(compareAgainstProduction.input.shape.improvement_threshold.safeParse(OUTSIDE.improvement_threshold).success).toBe(false);
     expect(compareAgainstProduction.input.shape.improvement_threshold.parse(undefined)).toBeUndefined();
+    // What the task does with the param's default: the environment's value wins, else the default.
+    const fromParam = compareAgainstProduction.input.shape.improvement_threshold.parse(param.schema.parse(undefined));
+    expect(resolveGateConfig({ MODEL_IMPROVEMENT_THRESHOLD: '0.07' }, { improvement_threshold: fromParam })).toMatchObject({ improvement_threshold: 0.07, sources: { improvement_threshold: 'env' } });
+    expect(resolveGateConfig({}, { improvement_threshold: fromParam })).toMatchObject({ improvement_threshold: 0.02, sources: { improvement_threshold: 'default' } });
+    expect(resolveGateConfig({ MODEL_IMPROVEMENT_THRESHOLD: '0.07' }, { improvement_threshold: 0.01 }).improvement_threshold).toBe(0.01);
   });
 });

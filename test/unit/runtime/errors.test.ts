@@ -4,7 +4,6 @@ import { DagError } from '../../../src/dsl/errors.ts';
 import { ecrConfigFromEnv } from '../../../src/ecr/config.ts';
 import { resolveGateConfig } from '../../../src/gates/config.ts';
 import { k8sConfigFromEnv } from '../../../src/k8s/config.ts';
-import { notifyConfigFromEnv, sendNotification, type Notification } from '../../../src/notify/index.ts';
 import { DeliveryAttemptError } from '../../../src/notify/errors.ts';
 import { loadPipelineEnv } from '../../../src/pipeline/contract/environment.ts';
 import {
@@ -29,8 +28,6 @@ async function thrownBy(fn: () => unknown): Promise<unknown> {
   throw new Error('expected the call to throw');
 }
 
-const silent = { info() {}, warn() {}, error() {} };
-const notification: Notification = { kind: 'pipeline_failure', severity: 'error', title: 't', summary: 's', facts: [], dagId: 'd', runId: 'r' };
 
 describe('exitCodeFor', () => {
   it.each([
@@ -39,7 +36,7 @@ describe('exitCodeFor', () => {
     ['the Kubernetes settings (K8sConfigError)', () => k8sConfigFromEnv({ K8S_REPLICAS: 'many' })],
     ['the ECR settings (EcrConfigError)', () => ecrConfigFromEnv({ ECR_REPOSITORY: 'Not Valid' })],
     ['the prediction service environment (ServerConfigError)', () => loadServerEnv({})],
-    ['a notification channel without settings (NotifyConfigError)', () => sendNotification(notification, ['slack'], { config: notifyConfigFromEnv({}), log: silent })],
+    ['a seed name and its older name set to different values (K8sConfigError)', () => k8sConfigFromEnv({ K8S_DEPLOYMENT_NAME: 'api', K8S_DEPLOYMENT: 'other' })],
   ])('a bad setting in %s is a non-retryable configuration error: exit 97', async (_what, load) => {
     const error = await thrownBy(load);
     expect(error).toBeInstanceOf(ConfigurationError);

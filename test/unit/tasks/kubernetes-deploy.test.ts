@@ -189,7 +189,7 @@ describe.skipIf(reason !== undefined)(`deploy, verify, health check and rollback
     expect(rollback.output!.cluster).toMatchObject({ action: 'rolled_back', restored_model_version: '2', restored_image: pushedOf('2').image_ref, failure_stage: 'rollout' });
     expect(rollback.output!.registry).toEqual({ restored: '2', failed: '3' });
     expect(rollback.output!.detection_to_restored_s).toBeLessThan(60);
-    expect(rollback.output!.notified).toEqual(['log']);
+    expect(rollback.output!.notified).toEqual(['airflow']);
     expect(await servedVersion()).toBe('2');
 
     const model = await mlflow.models.get(modelName);

@@ -35,7 +35,7 @@ describe('notify-deployment-success', () => {
   it('sends the new version and the decision to every requested channel and returns them', async () => {
     const result = await run({ promotion, channels: ['log', 'email', 'slack'] });
     expect(result.code, problemsOf(result)).toBe(EXIT_OK);
-    expect(result.output).toEqual({ delivered: ['log', 'email', 'slack'] });
+    expect(result.output).toEqual({ delivered: ['airflow', 'email', 'slack'] });
 
     const [mail] = receivers.mail.messages;
     expect(receivers.mail.messages).toHaveLength(1);
@@ -55,20 +55,21 @@ describe('notify-deployment-success', () => {
   it('names the deploy stages a shorter deploy_target left out', async () => {
     const result = await run({ promotion, channels: ['email'], deploy_target: 'ecr' });
     expect(result.code, problemsOf(result)).toBe(EXIT_OK);
-    expect(result.output).toEqual({ delivered: ['log', 'email'] });
+    expect(result.output).toEqual({ delivered: ['airflow', 'email'] });
     expect(receivers.mail.messages[0]!.text).toMatch(/Not part of this run:\s+the Kubernetes rollout, its verification and health check\n/);
     expect(receivers.webhook.requests).toHaveLength(0);
   });
 
-  it('fails without retries when a requested channel is not configured, before sending anything', async () => {
+  it('skips a requested channel that is not configured with a warning, names it in the message, and succeeds', async () => {
     vi.stubEnv('SLACK_WEBHOOK_URL', undefined);
-    const connectionsBefore = receivers.mail.connections();
     try {
       const result = await run({ promotion, channels: ['email', 'slack'] });
-      expect(result.code).toBe(EXIT_NON_RETRYABLE);
-      expect(result.failure).toMatchObject({ error_name: 'NotifyConfigError' });
-      expect(result.failure!.error_message).toContain('SLACK_WEBHOOK_URL is not set');
-      expect(receivers.mail.connections()).toBe(connectionsBefore);
+      expect(result.code, problemsOf(result)).toBe(EXIT_OK);
+      expect(result.output).toEqual({ delivered: ['airflow', 'email'] });
+      const warning = result.logs.find((line) => line.level === 'warn' && line.channel === 'slack') as { msg: string } | undefined;
+      expect(warning?.msg).toContain('SLACK_WEBHOOK_URL is not set');
+      expect(receivers.mail.messages.at(-1)!.text).toContain('slack (not configured)');
+      expect(receivers.webhook.requests).toHaveLength(0);
     } finally {
       vi.stubEnv('SLACK_WEBHOOK_URL', receivers.webhook.url);
     }
@@ -76,7 +77,7 @@ describe('notify-deployment-success', () => {
 
   it('rejects an unknown channel and a promotion without its gate outcome as input contract violations', async () => {
     const { outcome: _, ...withoutOutcome } = promotion;
-    for (const input of [{ promotion, channels: ['pager'] }, { promotion: withoutOutcome, channels: ['log'] }]) {
+    for (const input of [{ promotion, channels: ['pager'] }, { promotion: withoutOutcome, channels: ['airflow'] }]) {
       const result = await run(input);
       expect(result.code).toBe(EXIT_NON_RETRYABLE);
       expect(result.failure).toMatchObject({ error_name: 'InputContractError' });

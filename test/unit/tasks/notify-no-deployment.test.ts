@@ -32,7 +32,7 @@ describe('notify-no-deployment', () => {
   it('sends the failed criteria, the recommendations and the next training date', async () => {
     const result = await runWithLogin({ outcome, skip, channels: ['email', 'slack'] });
     expect(result.code, problemsOf(result)).toBe(EXIT_OK);
-    expect(result.output).toEqual({ delivered: ['log', 'email', 'slack'] });
+    expect(result.output).toEqual({ delivered: ['airflow', 'email', 'slack'] });
 
     expect(receivers.mail.logins).toEqual([{ username: 'notifier', password: 'smtp-Secret-123' }]);
     const [mail] = receivers.mail.messages;

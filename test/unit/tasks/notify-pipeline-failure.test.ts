@@ -29,10 +29,10 @@ afterEach(() => {
 });
 
 describe('notify-pipeline-failure', () => {
-  it('logs the failure as an error notification when no channel is given', async () => {
+  it('logs the failure as an error notification and mails it when no channel is given (the default: airflow and email)', async () => {
     const result = await run({ failure });
     expect(result.code, problemsOf(result)).toBe(EXIT_OK);
-    expect(result.output).toEqual({ delivered: ['log'] });
+    expect(result.output).toEqual({ delivered: ['airflow', 'email'] });
     const logged = result.logs.find((l) => 'notification' in l) as { level: string; notification: Record<string, unknown> };
     expect(logged.level).toBe('error');
     expect(logged.notification).toMatchObject({
@@ -52,7 +52,7 @@ describe('notify-pipeline-failure', () => {
   it('posts it to the webhook when slack is requested', async () => {
     const result = await run({ failure, channels: ['slack'] });
     expect(result.code, problemsOf(result)).toBe(EXIT_OK);
-    expect(result.output).toEqual({ delivered: ['log', 'slack'] });
+    expect(result.output).toEqual({ delivered: ['airflow', 'slack'] });
     expect(receivers.webhook.requests).toHaveLength(1);
     expect(slackText(receivers.webhook)).toContain('docker build exited 1: base image not found');
   });
