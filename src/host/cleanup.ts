@@ -52,6 +52,8 @@ const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 const entries: Entry[] = [];
 let unwinding: Promise<void> | undefined;
 let exiting = false;
+/** The exit code of the signal being handled: it wins over whatever code the interrupted code exits with meanwhile. */
+let signalExitCode: number | undefined;
 
 const report = (line: string) => process.stderr.write(`cleanup: ${line}\n`);
 
@@ -142,7 +144,8 @@ function onSignal(signal: keyof typeof SIGNAL_EXIT_CODES): void {
     process.exit(SIGNAL_EXIT_CODES[signal]);
   }
   report(`${signal}: stopping what this process started`);
-  void exitAfterCleanup(SIGNAL_EXIT_CODES[signal]);
+  signalExitCode = SIGNAL_EXIT_CODES[signal];
+  void exitAfterCleanup(signalExitCode);
 }
 
 const onSigint = () => onSignal('SIGINT');
@@ -161,6 +164,8 @@ function onBeforeExit(): void {
 
 function onExit(): void {
   runCleanupSync();
+  // e.g. a benchmark that sees its stopped child exit and fails with 1: it was interrupted.
+  if (signalExitCode !== undefined) process.exitCode = signalExitCode;
 }
 
 let installed = false;

@@ -34,8 +34,11 @@ function freshDir(name: string): string {
   return dir;
 }
 
-/** Entries left in a benchmark's TMPDIR; the bytecode caches of Python (the fixture's) and tsx kept there are caches, not temporary directories. */
-const leftIn = (dir: string) => readdirSync(dir).filter((entry) => entry !== 'hp-pycache' && !/^tsx-\d+$/.test(entry));
+/**
+ * The project's temporary directories (all named hp-…) left in a benchmark's TMPDIR. Not counted:
+ * the Python bytecode cache the fixture keeps there, and what libraries leave (tsx's cache, logs).
+ */
+const leftIn = (dir: string) => readdirSync(dir).filter((entry) => entry.startsWith('hp-') && entry !== 'hp-pycache');
 
 async function expectNothingAlive(watched: Watched): Promise<void> {
   const alive = await survivors(watched);

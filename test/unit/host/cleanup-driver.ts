@@ -3,7 +3,7 @@
  * child (own process group, with a grandchild), a plain child and an order-recording disposer
  * on the cleanup stack, prints what it made as one JSON line, then leaves the way `mode` says.
  *
- *   tsx test/unit/host/cleanup-driver.ts <normal|throw|reject|exit|wait|hang|release> <order file>
+ *   tsx test/unit/host/cleanup-driver.ts <normal|throw|reject|exit|wait|fail-when-child-exits|hang|release> <order file>
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
@@ -41,3 +41,8 @@ if (mode === 'throw') setTimeout(() => {
 if (mode === 'reject') void Promise.reject(new Error('rejected during set-up'));
 if (mode === 'exit') process.exit(3);
 if (mode === 'wait') setInterval(() => {}, 1_000);
+// Like a benchmark that fails when its child exits: an interrupt stops the child first.
+if (mode === 'fail-when-child-exits') {
+  plain.once('exit', () => process.exit(1));
+  setInterval(() => {}, 1_000);
+}

@@ -100,6 +100,12 @@ describe('the cleanup stack', { timeout: 30_000 }, () => {
     expectNothingLeft(outcome);
   });
 
+  it('exits with the signal\'s code even when the interrupted code exits on its own meanwhile', async () => {
+    const outcome = await drive('fail-when-child-exits', 'SIGINT');
+    expect(outcome.code, outcome.stderr).toBe(130);
+    expectNothingLeft(outcome);
+  });
+
   it('bounds the time of a disposer that never finishes and goes on with the rest', async () => {
     const outcome = await drive('hang');
     expect(outcome.code, outcome.stderr).toBe(0);
