@@ -128,6 +128,12 @@ function typeName(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
+/** "it must be …" from a schema's message ("a Kubernetes namespace name"); zod's own wording starts with "Invalid". */
+function expectation(message: string | undefined, fallback: string): string {
+  if (!message || message.startsWith('Invalid')) return `it must be ${fallback}`;
+  return /^(must|it)\b/.test(message) ? (message.startsWith('must') ? `it ${message}` : message) : `it must be ${message}`;
+}
+
 /** Why one issue fails, without the subject: "is 'x', not a date; write …". */
 function rule(issue: Issue): string {
   const form = expectedForm(issue.path as OptionPath);
@@ -146,8 +152,12 @@ function rule(issue: Issue): string {
       return issue.origin === 'string' && issue.minimum === 1 ? 'must not be empty' : `is ${showValue(input)}, but must be ${issue.inclusive === false ? '>' : '≥'} ${issue.minimum}${issue.origin === 'string' ? ' characters long' : ''}`;
     case 'too_big':
       return `${issue.origin === 'string' ? `is ${String(input).length} characters` : `is ${showValue(input)}`}, but must be ${issue.inclusive === false ? '<' : '≤'} ${issue.maximum}${issue.origin === 'string' ? ' characters' : ''}`;
-    case 'invalid_format':
-      return `is ${showValue(input)}${ascii ? `, which contains the non-ASCII character ${ascii} (a look-alike of an ASCII character?)` : ''}; ${issue.message ?? `it must be ${issue.format}`}`;
+    case 'invalid_format': {
+      const expected = expectation(issue.message, `a valid ${issue.format === 'regex' ? 'value' : issue.format}`);
+      return `is ${showValue(input)}${ascii ? `, which contains the non-ASCII character ${ascii} (a look-alike of an ASCII character?)` : ''}; ${expected}`;
+    }
+    case 'invalid_key':
+      return `has the key ${showValue(input)}, which is refused; ${issue.issues.map((inner) => expectation(inner.message, 'a valid key')).join('; ')}`;
     case 'invalid_union':
       return `is ${showValue(input)}, which fits none of the accepted forms`;
     case 'custom':
@@ -184,9 +194,22 @@ export function describeIssues(schema: AnySchema, issues: readonly Issue[], subj
     // A typo'd key also makes its intended key missing, and its object look incomplete: say it once.
     if (issue.input === undefined && explainedMissing.has(pathText(path))) continue;
     if (withUnknownKeys.has(pathText(path))) continue;
-    problems.push({ path, message: sentence(`${subject} option '${pathText(path) || '(options)'}' ${rule(issue)}`) });
+    const discriminator = issue.code === 'invalid_union' ? (issue as { discriminator?: string }).discriminator : undefined;
+    const because = discriminator ? discriminatorRule(schema, path, issue.input) : rule(issue);
+    problems.push({ path, message: sentence(`${subject} option '${pathText(path) || '(options)'}' ${because}`) });
   }
   return problems;
+}
+
+/** A discriminated union (a runner's `kind`) whose tag matches no option: name the tags it accepts. */
+function discriminatorRule(schema: AnySchema, path: OptionPath, input: unknown): string {
+  const key = path[path.length - 1];
+  let nodes: AnySchema[] = [schema];
+  for (const step of path.slice(0, -1)) nodes = nodes.flatMap((node) => childSchemas(node, step));
+  const tags = nodes.flatMap((node) => childSchemas(node, key!)).flatMap((tag) => ((defOf(tag) as { values?: unknown[] } | undefined)?.values ?? []));
+  const given = input && typeof input === 'object' ? (input as Record<string, unknown>)[key as string] : input;
+  const guess = typeof given === 'string' ? closest(given, tags.map(String)) : undefined;
+  return `is ${showValue(given)}, but must be one of ${tags.map(showValue).join(', ')}${guess ? `. Did you mean ${showValue(guess)}?` : ''}`;
 }
 
 /** A one-line reason for a value failing a schema (for param defaults). */

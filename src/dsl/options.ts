@@ -87,7 +87,7 @@ export const defaultArgsSchema = z.strictObject({
 });
 export type DefaultArgs = z.input<typeof defaultArgsSchema>;
 
-const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a Kubernetes quantity such as "500m", "1", "512Mi"');
+const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, 'a Kubernetes quantity such as "500m", "1" or "512Mi"');
 const resourcesSchema = z.strictObject({
   requests: z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() }).optional(),
   limits: z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() }).optional(),

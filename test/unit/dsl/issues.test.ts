@@ -24,6 +24,17 @@ describe('option problems', () => {
     expect(checked.data).toMatchObject({ schedule: '@daily', maxActiveRuns: 2, catchup: false });
   });
 
+  it('names the accepted tags of a runner kind, bad record keys and zod-worded formats in sentences', () => {
+    const problems = checkOptions(nodeTaskOptionsSchema, { runner: { kind: 'kubernetis' }, env: { 'BAD-NAME': 'x' } }, "Task 't'").problems.map((p) => p.message);
+    expect(problems).toEqual([
+      "Task 't' option 'runner.kind' is 'kubernetis', but must be one of 'bash', 'kubernetes'. Did you mean 'kubernetes'?",
+      "Task 't' option 'env.BAD-NAME' has the key 'BAD-NAME', which is refused; it must be an environment variable name.",
+    ]);
+    expect(messages({ schedule: null, startDate: '2024-01-01', defaultArgs: { email: ['nope'] } })).toEqual([
+      "defaultArgs.email.0: DAG 'd' option 'defaultArgs.email[0]' is 'nope'; it must be a valid email.",
+    ]);
+  });
+
   it('shows non-ASCII characters as code points', () => {
     expect(nonAscii('dеploy')).toBe("'е' (U+0435)");
     expect(nonAscii('deploy')).toBeUndefined();
