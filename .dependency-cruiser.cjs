@@ -17,86 +17,50 @@ const DOMAIN = '(data|training|evaluation|gates|registry|images|ecr|k8s|notify|a
 /** `^src/(a|b)/` — a path under one of the given top-level folders. */
 const under = (folders) => `^src/(${folders})/`;
 
+/** A forbidden import: `from` may not import `to` (each a dependency-cruiser path condition), for the reason in `comment`. */
+const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from, to });
+
+/** `folder` may import only modules under `allowed` (and outside src/: zod, node:*, packages). */
+const onlyImports = (name, comment, folder, allowed) => forbid(name, comment, { path: under(folder) }, { path: '^src/', pathNot: under(allowed) });
+
 module.exports = {
   forbidden: [
-    {
-      name: 'no-folder-cycles',
-      comment: 'Folders depend on each other in one direction only.',
-      severity: 'error',
-      scope: 'folder',
-      from: { path: '^src/' },
-      to: { circular: true },
-    },
-    {
-      name: 'no-module-cycles',
-      comment: 'No module reaches itself through its runtime imports (type-only imports may close a loop).',
-      severity: 'error',
-      from: { path: '^src/' },
-      to: { circular: true, dependencyTypesNot: ['type-only'], viaOnly: { dependencyTypesNot: ['type-only'] } },
-    },
-    {
-      name: 'runtime-is-the-floor',
-      comment: 'The task runtime is used by everything and uses nothing of ours.',
-      severity: 'error',
-      from: { path: under('runtime') },
-      to: { path: '^src/', pathNot: under('runtime') },
-    },
-    {
-      name: 'host-uses-only-runtime',
-      comment: 'Host utilities (processes, locks, ports, mounts, machine cache) know nothing of the pipeline.',
-      severity: 'error',
-      from: { path: under('host') },
-      to: { path: '^src/', pathNot: under('host|runtime') },
-    },
-    {
-      name: 'dsl-uses-only-runtime',
-      comment: 'The authoring DSL builds a plain IR; it never imports the compiler, tasks or domain code.',
-      severity: 'error',
-      from: { path: under('dsl') },
-      to: { path: '^src/', pathNot: under('dsl|runtime') },
-    },
-    {
-      name: 'compiler-uses-only-dsl-and-runtime',
-      comment: 'The compiler turns the IR into Python; it knows no task, domain module or platform.',
-      severity: 'error',
-      from: { path: under('compiler') },
-      to: { path: '^src/', pathNot: under('compiler|dsl|runtime') },
-    },
-    {
-      name: 'tasks-never-import-tasks',
-      comment: 'A task script imports schemas from src/pipeline/contract, never from another task.',
-      severity: 'error',
-      from: { path: under('tasks') },
-      to: { path: under('tasks') },
-    },
-    {
-      name: 'tasks-use-contract-domain-runtime',
-      comment: 'Tasks are thin glue: src/pipeline/contract, domain modules, runtime and host; never the DSL, a DAG file, the API, the CLI or the local platform.',
-      severity: 'error',
-      from: { path: under('tasks') },
-      to: { path: `${under('dsl|compiler|cli|stack|cluster|api')}|^src/pipeline/.*\\.dag\\.ts$` },
-    },
-    {
-      name: 'domain-stays-below-the-pipeline',
-      comment: 'Domain code never imports the DSL, the pipeline, tasks, the compiler, the CLI or the local platform.',
-      severity: 'error',
-      from: { path: `^src/${DOMAIN}/` },
-      to: { path: under('dsl|pipeline|tasks|compiler|cli|stack|cluster') },
-    },
-    {
-      name: 'pipeline-contract-is-plain',
-      comment: 'The contract (schemas, the tasks environment) is plain: no DSL, no tasks.',
-      severity: 'error',
-      from: { path: '^src/pipeline/', pathNot: '\\.dag\\.ts$' },
-      to: { path: under('dsl|compiler|tasks|cli|stack|cluster') },
-    },
-    {
-      name: 'api-serves-only',
-      comment: 'The prediction service imports only what serving needs: no Airflow side, no training, no platform.',
-      severity: 'error',
-      from: { path: under('api') },
-      to: { path: under('tasks|dsl|pipeline|compiler|cli|stack|cluster|training|gates|registry') },
-    },
+    { ...forbid('no-folder-cycles', 'Folders depend on each other in one direction only.', { path: '^src/' }, { circular: true }), scope: 'folder' },
+    forbid(
+      'no-module-cycles',
+      'No module reaches itself through its runtime imports (type-only imports may close a loop).',
+      { path: '^src/' },
+      { circular: true, dependencyTypesNot: ['type-only'], viaOnly: { dependencyTypesNot: ['type-only'] } },
+    ),
+    onlyImports('runtime-is-the-floor', 'The task runtime is used by everything and uses nothing of ours.', 'runtime', 'runtime'),
+    onlyImports('host-uses-only-runtime', 'Host utilities (processes, locks, ports, mounts, machine cache) know nothing of the pipeline.', 'host', 'host|runtime'),
+    onlyImports('dsl-uses-only-runtime', 'The authoring DSL builds a plain IR; it never imports the compiler, tasks or domain code.', 'dsl', 'dsl|runtime'),
+    onlyImports('compiler-uses-only-dsl-and-runtime', 'The compiler turns the IR into Python; it knows no task, domain module or platform.', 'compiler', 'compiler|dsl|runtime'),
+    forbid('tasks-never-import-tasks', 'A task script imports schemas from src/pipeline/contract, never from another task.', { path: under('tasks') }, { path: under('tasks') }),
+    forbid(
+      'tasks-use-contract-domain-runtime',
+      'Tasks are thin glue: src/pipeline/contract, domain modules, runtime and host; never the DSL, a DAG file, the API, the CLI or the local platform.',
+      { path: under('tasks') },
+      { path: `${under('dsl|compiler|cli|stack|cluster|api')}|^src/pipeline/.*\\.dag\\.ts$` },
+    ),
+    forbid(
+      'domain-stays-below-the-pipeline',
+      'Domain code never imports the DSL, the pipeline, tasks, the compiler, the CLI or the local platform.',
+      { path: `^src/${DOMAIN}/` },
+      { path: under('dsl|pipeline|tasks|compiler|cli|stack|cluster') },
+    ),
+    forbid(
+      'pipeline-contract-is-plain',
+      'The contract (schemas, the tasks environment) is plain: no DSL, no tasks.',
+      { path: '^src/pipeline/', pathNot: '\\.dag\\.ts$' },
+      { path: under('dsl|compiler|tasks|cli|stack|cluster') },
+    ),
+    forbid(
+      'api-serves-only',
+      'The prediction service imports only what serving needs: no Airflow side, no training, no platform.',
+      { path: under('api') },
+      { path: under('tasks|dsl|pipeline|compiler|cli|stack|cluster|training|gates|registry') },
+    ),
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
