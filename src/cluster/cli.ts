@@ -16,6 +16,7 @@ import { type ClusterEvent, type ClusterOptions, type ClusterStatus, clusterDown
 import { importImage } from './containerd.ts';
 import { applyPullSecret, withCluster } from '../k8s/index.ts';
 import { TaskError } from '../runtime/errors.ts';
+import { exportLines, formatTable, printResult, relativeToCwd as rel, reportingErrors, stoppedText } from '../host/command-output.ts';
 import { HostError } from '../host/errors.ts';
 import { ClusterError } from './errors.ts';
 import { defaultStateDir, layoutOf } from './layout.ts';
@@ -31,18 +32,12 @@ function withCommon<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', describe: 'Print JSON instead of text' });
 }
 
-const rel = (file: string) => {
-  const relative = path.relative(process.cwd(), file);
-  return relative.startsWith('..') ? file : relative;
-};
-
 export function formatStatus(status: ClusterStatus): string {
   const rows = [['component', 'running', 'healthy', 'pid', 'endpoint', 'log']];
   for (const [name, s] of Object.entries(status.components)) {
     rows.push([name, s.running ? 'yes' : 'no', s.healthy ? 'yes' : 'no', s.pid && s.running ? String(s.pid) : '-', s.endpoint, rel(s.log)]);
   }
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-  const table = rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+  const table = formatTable(rows);
   const node = `node: ${status.nodeReady ? 'Ready' : 'not ready'}${status.kubeconfig ? `; kubeconfig ${rel(status.kubeconfig)}` : ''}${status.binariesBuilt ? '' : '; binaries not built yet (the first `cluster up` builds them, 30–50 min)'}`;
   return `${table}\n${node}`;
 }
@@ -60,16 +55,8 @@ function progress(event: ClusterEvent): void {
   console.error(line);
 }
 
-async function reportErrors(run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    // HostError: the state-dir lock; TaskError: what the API server refused (src/k8s)
-    if (!(error instanceof ClusterError) && !(error instanceof HostError) && !(error instanceof TaskError)) throw error;
-    console.error(error.message);
-    process.exitCode = 1;
-  }
-}
+/** HostError: the state-dir lock; TaskError: what the API server refused (src/k8s). */
+const isClusterError = (error: unknown): error is Error => error instanceof ClusterError || error instanceof HostError || error instanceof TaskError;
 
 const options = (argv: CommonArgs): ClusterOptions => ({ stateDir: argv['state-dir'], onEvent: progress });
 
@@ -80,65 +67,49 @@ export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
         'up',
         'Build the binaries once, start what is not running, wait until the node is Ready',
         (y) => withCommon(y).option('timeout', { type: 'number', describe: 'Seconds to wait for the node to turn Ready (default 180)' }),
-        (argv) =>
-          reportErrors(async () => {
-            const started = performance.now();
-            const info = await clusterUp({ ...options(argv), readyTimeoutMs: argv.timeout === undefined ? undefined : argv.timeout * 1000 });
-            if (argv.json) process.stdout.write(`${JSON.stringify(info)}\n`);
-            else console.log(`cluster up in ${((performance.now() - started) / 1000).toFixed(1)} s: node ${info.nodeName} Ready, API ${info.server}\nexport KUBECONFIG='${info.kubeconfig}'`);
-          }),
+        reportingErrors(isClusterError, async (argv) => {
+          const started = performance.now();
+          const info = await clusterUp({ ...options(argv), readyTimeoutMs: argv.timeout === undefined ? undefined : argv.timeout * 1000 });
+          await printResult(argv.json, info, () => `cluster up in ${((performance.now() - started) / 1000).toFixed(1)} s: node ${info.nodeName} Ready, API ${info.server}\nexport KUBECONFIG='${info.kubeconfig}'`);
+        }),
       )
       .command(
         'down',
         'Stop the pods, kubelet, control plane and containerd this state directory started',
         (y) => withCommon(y),
-        (argv) =>
-          reportErrors(async () => {
-            const stopped = await clusterDown(options(argv));
-            if (argv.json) process.stdout.write(`${JSON.stringify({ stopped })}\n`);
-            else console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
-          }),
+        reportingErrors(isClusterError, async (argv) => printResult(argv.json, { stopped: await clusterDown(options(argv)) }, stoppedText)),
       )
       .command(
         'status',
         'Show each component: running, healthy, pid, endpoint, log; and whether the node is Ready',
         (y) => withCommon(y),
-        (argv) =>
-          reportErrors(async () => {
-            const status = await clusterStatus(options(argv));
-            if (argv.json) process.stdout.write(`${JSON.stringify(status)}\n`);
-            else console.log(formatStatus(status));
-          }),
+        reportingErrors(isClusterError, async (argv) => printResult(argv.json, await clusterStatus(options(argv)), formatStatus)),
       )
       .command(
         'env',
         'Print `export KUBECONFIG=...` (or JSON) for the running cluster',
         (y) => withCommon(y),
-        (argv) =>
-          reportErrors(async () => {
-            const status = await clusterStatus(options(argv));
-            const env: Record<string, string> = status.kubeconfig ? { KUBECONFIG: status.kubeconfig } : {};
-            if (argv.json) process.stdout.write(`${JSON.stringify(env)}\n`);
-            else for (const [key, value] of Object.entries(env)) console.log(`export ${key}='${value.replaceAll("'", "'\\''")}'`);
-            if (!status.kubeconfig) {
-              console.error('The cluster API server is not running; run `health-predict cluster up` first.');
-              process.exitCode = 1;
-            }
-          }),
+        reportingErrors(isClusterError, async (argv) => {
+          const status = await clusterStatus(options(argv));
+          const env: Record<string, string> = status.kubeconfig ? { KUBECONFIG: status.kubeconfig } : {};
+          await printResult(argv.json, env, exportLines);
+          if (!status.kubeconfig) {
+            console.error('The cluster API server is not running; run `health-predict cluster up` first.');
+            process.exitCode = 1;
+          }
+        }),
       )
       .command(
         'load <archive>',
         'Import an image archive (OCI layout or `docker save` tar) into the node, as pods with imagePullPolicy IfNotPresent/Never use it',
         (y) => withCommon(y).positional('archive', { type: 'string', demandOption: true }),
-        (argv) =>
-          reportErrors(async () => {
-            const layout = layoutOf(path.resolve(argv['state-dir'] ?? defaultStateDir()));
-            const status = await clusterStatus(options(argv));
-            if (!status.components.containerd.healthy) throw new ClusterError(`The node's containerd is not running (state dir ${layout.stateDir}); run \`health-predict cluster up\` first.`);
-            const refs = await importImage(layout, path.resolve(argv.archive));
-            if (argv.json) process.stdout.write(`${JSON.stringify({ imported: refs })}\n`);
-            else console.log(refs.length ? `imported: ${refs.join(', ')}` : 'imported (no image name in the archive)');
-          }),
+        reportingErrors(isClusterError, async (argv) => {
+          const layout = layoutOf(path.resolve(argv['state-dir'] ?? defaultStateDir()));
+          const status = await clusterStatus(options(argv));
+          if (!status.components.containerd.healthy) throw new ClusterError(`The node's containerd is not running (state dir ${layout.stateDir}); run \`health-predict cluster up\` first.`);
+          const refs = await importImage(layout, path.resolve(argv.archive));
+          await printResult(argv.json, { imported: refs }, () => (refs.length ? `imported: ${refs.join(', ')}` : 'imported (no image name in the archive)'));
+        }),
       )
       .command(
         'pull-secret',
@@ -147,23 +118,22 @@ export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
           withCommon(y)
             .option('namespace', { type: 'string', default: 'health-predict', describe: 'Namespace (created when missing)' })
             .option('name', { type: 'string', default: 'health-predict-registry', describe: 'Secret name' }),
-        (argv) =>
-          reportErrors(async () => {
-            const address = process.env.HP_LOCAL_REGISTRY;
-            const username = process.env.HP_LOCAL_REGISTRY_USERNAME;
-            const password = process.env.HP_LOCAL_REGISTRY_PASSWORD;
-            if (!address || !username || !password) {
-              throw new ClusterError('HP_LOCAL_REGISTRY, HP_LOCAL_REGISTRY_USERNAME and HP_LOCAL_REGISTRY_PASSWORD must be set: eval "$(health-predict stack env)" after `stack up --services all`.');
-            }
-            if (!process.env.KUBECONFIG) {
-              const status = await clusterStatus(options(argv));
-              if (!status.kubeconfig) throw new ClusterError('KUBECONFIG is not set and the local cluster is not running; run `health-predict cluster up` first.');
-              process.env.KUBECONFIG = status.kubeconfig;
-            }
-            const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
-            await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace: argv.namespace, name: argv.name, registry: { address, username, password }, log }));
-            if (argv.json) process.stdout.write(`${JSON.stringify({ namespace: argv.namespace, name: argv.name, registry: address })}\n`);
-          }),
+        reportingErrors(isClusterError, async (argv) => {
+          const address = process.env.HP_LOCAL_REGISTRY;
+          const username = process.env.HP_LOCAL_REGISTRY_USERNAME;
+          const password = process.env.HP_LOCAL_REGISTRY_PASSWORD;
+          if (!address || !username || !password) {
+            throw new ClusterError('HP_LOCAL_REGISTRY, HP_LOCAL_REGISTRY_USERNAME and HP_LOCAL_REGISTRY_PASSWORD must be set: eval "$(health-predict stack env)" after `stack up --services all`.');
+          }
+          if (!process.env.KUBECONFIG) {
+            const status = await clusterStatus(options(argv));
+            if (!status.kubeconfig) throw new ClusterError('KUBECONFIG is not set and the local cluster is not running; run `health-predict cluster up` first.');
+            process.env.KUBECONFIG = status.kubeconfig;
+          }
+          const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
+          await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace: argv.namespace, name: argv.name, registry: { address, username, password }, log }));
+          await printResult(argv.json, { namespace: argv.namespace, name: argv.name, registry: address });
+        }),
       )
       .demandCommand(1),
   ) as Argv<T>;

@@ -12,8 +12,8 @@
  * When it starts dockerd it also makes sure the local base image exists (seconds once cached).
  * Stack errors print their message (which names the service's log file) and set exit code 1.
  */
-import path from 'node:path';
 import type { Argv } from 'yargs';
+import { exportLines, formatTable, printResult, relativeToCwd as rel, reportingErrors, stoppedText } from '../host/command-output.ts';
 import { HostError } from '../host/errors.ts';
 import { ensureBaseImage } from '../images/base-image.ts';
 import { connectDocker } from '../images/docker.ts';
@@ -48,11 +48,6 @@ function baseOptions(argv: CommonArgs): StackOptions {
   return { stateDir: argv['state-dir'], services: parseServices(argv.services) };
 }
 
-const rel = (file: string) => {
-  const relative = path.relative(process.cwd(), file);
-  return relative.startsWith('..') ? file : relative;
-};
-
 /** A fixed-width table of the stack's services. */
 export function formatStatus(status: { stateDir: string; services: Partial<StackStatus['services']> }): string {
   const rows = [['service', 'running', 'healthy', 'pid', 'url', 'log']];
@@ -60,8 +55,7 @@ export function formatStatus(status: { stateDir: string; services: Partial<Stack
     if (!s) continue;
     rows.push([name, s.running ? 'yes' : 'no', s.healthy ? 'yes' : 'no', s.pid ? String(s.pid) : '-', s.url ?? '-', rel(s.log)]);
   }
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-  return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd()).join('\n');
+  return formatTable(rows);
 }
 
 /** Progress goes to stderr, so `--json` output on stdout stays machine-readable. */
@@ -88,16 +82,8 @@ async function baseImage(dockerHost: string, rebuild: boolean) {
   }
 }
 
-async function reportErrors(run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    // HostError: the stack's own failures (StackError) and the state-dir lock
-    if (!(error instanceof HostError)) throw error;
-    console.error(error.message);
-    process.exitCode = 1;
-  }
-}
+/** HostError: the stack's own failures (StackError) and the state-dir lock. */
+const isStackError = (error: unknown): error is HostError => error instanceof HostError;
 
 export function stackCommands<T>(yargs: Argv<T>): Argv<T> {
   return yargs.command('stack', 'Start, stop and inspect the local services (MLflow, moto S3/ECR)', (stack) =>
@@ -112,70 +98,55 @@ export function stackCommands<T>(yargs: Argv<T>): Argv<T> {
             .option('registry-port', { type: 'number', describe: 'Preferred registry port (default 5002; 0 = any free port)' })
             .option('base-image', { type: 'boolean', default: true, describe: 'With docker: make sure the local base image exists (--no-base-image to skip)' })
             .option('timeout', { type: 'number', describe: 'Seconds to wait for each service' }),
-        (argv) =>
-          reportErrors(async () => {
-            const ports: StackOptions['ports'] = {};
-            if (argv['mlflow-port'] !== undefined) ports.mlflow = argv['mlflow-port'];
-            if (argv['moto-port'] !== undefined) ports.moto = argv['moto-port'];
-            if (argv['registry-port'] !== undefined) ports.registry = argv['registry-port'];
-            const info = await stackUp({
-              ...baseOptions(argv),
-              ports,
-              timeoutMs: argv.timeout === undefined ? undefined : argv.timeout * 1000,
-              onEvent: progress(),
-            });
-            if (info.dockerHost && argv['base-image']) await baseImage(info.dockerHost, false);
-            if (argv.json) process.stdout.write(`${JSON.stringify(info)}\n`);
-            else console.log(formatStatus(await stackStatus(baseOptions(argv))));
-          }),
+        reportingErrors(isStackError, async (argv) => {
+          const ports: StackOptions['ports'] = {};
+          if (argv['mlflow-port'] !== undefined) ports.mlflow = argv['mlflow-port'];
+          if (argv['moto-port'] !== undefined) ports.moto = argv['moto-port'];
+          if (argv['registry-port'] !== undefined) ports.registry = argv['registry-port'];
+          const info = await stackUp({
+            ...baseOptions(argv),
+            ports,
+            timeoutMs: argv.timeout === undefined ? undefined : argv.timeout * 1000,
+            onEvent: progress(),
+          });
+          if (info.dockerHost && argv['base-image']) await baseImage(info.dockerHost, false);
+          await printResult(argv.json, info, async () => formatStatus(await stackStatus(baseOptions(argv))));
+        }),
       )
       .command(
         'down',
         'Stop the services this state directory started',
         (y) => withCommon(y),
-        (argv) =>
-          reportErrors(async () => {
-            const stopped = await stackDown({ ...baseOptions(argv), onEvent: progress() });
-            if (argv.json) process.stdout.write(`${JSON.stringify({ stopped })}\n`);
-            else console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
-          }),
+        reportingErrors(isStackError, async (argv) => printResult(argv.json, { stopped: await stackDown({ ...baseOptions(argv), onEvent: progress() }) }, stoppedText)),
       )
       .command(
         'status',
         'Show each service: running, healthy, pid, URL, log file',
         (y) => withCommon(y),
-        (argv) =>
-          reportErrors(async () => {
-            const status = await stackStatus(baseOptions(argv));
-            if (argv.json) process.stdout.write(`${JSON.stringify(status)}\n`);
-            else console.log(formatStatus(status));
-          }),
+        reportingErrors(isStackError, async (argv) => printResult(argv.json, await stackStatus(baseOptions(argv)), formatStatus)),
       )
       .command(
         'env',
         'Print `export` lines (or JSON) pointing clients at the running stack',
         (y) => withCommon(y),
-        (argv) =>
-          reportErrors(async () => {
-            const status = await stackStatus(baseOptions(argv));
-            const url = (name: ServiceName) => (status.services[name]?.healthy ? status.services[name].url : undefined);
-            const env = stackEnv({ mlflowUri: url('mlflow'), s3Endpoint: url('moto'), dockerHost: url('docker'), registryUrl: url('registry'), stateDir: status.stateDir });
-            if (argv.json) process.stdout.write(`${JSON.stringify(env)}\n`);
-            else for (const [key, value] of Object.entries(env)) console.log(`export ${key}='${value.replaceAll("'", "'\\''")}'`);
-            if (!Object.keys(env).length) console.error('No healthy service; run `health-predict stack up` first.');
-          }),
+        reportingErrors(isStackError, async (argv) => {
+          const status = await stackStatus(baseOptions(argv));
+          const url = (name: ServiceName) => (status.services[name]?.healthy ? status.services[name].url : undefined);
+          const env = stackEnv({ mlflowUri: url('mlflow'), s3Endpoint: url('moto'), dockerHost: url('docker'), registryUrl: url('registry'), stateDir: status.stateDir });
+          await printResult(argv.json, env, exportLines);
+          if (!Object.keys(env).length) console.error('No healthy service; run `health-predict stack up` first.');
+        }),
       )
       .command(
         'base-image',
         "Build (when missing) the local Node base image from Debian's packages and import it into the stack's dockerd",
         (y) => withCommon(y).option('rebuild', { type: 'boolean', describe: 'Rebuild the cached root filesystem and re-import' }),
-        (argv) =>
-          reportErrors(async () => {
-            const docker = (await stackStatus({ ...baseOptions(argv), services: ['docker'] })).services.docker;
-            if (!docker?.healthy || !docker.url) throw new StackError('dockerd is not running in this stack; run `health-predict stack up --services docker,registry` first.');
-            const result = await baseImage(docker.url, argv.rebuild ?? false);
-            if (argv.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-          }),
+        reportingErrors(isStackError, async (argv) => {
+          const docker = (await stackStatus({ ...baseOptions(argv), services: ['docker'] })).services.docker;
+          if (!docker?.healthy || !docker.url) throw new StackError('dockerd is not running in this stack; run `health-predict stack up --services docker,registry` first.');
+          const result = await baseImage(docker.url, argv.rebuild ?? false);
+          await printResult(argv.json, result);
+        }),
       )
       .demandCommand(1),
   ) as Argv<T>;
