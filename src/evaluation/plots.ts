@@ -4,6 +4,10 @@
  * input (fixed number formatting, no dates or random ids), so the same evaluation renders
  * byte-identical files. Every caller-supplied text is escaped, and characters XML cannot hold
  * are replaced by U+FFFD. Curves are downsampled to at most MAX_PLOT_POINTS vertices.
+ *
+ * Kept hand-written after weighing vega-lite (which renders SVG headless): it brings vega's 27
+ * packages and a dataflow runtime into the evaluate and compare bundles to draw four fixed charts,
+ * and its output is not pinned byte for byte across its releases, which these files are.
  */
 import { type ConfusionMatrix, downsampleCurve } from './metrics.ts';
 
