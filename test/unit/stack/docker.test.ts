@@ -1,26 +1,16 @@
 /** dockerd and the registry as stack services: up, health, env, reuse, shared image store, clean down. */
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectDocker } from '../../../src/images/docker.ts';
 import { mountsUnder } from '../../../src/host/mounts.ts';
 import { groupAlive, processesWithArg } from '../../../src/host/process.ts';
 import { readRegistryCredentials, ServiceStartError, type StackEvent, stackDown, stackEnv, stackStatus, stackUp } from '../../../src/stack/index.ts';
 import { DOCKER_SKIP_REASON } from '../../harness/services.ts';
+import { describeWithService } from '../../harness/skip.ts';
+import { stackTempDirs } from './temp-dirs.ts';
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(async () => {
-  for (const dir of dirs.splice(0).reverse()) {
-    await stackDown({ stateDir: dir }).catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+const tempDir = stackTempDirs();
 
 describe('docker service preconditions', () => {
   it('refuses a state dir too deep for unix socket paths, saying how to fix it', async () => {
@@ -32,7 +22,7 @@ describe('docker service preconditions', () => {
   });
 });
 
-describe.skipIf(DOCKER_SKIP_REASON !== undefined)(`dockerd and registry services${DOCKER_SKIP_REASON ? ` (skipped: ${DOCKER_SKIP_REASON})` : ''}`, () => {
+describeWithService(DOCKER_SKIP_REASON, 'dockerd and registry services', () => {
   it('up → healthy → env → up again reuses → down stops everything and leaves nothing mounted', async () => {
     const stateDir = tempDir('hp-stack-docker-');
     const dataRoot = tempDir('hp-docker-data-');

@@ -1,25 +1,14 @@
 /** stackUp / stackStatus / stackDown with the real services, each test in its own temp state dir. */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ServiceStartError, readState, stackDown, stackEnv, stackStatus, stackUp } from '../../../src/stack/index.ts';
 import { groupAlive } from '../../../src/host/process.ts';
+import { stackTempDirs } from './temp-dirs.ts';
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(async () => {
-  for (const stateDir of dirs.splice(0)) {
-    await stackDown({ stateDir }); // whatever a failed test left running
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-});
+const tempDir = stackTempDirs();
 
 /** A fake Python env whose `bin/<name>` is the given shell script. */
 /**
