@@ -7,11 +7,15 @@ export interface Exchange {
   readonly ms: number;
 }
 
-export async function exchange(baseUrl: string, path: string, init: { method?: string; json?: unknown; body?: string; contentType?: string; timeoutMs?: number } = {}): Promise<Exchange> {
+export async function exchange(
+  baseUrl: string,
+  path: string,
+  init: { method?: string; json?: unknown; body?: string; contentType?: string; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<Exchange> {
   const started = performance.now();
   const body = init.json !== undefined ? JSON.stringify(init.json) : init.body;
   const headers = body === undefined ? undefined : { 'content-type': init.contentType ?? 'application/json' };
-  const response = await fetch(new URL(path, baseUrl), { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, signal: AbortSignal.timeout(init.timeoutMs ?? 10_000) });
+  const response = await fetch(new URL(path, baseUrl), { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, signal: AbortSignal.any([AbortSignal.timeout(init.timeoutMs ?? 10_000), ...(init.signal ? [init.signal] : [])]) });
   const text = await response.text();
   let parsed: unknown = text;
   try {

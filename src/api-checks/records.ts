@@ -20,7 +20,12 @@ export function requestRecord(row: Readonly<Record<string, string>>): RequestRec
   return record;
 }
 
-/** The same record with every hyphenated field spelled with underscores (the API accepts both). */
+/** The same record with every hyphenated field spelled with underscores: the origin API's field names. */
 export function withUnderscores(record: RequestRecord): RequestRecord {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key.replace(/-/g, '_'), value]));
+}
+
+/** The same record with every underscore replaced by a hyphen: the origin API's aliases (`time-in-hospital`). */
+export function withHyphens(record: RequestRecord): RequestRecord {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key.replace(/_/g, '-'), value]));
 }

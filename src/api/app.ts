@@ -7,7 +7,8 @@ import fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { InferenceSession } from 'onnxruntime-node';
 import type { LoggerOptions } from 'pino';
 import { parseModelMetadata } from '../evaluation/onnx-scorer.ts';
-import { errorBody, HttpError, publicMessage, RequestValidationError, statusFor } from './errors.ts';
+import { bodyLimit } from './body-limit.ts';
+import { errorBody, HttpError, isUnparsableJson, publicMessage, RequestValidationError, statusFor } from './errors.ts';
 import { ApiMetrics, metricsPlugin } from './metrics.ts';
 import { ModelService } from './model-service.ts';
 import { openApi } from './openapi.ts';
@@ -59,9 +60,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     onStateChange: (state) => metrics.setModelState(state),
   });
 
+  const limit = options.bodyLimit ?? Math.max(64 * 1024, batchLimit * 4096);
   const app = fastify({
     ...loggerOption(options.logger ?? false),
-    bodyLimit: options.bodyLimit ?? Math.max(64 * 1024, batchLimit * 4096),
+    bodyLimit: limit,
     logController: new DebugRequestLogs(),
     requestIdHeader: 'x-request-id',
     return503OnClosing: true,
@@ -80,6 +82,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
       const invalid = new RequestValidationError(problemsFromValidation(validation), request.routeOptions.url === '/predict/batch' ? 'The batch' : 'The record');
       return reply.code(422).send(errorBody(422, invalid.message, invalid.fields));
     }
+    if (isUnparsableJson(error)) {
+      return reply.code(422).send(errorBody(422, `The body is not valid JSON (${(error as Error).message}). Send one JSON object; GET /openapi.json describes it.`, [{ field: '(body)', message: 'is not valid JSON' }]));
+    }
     const fields = error instanceof HttpError ? error.fields : undefined;
     return reply.code(status).send(errorBody(status, publicMessage(error, status), fields));
   });
@@ -88,6 +93,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     return reply.code(404).send(errorBody(404, `There is no route ${request.method} ${url}. GET /openapi.json lists the routes.`));
   });
 
+  app.register(bodyLimit, { bodyLimit: limit });
   app.register(openApi, { info });
   app.register(metricsPlugin, { metrics });
   app.register(healthRoutes, { model, modelName: info.name, modelVersion: info.version });

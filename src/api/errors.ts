@@ -70,18 +70,27 @@ export function errorBody(statusCode: number, message: string, fields?: readonly
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...(fields ? { fields } : {}) };
 }
 
+/** Fastify's errors for a JSON body that does not parse (or is empty): the origin service (FastAPI) answered them 422. */
+const UNPARSABLE_JSON_CODES: ReadonlySet<string> = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
+
+/** A body that is not valid JSON: 422, as the origin service answered it. */
+export function isUnparsableJson(error: unknown): boolean {
+  return error instanceof SyntaxError || UNPARSABLE_JSON_CODES.has(String((error as Partial<FastifyError> | null)?.code));
+}
+
 /**
- * The status to answer for an error thrown anywhere in a request. Our own HttpErrors and
- * Fastify's client errors (bad JSON, media type, body size: codes FST_ERR_CTP_*, and errors
- * carrying a 4xx status) keep their status; everything else is a 500, i.e. our bug.
+ * The status to answer for an error thrown anywhere in a request. Our own HttpErrors keep
+ * theirs; a body that is not valid JSON is a 422; Fastify's other client errors (media type,
+ * body size: codes FST_ERR_CTP_*, and errors carrying a 4xx status) keep their status;
+ * everything else is a 500, i.e. our bug.
  */
 export function statusFor(error: unknown): number {
   if (error instanceof HttpError) return error.statusCode;
   if (typeof error !== 'object' || error === null) return 500;
   const status = (error as { statusCode?: unknown }).statusCode;
   if ((error as Partial<FastifyError>).validation) return 422;
+  if (isUnparsableJson(error)) return 422;
   if (typeof status === 'number' && status >= 400 && status < 500) return status;
-  if (error instanceof SyntaxError) return 400;
   return 500;
 }
 

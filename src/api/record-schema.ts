@@ -2,9 +2,12 @@
  * The request record of `POST /predict`, derived from the model's metadata: one field per
  * model feature, named as the raw UCI column it comes from (`age_ordinal` is fed from the
  * `age` bracket string, as in src/data/clean.ts). The origin API's request stays valid:
- * its optional fields may be omitted or null, and the hyphenated medication columns may be
- * spelled with underscores (glyburide_metformin). Values are cleaned the way training data
- * was: a missing categorical value (absent, null, '' or '?') becomes 'Unknown'.
+ * its optional fields may be omitted or null, and every field may be sent by its name or by
+ * the origin's alias, the name with each underscore replaced by a hyphen (`time-in-hospital`,
+ * `diag-1`; the medication columns, hyphenated in the UCI file, are also accepted with
+ * underscores: `glyburide_metformin`). One spelling per field: both is a 422. Values are
+ * cleaned the way training data was: a missing categorical value (absent, null, '' or '?')
+ * becomes 'Unknown'.
  *
  * The record is declared once, in zod. Its JSON Schema is what Fastify validates with (ajv
  * compiles it: ~2 µs a record where zod's own parse takes ~20 µs, on the hot path of every
@@ -40,7 +43,7 @@ export interface RequestField {
   readonly feature: string;
   readonly kind: FieldKind;
   readonly optional: boolean;
-  /** Alternative spelling accepted on input (underscores for hyphens), if any. */
+  /** Alternative spelling accepted on input (hyphens for underscores, or the other way round), if any. */
   readonly alias?: string;
 }
 
@@ -105,9 +108,16 @@ function requestFields(metadata: ModelMetadata): RequestField[] {
       );
     }
     const kind: FieldKind = name === 'age' ? 'age' : !numeric.has(feature) ? 'category' : integers.has(name) ? 'integer' : 'number';
-    const alias = name.includes('-') ? name.replaceAll('-', '_') : undefined;
+    const alias = alternativeSpelling(name);
     return { name, feature, kind, optional: OPTIONAL_FIELDS.has(name), ...(alias ? { alias } : {}) };
   });
+}
+
+/** `time_in_hospital` ↔ `time-in-hospital`, `glyburide-metformin` ↔ `glyburide_metformin`; none for `race`. */
+function alternativeSpelling(name: string): string | undefined {
+  if (name.includes('-')) return name.replaceAll('-', '_');
+  if (name.includes('_')) return name.replaceAll('_', '-');
+  return undefined;
 }
 
 function fieldSchema(field: RequestField): z.ZodType<RecordValue> {
@@ -133,25 +143,39 @@ interface CanonicalJsonSchema extends JsonSchema {
   required?: string[];
 }
 
+/** The three whole-record spellings the OpenAPI document shows (a client may also mix them, field by field). */
+const SPELLINGS: readonly { readonly title: string; readonly spell: (name: string) => string }[] = [
+  { title: 'the UCI file\'s column names', spell: (name) => name },
+  { title: 'the origin API\'s field names (underscores)', spell: (name) => name.replaceAll('-', '_') },
+  { title: 'the origin API\'s aliases (every underscore a hyphen)', spell: (name) => name.replaceAll('_', '-') },
+];
+
 /**
- * The record as sent: canonical properties plus the alternative spellings, each hyphenated
- * field under exactly one of its two names (the service also accepts both when they agree,
- * but documents one). Unknown properties are allowed and ignored.
+ * The record as sent: every field under each of its names, and one of three whole-record
+ * spellings, each requiring its own names and forbidding the others (one spelling per field).
+ * Unknown properties are allowed and ignored. Three branches rather than one "exactly one of
+ * two names" clause per field: fuzzers and code generators cope with the former, not with
+ * thirty nested oneOfs.
  */
 function wireJsonSchema(schema: CanonicalJsonSchema, aliased: readonly RequestField[]): JsonSchema {
   const properties: Record<string, unknown> = { ...schema.properties };
   for (const field of aliased) {
     properties[field.alias!] = { ...schema.properties[field.name], description: `Alternative spelling of "${field.name}"` };
   }
-  const aliasedNames = new Set(aliased.map((f) => f.name));
-  const out: JsonSchema = { type: 'object', properties, required: (schema.required ?? []).filter((name) => !aliasedNames.has(name)) };
-  if (aliased.length > 0) {
-    out.allOf = aliased.map((f) => {
-      const both = { required: [f.name, f.alias!] };
-      return f.optional ? { not: both } : { oneOf: [{ required: [f.name] }, { required: [f.alias!] }] };
-    });
-  }
-  return out;
+  if (aliased.length === 0) return { type: 'object', properties, required: schema.required ?? [] };
+  const names = aliased.flatMap((field) => [field.name, field.alias!]);
+  return {
+    type: 'object',
+    properties,
+    oneOf: SPELLINGS.map(({ title, spell }) => {
+      const own = new Set(aliased.map((field) => spell(field.name)));
+      return {
+        title,
+        required: (schema.required ?? []).map(spell),
+        properties: Object.fromEntries(names.filter((name) => !own.has(name)).map((name) => [name, { not: {} }])),
+      };
+    }),
+  };
 }
 
 function normaliseSpellings(body: Record<string, unknown>, aliased: readonly RequestField[], at: string): FieldProblem[] {
@@ -159,15 +183,11 @@ function normaliseSpellings(body: Record<string, unknown>, aliased: readonly Req
   for (const field of aliased) {
     const alias = field.alias!;
     if (!Object.hasOwn(body, alias)) continue;
-    const value = body[alias];
-    if (Object.hasOwn(body, field.name) && body[field.name] !== value) {
-      problems.push({
-        field: `${at}${field.name}`,
-        message: `given twice with different values ("${field.name}" and "${alias}" are the same field); send one spelling`,
-      });
+    if (Object.hasOwn(body, field.name)) {
+      problems.push({ field: `${at}${field.name}`, message: `given twice ("${field.name}" and "${alias}" are the same field); send one spelling` });
       continue;
     }
-    body[field.name] = value;
+    body[field.name] = body[alias];
     delete body[alias];
   }
   return problems;

@@ -1,8 +1,10 @@
 /**
  * Liveness and readiness, in our own shape and in the Open Inference Protocol (V2) shape
  * (`/v2/health/live`, `/v2/health/ready`, `/v2/models/{name}/ready`: 200 means true, a 4xx
- * means false, per the protocol). Liveness is true while the process serves; readiness only
- * when the model is loaded and warmed up and the service is not shutting down.
+ * means false, per the protocol). Liveness is true while the process serves, and `/health`
+ * answers in the origin service's shape (`status: healthy`, `model_loaded`,
+ * `preprocessor_loaded`; the preprocessing is part of the ONNX graph, so both are the same);
+ * readiness only when the model is loaded and warmed up and the service is not shutting down.
  */
 import type { FastifyInstance } from 'fastify';
 import { errorBody, errorBodySchema } from '../errors.ts';
@@ -14,11 +16,21 @@ export interface HealthRoutesOptions {
   readonly modelVersion: string;
 }
 
+const healthSchema = {
+  type: 'object',
+  required: ['status', 'model_loaded', 'preprocessor_loaded', 'model_state'],
+  properties: {
+    status: { type: 'string', enum: ['healthy'] },
+    model_loaded: { type: 'boolean' },
+    preprocessor_loaded: { type: 'boolean', description: 'The preprocessing is part of the ONNX graph: the same as model_loaded' },
+    model_state: { type: 'string', enum: ['not-loaded', 'loading', 'ready', 'failed', 'stopping'] },
+  },
+} as const;
 const statusSchema = {
   type: 'object',
   required: ['status'],
   properties: {
-    status: { type: 'string', enum: ['ok', 'ready', 'not ready'] },
+    status: { type: 'string', enum: ['ready', 'not ready'] },
     model_version: { type: 'string' },
     reason: { type: 'string', description: 'Why the service is not ready' },
   },
@@ -30,8 +42,11 @@ const V2_FALSE = 400;
 
 export async function healthRoutes(app: FastifyInstance, { model, modelName, modelVersion }: HealthRoutesOptions): Promise<void> {
   app.get('/health', {
-    schema: { summary: 'Liveness: 200 while the process serves requests', tags: ['operations'], response: { 200: statusSchema } },
-  }, async () => ({ status: 'ok' }));
+    schema: { summary: 'Liveness: 200 while the process serves requests, with whether the model is loaded', tags: ['operations'], response: { 200: healthSchema } },
+  }, async () => {
+    const loaded = model.state === 'ready' || model.state === 'stopping';
+    return { status: 'healthy', model_loaded: loaded, preprocessor_loaded: loaded, model_state: model.state };
+  });
 
   app.get('/ready', {
     schema: {

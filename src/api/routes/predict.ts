@@ -1,6 +1,6 @@
 /**
  * `POST /predict` (one record) and `POST /predict/batch` (`{records: [...]}`). Spellings are
- * normalised before validation, the canonical record schema validates, and the OpenAPI
+ * normalised before validation (a field given in both spellings is a 422), the canonical record schema validates, and the OpenAPI
  * document shows the schema as clients may send it (either spelling). `prediction` is
  * `probability_score >= threshold`, the model's decision threshold from its metadata.
  */
@@ -37,10 +37,9 @@ const batchResponseSchema = {
   },
 } as const;
 const errorResponses = {
-  400: { description: 'The body is not valid JSON', ...errorBodySchema },
   413: { description: 'The body is larger than the limit', ...errorBodySchema },
   415: { description: 'The body is not application/json', ...errorBodySchema },
-  422: { description: 'The record(s) failed validation; `fields` lists every offending field', ...errorBodySchema },
+  422: { description: 'The body is not valid JSON, or the record(s) failed validation; `fields` lists every offending field', ...errorBodySchema },
   503: { description: 'The model is not loaded (yet)', ...errorBodySchema },
 };
 
@@ -74,7 +73,7 @@ export async function predictRoutes(app: FastifyInstance, options: PredictRoutes
   app.post('/predict', {
     schema: {
       summary: 'Predict readmission for one record',
-      description: 'The origin API\'s request: hyphenated medication columns may also be spelled with underscores.',
+      description: 'The origin API\'s request: every field by its name or by its alias with each underscore replaced by a hyphen (the medication columns the other way round); one spelling per field.',
       tags: ['prediction'],
       body: schema.canonicalJsonSchema,
       response: { 200: predictionSchema, ...errorResponses },

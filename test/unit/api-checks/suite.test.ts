@@ -10,6 +10,7 @@ import { buildApp } from '../../../src/api/app.ts';
 import { requestRecord } from '../../../src/api-checks/records.ts';
 import { runApiSuite } from '../../../src/api-checks/suite.ts';
 import { createScorer } from '../../../src/evaluation/onnx-scorer.ts';
+import { faults, startFlakyProxy } from '../../harness/flaky-proxy.ts';
 import { type ApiFixture, buildApiFixture, MODEL_INFO } from '../api/api-fixture.ts';
 
 let fixture: ApiFixture;
@@ -57,6 +58,40 @@ describe('runApiSuite', () => {
     expect(Object.keys(failed).sort()).toEqual(['model_version', 'predictions']);
     expect(failed.model_version).toMatch(/serves health-predict-readmission v7, but health-predict-readmission v999 was registered/);
     expect(failed.predictions).toMatch(/record 0: model_version 7, expected 999|record 0: the API says p = /);
+  });
+
+  it('fails the latency check when the p95 is over the budget (API_TEST_P95_MS), and passes it under a generous one', async () => {
+    const expected = { name: MODEL_INFO.name, version: MODEL_INFO.version };
+    const over = await runApiSuite({ baseUrl, expected, records: records(), latencyRequests: 20, p95BudgetMs: 0.001 });
+    expect(over.passed).toBe(false);
+    expect(over.checks.filter((c) => !c.passed).map((c) => c.name)).toEqual(['latency']);
+    expect(over.checks.find((c) => c.name === 'latency')!.detail).toMatch(/^p95 of 20 sequential predictions is [\d.]+ ms, over the 0.001 ms budget \(API_TEST_P95_MS\)$/);
+    const under = await runApiSuite({ baseUrl, expected, records: records(), latencyRequests: 20, p95BudgetMs: 60_000 });
+    expect(under.checks.find((c) => c.name === 'latency')).toMatchObject({ passed: true, detail: expect.stringContaining('(budget 60000 ms)') });
+  });
+
+  it('reruns a check whose connection was reset, up to `retries` times', async () => {
+    const proxy = await startFlakyProxy({ target: baseUrl, failures: 0 });
+    try {
+      const expected = { name: MODEL_INFO.name, version: MODEL_INFO.version };
+      proxy.failNext(2, faults.reset);
+      const retried = await runApiSuite({ baseUrl: proxy.endpoint, expected, records: records(), latencyRequests: 5, retries: 2 });
+      expect(retried.checks.filter((c) => !c.passed)).toEqual([]);
+      expect(proxy.faulted()).toBe(2);
+      proxy.failNext(2, faults.reset);
+      const notRetried = await runApiSuite({ baseUrl: proxy.endpoint, expected, records: records(), latencyRequests: 5, retries: 1 });
+      expect(notRetried.checks[0]).toMatchObject({ name: 'health', passed: false, detail: expect.stringContaining('(after 1 retry)') });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('fails the checks left when the whole test runs out of time, without running them', async () => {
+    const deadline = new AbortController();
+    deadline.abort(new Error('API_TEST_TIMEOUT reached'));
+    const result = await runApiSuite({ baseUrl, expected: { name: MODEL_INFO.name, version: MODEL_INFO.version }, records: records(), signal: deadline.signal });
+    expect(result.passed).toBe(false);
+    expect(result.checks.every((c) => !c.passed && c.detail === 'not run: API_TEST_TIMEOUT reached')).toBe(true);
   });
 
   it('fails every check against an address where nothing listens, without throwing', async () => {

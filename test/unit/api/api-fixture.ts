@@ -87,9 +87,14 @@ export function originExampleRecord(): RequestRecord {
   };
 }
 
-/** The same record with every hyphenated field spelled with underscores. */
+/** The same record with every hyphenated field spelled with underscores (the origin's field names). */
 export function underscored(record: RequestRecord): RequestRecord {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key.replaceAll('-', '_'), value]));
+}
+
+/** The same record with every underscore replaced by a hyphen (the origin's aliases: `time-in-hospital`, `diag-1`). */
+export function hyphenated(record: RequestRecord): RequestRecord {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key.replaceAll('_', '-'), value]));
 }
 
 /** `count` different plausible records (a fixed sequence), for load tests against any served model. */

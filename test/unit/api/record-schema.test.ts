@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRecordSchema, MAX_COUNT } from '../../../src/api/record-schema.ts';
 import { AGE_BRACKETS, CATEGORICAL_FEATURES, MEDICATION_COLUMNS, NUMERIC_FEATURES, RAW_COLUMNS } from '../../../src/data/schema.ts';
 import { ModelContractError } from '../../../src/evaluation/onnx-scorer.ts';
-import { originExampleRecord, underscored } from './api-fixture.ts';
+import { hyphenated, originExampleRecord, underscored } from './api-fixture.ts';
 import { metadataFor } from './model-metadata.ts';
 
 const schema = buildRecordSchema(metadataFor());
@@ -21,10 +21,13 @@ describe('the request fields, derived from the model metadata', () => {
     expect(schema.fields.find((f) => f.name === 'diag_1')?.kind).toBe('category');
   });
 
-  it('accepts the underscore spelling of exactly the hyphenated columns', () => {
-    const aliased = schema.fields.filter((f) => f.alias).map((f) => [f.name, f.alias]);
-    const hyphenated = MEDICATION_COLUMNS.filter((m) => m.includes('-'));
-    expect(aliased).toEqual(hyphenated.map((m) => [m, m.replaceAll('-', '_')]));
+  it('accepts every field by its alias: underscores as hyphens, and the hyphenated columns with underscores', () => {
+    const aliases = Object.fromEntries(schema.fields.filter((f) => f.alias).map((f) => [f.name, f.alias]));
+    for (const medication of MEDICATION_COLUMNS.filter((m) => m.includes('-'))) expect(aliases[medication]).toBe(medication.replaceAll('-', '_'));
+    expect(aliases).toMatchObject({ time_in_hospital: 'time-in-hospital', admission_type_id: 'admission-type-id', num_lab_procedures: 'num-lab-procedures', number_outpatient: 'number-outpatient', diag_1: 'diag-1', max_glu_serum: 'max-glu-serum' });
+    const unaliased = schema.fields.filter((f) => !f.alias).map((f) => f.name);
+    for (const name of unaliased) expect(name).toMatch(/^[A-Za-z0-9]+$/);
+    expect(unaliased).toEqual(expect.arrayContaining(['race', 'gender', 'age', 'A1Cresult', 'insulin']));
   });
 
   it('keeps the origin API\'s optional fields optional and the rest required', () => {
@@ -51,13 +54,20 @@ describe('spellings', () => {
     expect(body).not.toHaveProperty('glyburide_metformin');
   });
 
-  it('accepts both spellings with the same value, and names the field when they differ', () => {
-    const same = { ...originExampleRecord(), glyburide_metformin: 'No' };
-    expect(schema.normalise(same, '')).toEqual([]);
-    const different = { ...originExampleRecord(), glyburide_metformin: 'Up' };
-    expect(schema.normalise(different, 'records[2].')).toEqual([
-      { field: 'records[2].glyburide-metformin', message: expect.stringContaining('different values') },
-    ]);
+  it('moves every hyphen alias (time-in-hospital, diag-1, …) to the canonical name', () => {
+    const body = hyphenated(originExampleRecord());
+    expect(body).toHaveProperty('time-in-hospital', 5);
+    expect(schema.normalise(body, '')).toEqual([]);
+    expect(body).toEqual(originExampleRecord());
+  });
+
+  it('names the field given in both spellings, whether the values agree or not', () => {
+    for (const [alias, value] of [['glyburide_metformin', 'No'], ['glyburide_metformin', 'Up'], ['time-in-hospital', 5], ['diag-1', '250']] as const) {
+      const canonicalName = schema.fields.find((f) => f.alias === alias)!.name;
+      expect(schema.normalise({ ...originExampleRecord(), [alias]: value }, 'records[2].'), alias).toEqual([
+        { field: `records[2].${canonicalName}`, message: expect.stringContaining(`"${canonicalName}" and "${alias}" are the same field`) },
+      ]);
+    }
   });
 });
 
@@ -92,15 +102,23 @@ describe('the JSON Schemas', () => {
   it('validate a full record in either spelling (the documented one) and the canonical one after normalising', () => {
     expect(wire(originExampleRecord())).toBe(true);
     expect(wire(underscored(originExampleRecord()))).toBe(true);
+    expect(wire(hyphenated(originExampleRecord()))).toBe(true);
     expect(canonical(originExampleRecord())).toBe(true);
     expect(canonical(underscored(originExampleRecord()))).toBe(false);
+    expect(canonical(hyphenated(originExampleRecord()))).toBe(false);
   });
 
-  it('require each hyphenated field under exactly one of its two names', () => {
+  it('document three whole spellings, each with its own required names and no second spelling of a field', () => {
     const { 'glyburide-metformin': _, ...missing } = originExampleRecord();
     expect(wire(missing)).toBe(false);
-    expect(wire({ ...missing, glyburide_metformin: 'No' })).toBe(true);
-    expect(wire({ ...originExampleRecord(), glyburide_metformin: 'Up' })).toBe(false);
+    const { 'time-in-hospital': __, ...noTime } = hyphenated(originExampleRecord());
+    expect(wire(noTime)).toBe(false);
+    expect(wire({ ...originExampleRecord(), glyburide_metformin: 'No' })).toBe(false);
+    expect(wire({ ...originExampleRecord(), 'time-in-hospital': 5 })).toBe(false);
+    expect(wire({ ...hyphenated(originExampleRecord()), diag_1: '428' })).toBe(false);
+    expect((schema.jsonSchema.oneOf as { title: string }[]).map((branch) => branch.title)).toEqual([
+      "the UCI file's column names", "the origin API's field names (underscores)", "the origin API's aliases (every underscore a hyphen)",
+    ]);
   });
 
   it('reject wrong types, out-of-range counts and unknown age brackets; allow unknown categories and extra keys', () => {
