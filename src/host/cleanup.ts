@@ -168,29 +168,28 @@ function onExit(): void {
   if (signalExitCode !== undefined) process.exitCode = signalExitCode;
 }
 
+const HANDLERS: readonly [event: string, handler: (error: unknown) => void][] = [
+  ['SIGINT', onSigint],
+  ['SIGTERM', onSigterm],
+  ['uncaughtException', onFatal],
+  ['unhandledRejection', onFatal],
+  ['beforeExit', onBeforeExit],
+  ['exit', onExit],
+];
+
 let installed = false;
 
 function installHandlers(): void {
   if (installed) return;
   installed = true;
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
-  process.on('uncaughtException', onFatal);
-  process.on('unhandledRejection', onFatal);
-  process.on('beforeExit', onBeforeExit);
-  process.on('exit', onExit);
+  for (const [event, handler] of HANDLERS) process.on(event, handler);
 }
 
 /** With nothing to undo, the process behaves as if this module were not loaded. */
 function removeHandlers(): void {
   if (!installed || exiting) return;
   installed = false;
-  process.off('SIGINT', onSigint);
-  process.off('SIGTERM', onSigterm);
-  process.off('uncaughtException', onFatal);
-  process.off('unhandledRejection', onFatal);
-  process.off('beforeExit', onBeforeExit);
-  process.off('exit', onExit);
+  for (const [event, handler] of HANDLERS) process.off(event, handler);
 }
 
 // --- what is usually registered ---
