@@ -23,7 +23,7 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BadDataError, CredentialsRefusedError, NonRetryableError, TaskError } from '../runtime/errors.ts';
 import { withRetries } from '../runtime/retry.ts';
 
@@ -181,15 +181,26 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ObjectStore
     }
   }
 
+  /** GetObject with retries, its answer read by `read`; an answer without a body counts as a dropped connection (transient). */
+  function getObject<T>(
+    uri: string,
+    where: { bucket: string; key: string },
+    read: (response: GetObjectCommandOutput, payload: NonNullable<GetObjectCommandOutput['Body']>) => T | Promise<T>,
+  ): Promise<T> {
+    const { bucket, key } = requireKey(uri, where);
+    return withRetry('get', uri, async () => {
+      const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!response.Body) throw Object.assign(new Error('S3 returned no body'), { code: 'ECONNRESET' });
+      return read(response, response.Body);
+    });
+  }
+
   return {
     async get(uri) {
       const where = parseUri(uri);
       if (where.scheme === 'file') return fileGet(uri, where.path);
-      const { bucket, key } = requireKey(uri, where);
-      return withRetry('get', uri, async () => {
-        const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        if (!response.Body) throw Object.assign(new Error('S3 returned no body'), { code: 'ECONNRESET' });
-        const bytes = await response.Body.transformToByteArray();
+      return getObject(uri, where, async (response, payload) => {
+        const bytes = await payload.transformToByteArray();
         const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         return { body, size: body.length, ...etagOf(response.ETag) };
       });
@@ -197,12 +208,7 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ObjectStore
     async getStream(uri) {
       const where = parseUri(uri);
       if (where.scheme === 'file') return fileGetStream(uri, where.path);
-      const { bucket, key } = requireKey(uri, where);
-      return withRetry('get', uri, async () => {
-        const response = await s3().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        if (!response.Body) throw Object.assign(new Error('S3 returned no body'), { code: 'ECONNRESET' });
-        return { body: response.Body as Readable, size: response.ContentLength ?? 0, ...etagOf(response.ETag) };
-      });
+      return getObject(uri, where, (response, payload) => ({ body: payload as Readable, size: response.ContentLength ?? 0, ...etagOf(response.ETag) }));
     },
     async put(uri, body, contentType) {
       const where = parseUri(uri);
