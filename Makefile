@@ -88,10 +88,10 @@ test-unit: setup
 	npx vitest run
 
 test-trainer: setup
-	$(ML_VENV)/bin/python -m pytest trainer/tests -q -p no:cacheprovider
+	$(ML_VENV)/bin/python -m pytest trainer/tests -q -rs -p no:cacheprovider
 
 test-airflow: setup bundle
-	$(AIRFLOW_VENV)/bin/python -m pytest test/airflow -q -p no:cacheprovider
+	$(AIRFLOW_VENV)/bin/python -m pytest test/airflow -q -rs -p no:cacheprovider
 
 # schemathesis against the bundled prediction service: >= 2000 requests, no 5xx, no schema violation.
 .PHONY: test-fuzz

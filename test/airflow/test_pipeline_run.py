@@ -39,6 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from service_lanes import require_service
 
 pytestmark = pytest.mark.airflow_run
 
@@ -277,8 +278,7 @@ def test_first_run_built_tested_and_pushed_the_image(first_run, production_after
 
 
 def test_first_run_rolled_out_verified_and_health_checked(first_run, production_after_first, cluster):
-    if not cluster["available"]:
-        pytest.skip(f"no local cluster: {cluster['reason']}")
+    require_service(cluster["available"], f"no local cluster: {cluster['reason']}")
     xcom = first_run.xcom_returns()
     deployed, verified, health = xcom["deploy_to_kubernetes"], xcom["verify_deployment"], xcom["post_deployment_health_check"]
     assert deployed["model_version"] == production_after_first["version"] and deployed["previous"] is None
@@ -320,8 +320,7 @@ def test_notifications_reached_the_webhook(first_run, second_run, webhook):
 
 
 def test_failed_health_check_rolls_back_cluster_and_registry(second_run, production_after_first, airflow_runs, run_env, raw_uri, cluster, stack_env, webhook):
-    if not cluster["available"]:
-        pytest.skip(f"no local cluster: {cluster['reason']}")
+    require_service(cluster["available"], f"no local cluster: {cluster['reason']}")
     # A latency budget no service can meet: a real health-check failure of a healthy image.
     env = {**run_env, "HEALTH_CHECK_P95_MS": "1"}
     run = airflow_runs.dags_test(DAG_ID, {**_conf(raw_uri, cluster), "force_deployment": True}, timeout=900, env=env)

@@ -14,8 +14,8 @@
  * services in that temp dir and removes it. Nothing outside the temp dir is ever stopped.
  *
  * Docker: `useServices(['docker', 'registry', 'moto'])` inside a
- * `describe.skipIf(DOCKER_SKIP_REASON !== undefined)` block (dockerd needs root and cgroups;
- * the reason says which is missing). dockerd keeps images in the machine cache, or in the temp
+ * `describeWithService(DOCKER_SKIP_REASON, …)` block (test/harness/skip.ts: skipped with the
+ * reason, or failed under CI=true; dockerd needs root and cgroups, the reason says which is missing). dockerd keeps images in the machine cache, or in the temp
  * dir when another dockerd (e.g. `stack up`) already uses that store.
  */
 import { spawn } from 'node:child_process';

@@ -9,7 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithService } from '../../harness/skip.ts';
 import { type HeldLock, holdClusterTestLock } from '../../harness/cluster-lock.ts';
 import { ApiClient } from '../../../src/cluster/api.ts';
 import { binDir, binariesPresent } from '../../../src/cluster/build.ts';
@@ -46,7 +47,7 @@ async function getText(url: string): Promise<string> {
   return response.text();
 }
 
-describe.skipIf(skipReason !== undefined)(`local cluster${skipReason ? ` — skipped: ${skipReason}` : ''}`, () => {
+describeWithService(skipReason, 'local cluster', () => {
   let clusterLock: HeldLock | undefined;
   beforeAll(async () => {
     clusterLock = await holdClusterTestLock();

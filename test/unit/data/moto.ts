@@ -15,6 +15,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 export const MOTO_SERVER = path.join(ROOT, '.venv/ml/bin/moto_server');
 export const motoAvailable = existsSync(MOTO_SERVER);
 export const MOTO_MISSING = `moto is not installed at ${path.relative(ROOT, MOTO_SERVER)}; run \`make setup\` (the .venv/ml environment) to run the S3 tests`;
+/** Why the moto lanes cannot run here (test/harness/skip.ts skips them, or fails them under CI), or undefined. */
+export const MOTO_SKIP_REASON: string | undefined = motoAvailable ? undefined : MOTO_MISSING;
 
 /** Credentials moto accepts (it does not check them unless auth is switched on). */
 export const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classify, createObjectStore, fileUri, joinUri, ObjectStoreUnavailableError, parseUri, sha256 } from '../../../src/data/object-store.ts';
 import { BadDataError, CredentialsRefusedError, NonRetryableError, exitCodeFor } from '../../../src/runtime/index.ts';
-import { createBucket, getText, type Moto, MOTO_MISSING, motoAvailable, motoEnv, putText, startMoto, TEST_CREDENTIALS, testS3 } from './moto.ts';
+import { describeWithService } from '../../harness/skip.ts';
+import { createBucket, getText, type Moto, MOTO_SKIP_REASON, motoEnv, putText, startMoto, TEST_CREDENTIALS, testS3 } from './moto.ts';
 import { slowDownProxy } from './proxies.ts';
 
 /** Collects what the store logs. */
@@ -105,7 +106,7 @@ describe('file:// objects', () => {
   });
 });
 
-describe.skipIf(!motoAvailable)('s3:// objects against a real moto server', () => {
+describeWithService(MOTO_SKIP_REASON, 's3:// objects against a real moto server', () => {
   let moto: Moto;
   beforeAll(async () => {
     moto = await startMoto();
@@ -208,7 +209,7 @@ describe.skipIf(!motoAvailable)('s3:// objects against a real moto server', () =
   });
 });
 
-describe.skipIf(!motoAvailable)('refused credentials against moto with authentication on', () => {
+describeWithService(MOTO_SKIP_REASON, 'refused credentials against moto with authentication on', () => {
   let moto: Moto;
   beforeAll(async () => {
     moto = await startMoto({ env: { INITIAL_NO_AUTH_ACTION_COUNT: '0' } });
@@ -227,5 +228,3 @@ describe.skipIf(!motoAvailable)('refused credentials against moto with authentic
     expect(lines).toEqual([]);
   });
 });
-
-if (!motoAvailable) console.warn(`skipping S3 tests: ${MOTO_MISSING}`);

@@ -14,7 +14,8 @@ import { EXIT_NON_RETRYABLE, EXIT_OK } from '../../../src/runtime/index.ts';
 import prepareTask from '../../../src/tasks/prepare-training-data.ts';
 import { runInMemory } from '../runtime/helpers.ts';
 import { tempDir } from './fixtures.ts';
-import { createBucket, freePort, getText, type Moto, MOTO_MISSING, motoAvailable, motoEnv, putText, startMoto, testS3 } from './moto.ts';
+import { describeWithService } from '../../harness/skip.ts';
+import { createBucket, freePort, getText, type Moto, MOTO_SKIP_REASON, motoEnv, putText, startMoto, testS3 } from './moto.ts';
 import { lateTcpProxy } from './proxies.ts';
 
 const RAW = synthesize({ rows: 3_000, seed: 11 });
@@ -22,7 +23,7 @@ const SOURCE = 's3://hp-data/raw/diabetic_data.csv';
 const run = (input: object) => runInMemory(prepareTask, { HP_TASK_ID: 'prepare_training_data', HP_INPUT: JSON.stringify(input) });
 const errorOf = (logs: Record<string, unknown>[]) => logs.find((l) => l.level === 'error') as { error_name: string; error_message: string } | undefined;
 
-describe.skipIf(!motoAvailable)('prepare-training-data against moto S3', () => {
+describeWithService(MOTO_SKIP_REASON, 'prepare-training-data against moto S3', () => {
   let moto: Moto;
   const tmp = tempDir('hp-prepare-');
   beforeAll(async () => {
@@ -159,5 +160,3 @@ describe.skipIf(!motoAvailable)('prepare-training-data against moto S3', () => {
     expect(errorOf(logs)!.error_message).toMatch(/source_uri .*must be an s3:\/\/bucket\/\.\.\. or file:\/\/\/absolute\/\.\.\. URI/);
   });
 });
-
-if (!motoAvailable) console.warn(`skipping the prepare-training-data S3 tests: ${MOTO_MISSING}`);

@@ -16,6 +16,7 @@ import { followJsonStream } from '../../../src/images/json-stream.ts';
 import { CredentialsRefusedError, exitCodeFor, NonRetryableError } from '../../../src/runtime/errors.ts';
 import { faults, startFlakyProxy } from '../../harness/flaky-proxy.ts';
 import { DOCKER_SKIP_REASON, useServices } from '../../harness/services.ts';
+import { describeWithService } from '../../harness/skip.ts';
 import { standinInputs, type StandinInputs } from '../images/standin-api.ts';
 
 const lines: string[] = [];
@@ -41,7 +42,7 @@ describe('ECR configuration', () => {
   });
 });
 
-describe.skipIf(DOCKER_SKIP_REASON !== undefined)(`push to ECR (moto + docker-registry)${DOCKER_SKIP_REASON ? ` (skipped: ${DOCKER_SKIP_REASON})` : ''}`, () => {
+describeWithService(DOCKER_SKIP_REASON, 'push to ECR (moto + docker-registry)', () => {
   const services = useServices(['docker', 'registry', 'moto']);
   let docker: Docker;
   let inputs: StandinInputs;

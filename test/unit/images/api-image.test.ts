@@ -5,15 +5,16 @@
  * The API's full HTTP suite lives with the API; this checks that the image carries it intact.
  */
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureBaseImage } from '../../../src/images/base-image.ts';
 import { buildApiImage, type BuiltImage } from '../../../src/images/build.ts';
 import { connectDocker } from '../../../src/images/docker.ts';
 import { withContainer } from '../../../src/images/run.ts';
 import { DOCKER_SKIP_REASON, useServices } from '../../harness/services.ts';
+import { describeWithService } from '../../harness/skip.ts';
 import { type ApiFixture, buildApiFixture, MODEL_INFO } from '../api/api-fixture.ts';
 
-describe.skipIf(DOCKER_SKIP_REASON !== undefined)(`the API image with the real service${DOCKER_SKIP_REASON ? ` (skipped: ${DOCKER_SKIP_REASON})` : ''}`, () => {
+describeWithService(DOCKER_SKIP_REASON, 'the API image with the real service', () => {
   const services = useServices(['docker']);
   let docker: Docker;
   let fixture: ApiFixture;

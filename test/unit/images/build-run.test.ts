@@ -19,6 +19,7 @@ import { ContainerExitedError, ContainerNotReadyError, DockerUnavailableError, I
 import { startContainer, TEST_CONTAINER_LABEL, withContainer } from '../../../src/images/run.ts';
 import { NonRetryableError, exitCodeFor } from '../../../src/runtime/errors.ts';
 import { DOCKER_SKIP_REASON, useServices } from '../../harness/services.ts';
+import { describeWithService } from '../../harness/skip.ts';
 import { standinInputs, type StandinInputs } from './standin-api.ts';
 
 const lines: string[] = [];
@@ -45,7 +46,7 @@ describe('DockerUnavailableError', () => {
   }, 60_000);
 });
 
-describe.skipIf(DOCKER_SKIP_REASON !== undefined)(`API image on a real dockerd${DOCKER_SKIP_REASON ? ` (skipped: ${DOCKER_SKIP_REASON})` : ''}`, () => {
+describeWithService(DOCKER_SKIP_REASON, 'API image on a real dockerd', () => {
   const services = useServices(['docker']);
   let docker: Docker;
   let baseImage: string;

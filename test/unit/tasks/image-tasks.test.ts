@@ -25,6 +25,7 @@ import pushTask from '../../../src/tasks/push-to-ecr.ts';
 import promoteTask from '../../../src/tasks/register-and-promote-model.ts';
 import testLocallyTask from '../../../src/tasks/test-api-locally.ts';
 import { DOCKER_SKIP_REASON, useServices } from '../../harness/services.ts';
+import { describeWithService } from '../../harness/skip.ts';
 import { type ApiFixture, buildApiFixture } from '../api/api-fixture.ts';
 import { client, unique } from '../registry/helpers.ts';
 import { deployOutcome } from './gate-outcomes.ts';
@@ -77,7 +78,7 @@ describe('image tasks: skips and input contracts (no services)', () => {
   });
 });
 
-describe.skipIf(DOCKER_SKIP_REASON !== undefined)(`image tasks in order on dockerd, registry, moto and MLflow${DOCKER_SKIP_REASON ? ` (skipped: ${DOCKER_SKIP_REASON})` : ''}`, () => {
+describeWithService(DOCKER_SKIP_REASON, 'image tasks in order on dockerd, registry, moto and MLflow', () => {
   const services = useServices(['docker', 'registry', 'moto', 'mlflow']);
   const repository = `health-predict-api-tasks-${randomBytes(3).toString('hex')}`;
   const modelName = unique('hp-image-tasks');

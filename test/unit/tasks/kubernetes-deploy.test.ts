@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type HeldLock, holdClusterTestLock } from '../../harness/cluster-lock.ts';
 import { clusterStatus, clusterUp, clusterDown, type ClusterInfo } from '../../../src/cluster/cluster.ts';
 import { defaultStateDir } from '../../../src/cluster/layout.ts';
@@ -27,6 +27,7 @@ import healthCheckTask from '../../../src/tasks/post-deployment-health-check.ts'
 import rollbackTask from '../../../src/tasks/rollback-deployment.ts';
 import verifyTask from '../../../src/tasks/verify-deployment.ts';
 import { DOCKER_SKIP_REASON, useServices } from '../../harness/services.ts';
+import { describeWithService } from '../../harness/skip.ts';
 import { client, unique } from '../registry/helpers.ts';
 import { logModelRun } from './scenario-fixtures.ts';
 import { runInMemory } from '../runtime/helpers.ts';
@@ -43,7 +44,7 @@ const PULL_SECRET = 'registry-pull';
 type Promotion = { model_name: string; version: string; previous_version: string | null; promoted_at: string; reused: boolean; source: string };
 type Pushed = { repository_uri: string; image_ref: string; digest: string; tag: string; repository_created: boolean };
 
-describe.skipIf(reason !== undefined)(`deploy, verify, health check and rollback on the local cluster${reason ? ` — skipped: ${reason}` : ''}`, () => {
+describeWithService(reason, 'deploy, verify, health check and rollback on the local cluster', () => {
   const services = useServices(['docker', 'registry', 'mlflow']);
   const stateDir = defaultStateDir();
   const namespace = `hp-deploy-test-${randomBytes(3).toString('hex')}`;
