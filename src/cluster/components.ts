@@ -92,7 +92,17 @@ export function writeSchedulerConfig(ctx: ComponentContext): void {
   writeFileSync(ctx.layout.schedulerConfig, `${JSON.stringify(config, null, 2)}\n`);
 }
 
-const insecure = { insecure: true };
+/** The controller manager and the scheduler serve /healthz with a certificate they make themselves: the probe does not verify it. */
+const selfSignedHealthz = (port: (ports: Ports) => number): Pick<ComponentSpec, 'healthy' | 'endpoint'> => {
+  const url = (ports: Ports) => `https://127.0.0.1:${port(ports)}/healthz`;
+  return { healthy: ({ ports }) => probeHttps(url(ports), { insecure: true }, ok), endpoint: ({ ports }) => url(ports) };
+};
+
+/** Their secure port on localhost; who may call it, they ask the API server through their kubeconfig. */
+const delegatedServingArgs = (layout: Layout, kubeconfig: string, port: number, servingCertDir: string): string[] => [
+  `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
+  '--bind-address=127.0.0.1', `--secure-port=${port}`, `--cert-dir=${path.join(layout.pki, servingCertDir)}`,
+];
 
 export const COMPONENTS: Record<ComponentName, ComponentSpec> = {
   containerd: {
@@ -150,16 +160,14 @@ export const COMPONENTS: Record<ComponentName, ComponentSpec> = {
     args: ({ layout, ports }) => {
       const kubeconfig = layout.componentKubeconfig('controller-manager');
       return [
-        `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
-        '--bind-address=127.0.0.1', `--secure-port=${ports.controllerManager}`, `--cert-dir=${path.join(layout.pki, 'controller-manager-serving')}`,
+        `--kubeconfig=${kubeconfig}`, ...delegatedServingArgs(layout, kubeconfig, ports.controllerManager, 'controller-manager-serving'),
         '--leader-elect=false', '--use-service-account-credentials=true',
         `--root-ca-file=${layout.cert('ca')}`, `--service-account-private-key-file=${layout.key('service-account')}`,
         `--cluster-signing-cert-file=${layout.cert('ca')}`, `--cluster-signing-key-file=${layout.key('ca')}`,
         `--service-cluster-ip-range=${NETWORK.serviceCidr}`, '--profiling=false',
       ];
     },
-    healthy: ({ ports }) => probeHttps(`https://127.0.0.1:${ports.controllerManager}/healthz`, insecure, ok),
-    endpoint: ({ ports }) => `https://127.0.0.1:${ports.controllerManager}/healthz`,
+    ...selfSignedHealthz((ports) => ports.controllerManager),
     startTimeoutMs: 90_000,
   },
   'kube-scheduler': {
@@ -167,13 +175,9 @@ export const COMPONENTS: Record<ComponentName, ComponentSpec> = {
     command: ({ bin }) => path.join(bin, 'kube-scheduler'),
     args: ({ layout, ports }) => {
       const kubeconfig = layout.componentKubeconfig('scheduler');
-      return [
-        `--config=${layout.schedulerConfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
-        '--bind-address=127.0.0.1', `--secure-port=${ports.scheduler}`, `--cert-dir=${path.join(layout.pki, 'scheduler-serving')}`, '--profiling=false',
-      ];
+      return [`--config=${layout.schedulerConfig}`, ...delegatedServingArgs(layout, kubeconfig, ports.scheduler, 'scheduler-serving'), '--profiling=false'];
     },
-    healthy: ({ ports }) => probeHttps(`https://127.0.0.1:${ports.scheduler}/healthz`, insecure, ok),
-    endpoint: ({ ports }) => `https://127.0.0.1:${ports.scheduler}/healthz`,
+    ...selfSignedHealthz((ports) => ports.scheduler),
     startTimeoutMs: 90_000,
   },
   kubelet: {
