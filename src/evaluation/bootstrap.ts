@@ -128,16 +128,26 @@ export const DEFAULT_RESAMPLES = 1000;
 export const DEFAULT_SEED = 42;
 export const DEFAULT_LEVEL = 0.95;
 
-export const confidenceIntervalSchema = z.object({
-  /** The metric on all rows. */
-  estimate: z.number(),
+/** A percentile interval over the resamples, at confidence `level`. */
+const intervalFields = {
   lower: z.number(),
   upper: z.number(),
   level: z.number().gt(0).lt(1),
+};
+
+/** How the resamples were drawn, so that a result can be reproduced. */
+const resamplingFields = {
   resamples: z.number().int().positive(),
   /** Resamples on which the metric was defined (e.g. AUC needs both classes); the CI uses these. */
   valid_resamples: z.number().int().positive(),
   seed: z.number().int().nonnegative(),
+};
+
+export const confidenceIntervalSchema = z.object({
+  /** The metric on all rows. */
+  estimate: z.number(),
+  ...intervalFields,
+  ...resamplingFields,
 });
 export type ConfidenceInterval = z.infer<typeof confidenceIntervalSchema>;
 
@@ -148,14 +158,10 @@ export const pairedBootstrapResultSchema = z.object({
   /** estimate_a − estimate_b on all rows. */
   delta: z.number(),
   /** Percentile interval of metric(A) − metric(B) over the resamples. */
-  lower: z.number(),
-  upper: z.number(),
-  level: z.number().gt(0).lt(1),
+  ...intervalFields,
   /** One-sided p-value estimate for "A is better": the share of valid resamples with Δ ≤ 0. */
   p_value: z.number().min(0).max(1),
-  resamples: z.number().int().positive(),
-  valid_resamples: z.number().int().positive(),
-  seed: z.number().int().nonnegative(),
+  ...resamplingFields,
 });
 export type PairedBootstrapResult = z.infer<typeof pairedBootstrapResultSchema>;
 

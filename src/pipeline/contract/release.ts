@@ -11,9 +11,7 @@ export const promotedVersionSchema = z.object({ model_name: z.string(), version:
 export type PromotedVersion = z.infer<typeof promotedVersionSchema>;
 
 /** `register_and_promote_model`: the new production version, carrying the gate outcome on. */
-export const promotionSchema = z.object({
-  model_name: z.string(),
-  version: z.string(),
+export const promotionSchema = promotedVersionSchema.extend({
   previous_version: z.string().nullable(),
   promoted_at: z.string(),
   reused: z.boolean(),
