@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:529340b44f771ae356e254fba066645ab6a3b0e4c3ae416c24069a556d624f8b
+# Content hash: sha256:3d54f5e7c5f443969a9774390ceb7456d999091fb4f460330b8353d9e126fb01
 from __future__ import annotations
 
 import datetime
@@ -54,6 +54,25 @@ def _follow(branch_id, source, value, paths):
     raise AirflowFailException(f"Branch {branch_id!r} got {value!r} from {source}; expected one of {sorted(paths)}.")
 
 
+def _previous_runs(ti, limit=5):
+    """The DAG's runs before this one, newest first (at most `limit`), so the handler can tell a
+    repeated failure; empty when Airflow cannot say (a run without a logical date)."""
+    runs = []
+    try:
+        from airflow.sdk.execution_time import task_runner
+        from airflow.sdk.execution_time.comms import GetPreviousDagRun
+
+        run = ti.get_previous_dagrun()
+        while run is not None and len(runs) < limit:
+            runs.append({"run_id": run.run_id, "state": None if run.state is None else str(getattr(run.state, "value", run.state))})
+            if run.logical_date is None:
+                break
+            run = task_runner.SUPERVISOR_COMMS.send(GetPreviousDagRun(dag_id=ti.dag_id, logical_date=run.logical_date, state=None)).dag_run
+    except Exception as error:  # the notification still goes out, without the history
+        logging.getLogger("airflow.task").warning("Could not read the runs before %s: %s", ti.run_id, error)
+    return runs
+
+
 def _on_task_failure(context):
     """Runs the failure handler notify-pipeline-failure for a task that failed for good; its own failure is logged, never raised."""
     log = logging.getLogger("airflow.task")
@@ -64,6 +83,7 @@ def _on_task_failure(context):
         "run_id": ti.run_id,
         "try_number": ti.try_number,
         "error": str(context.get("exception") or "unknown error")[:4000],
+        "previous_runs": _previous_runs(ti),
     }
     env = dict(os.environ)
     env.update({

@@ -62,15 +62,22 @@ export function deploymentSkipped(outcome: GateOutcome, skip: { recommendations:
 }
 
 export function pipelineFailed(failure: TaskFailure): Notification {
+  const previous = failure.previous_runs;
+  const failedBefore = previous.findIndex((run) => run.state !== 'failed');
+  const repeated = failedBefore === -1 ? previous.length : failedBefore;
+  const again = repeated ? ` — repeated: the previous ${repeated === 1 ? 'run' : `${repeated} runs`} failed too` : '';
   return {
     kind: 'pipeline_failure',
     severity: 'error',
-    title: `Task ${failure.task_id} of ${failure.dag_id} failed`,
-    summary: `Task ${failure.task_id} failed on try ${failure.try_number} with no retries left; the DAG run ${failure.run_id} will not complete. Production is unchanged unless the failure came after promotion.`,
+    title: `Task ${failure.task_id} of ${failure.dag_id} failed${again}`,
+    summary:
+      `Task ${failure.task_id} failed on try ${failure.try_number} with no retries left; the DAG run ${failure.run_id} will not complete. Production is unchanged unless the failure came after promotion.` +
+      (repeated ? ` This is a repeated failure: the ${repeated === 1 ? 'run' : `${repeated} runs`} before this one failed too (${previous.slice(0, repeated).map((run) => run.run_id).join(', ')}).` : ''),
     facts: [
       { label: 'Task', value: failure.task_id },
       { label: 'Try', value: String(failure.try_number) },
       { label: 'Error', value: failure.error },
+      ...(previous.length ? [{ label: 'Previous runs', value: previous.map((run) => `${run.run_id}: ${run.state ?? 'unknown'}`).join('; ') }] : []),
     ],
     dagId: failure.dag_id,
     runId: failure.run_id,

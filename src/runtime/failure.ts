@@ -12,6 +12,8 @@ export const taskFailureSchema = z.object({
   try_number: z.number().int(),
   /** The exception's message, cut to a few kB by the callback. */
   error: z.string(),
+  /** The DAG's runs before this one, newest first (a few), with their states: a repeated failure shows here. */
+  previous_runs: z.array(z.object({ run_id: z.string(), state: z.string().nullable() })).default([]),
 });
 export type TaskFailure = z.infer<typeof taskFailureSchema>;
 

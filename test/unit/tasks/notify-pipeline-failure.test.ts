@@ -49,6 +49,23 @@ describe('notify-pipeline-failure', () => {
     expect(receivers.webhook.requests).toHaveLength(0);
   });
 
+  it('says so when the runs before this one failed too (an alert on repeated failures)', async () => {
+    const previous_runs = [
+      { run_id: 'scheduled__2026-03-01T06:00:00+00:00', state: 'failed' },
+      { run_id: 'scheduled__2026-02-28T06:00:00+00:00', state: 'failed' },
+      { run_id: 'scheduled__2026-02-27T06:00:00+00:00', state: 'success' },
+    ];
+    const result = await run({ failure: { ...failure, previous_runs }, channels: ['airflow'] });
+    expect(result.code, problemsOf(result)).toBe(EXIT_OK);
+    const logged = result.logs.find((l) => 'notification' in l) as { notification: { title: string; summary: string; facts: unknown[] } };
+    expect(logged.notification.title).toBe('Task build_api_image of health_predict_continuous_improvement failed — repeated: the previous 2 runs failed too');
+    expect(logged.notification.summary).toContain('the 2 runs before this one failed too (scheduled__2026-03-01T06:00:00+00:00, scheduled__2026-02-28T06:00:00+00:00)');
+    expect(logged.notification.facts).toContainEqual({ label: 'Previous runs', value: expect.stringContaining('scheduled__2026-02-27T06:00:00+00:00: success') });
+
+    const once = await run({ failure: { ...failure, previous_runs: [{ run_id: 'manual__1', state: 'success' }] }, channels: ['airflow'] });
+    expect((once.logs.find((l) => 'notification' in l) as { notification: { title: string } }).notification.title).toBe('Task build_api_image of health_predict_continuous_improvement failed');
+  });
+
   it('posts it to the webhook when slack is requested', async () => {
     const result = await run({ failure, channels: ['slack'] });
     expect(result.code, problemsOf(result)).toBe(EXIT_OK);
