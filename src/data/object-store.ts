@@ -24,7 +24,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GetObjectCommand, type GetObjectCommandOutput, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BadDataError, CredentialsRefusedError, NonRetryableError, TaskError } from '../runtime/errors.ts';
+import { BadDataError, CredentialsRefusedError, NonRetryableError, RetryableError } from '../runtime/errors.ts';
 import { withRetries } from '../runtime/retry.ts';
 
 export interface StoredObject {
@@ -79,11 +79,7 @@ export interface ObjectStoreOptions {
 }
 
 /** All attempts of a transient failure were used up; Airflow may retry the task (exit 1). */
-export class ObjectStoreUnavailableError extends TaskError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, true, options);
-  }
-}
+export class ObjectStoreUnavailableError extends RetryableError {}
 
 export type ParsedUri = { scheme: 's3'; bucket: string; key: string } | { scheme: 'file'; path: string };
 

@@ -1,12 +1,8 @@
 /** Failures of the image path, classified for the task runtime: retry (exit 1) or not (exit 97). */
-import { NonRetryableError, TaskError } from '../runtime/errors.ts';
+import { NonRetryableError, RetryableError } from '../runtime/errors.ts';
 
 /** The Docker daemon did not answer (not started, restarting, socket gone): a later retry may succeed. */
-export class DockerUnavailableError extends TaskError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, true, options);
-  }
-}
+export class DockerUnavailableError extends RetryableError {}
 
 /** The daemon refused a request (bad Dockerfile, missing file in the context, bad parameters): the same request fails again. */
 export class DockerRequestError extends NonRetryableError {}
@@ -23,13 +19,13 @@ export class ImageBuildError extends NonRetryableError {
 }
 
 /** The builder could not reach a registry (pulling the base image): a later retry may succeed. */
-export class BuildNetworkError extends TaskError {
+export class BuildNetworkError extends RetryableError {
   constructor(
     message: string,
     readonly builderMessage: string,
     options?: ErrorOptions,
   ) {
-    super(message, true, options);
+    super(message, options);
   }
 }
 
@@ -40,15 +36,7 @@ export class BuildInputError extends NonRetryableError {}
 export class ContainerExitedError extends NonRetryableError {}
 
 /** The container kept running but never answered ready before the deadline (possibly a slow machine). */
-export class ContainerNotReadyError extends TaskError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, true, options);
-  }
-}
+export class ContainerNotReadyError extends RetryableError {}
 
 /** The base image could not be made (mirror unreachable, debootstrap failed): retry, or see the message. */
-export class BaseImageError extends TaskError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, true, options);
-  }
-}
+export class BaseImageError extends RetryableError {}

@@ -1,12 +1,8 @@
 /** What can go wrong on the cluster, as task errors: retryable when trying again can help. */
-import { ConfigurationError, NonRetryableError, TaskError } from '../runtime/errors.ts';
+import { ConfigurationError, NonRetryableError, RetryableError } from '../runtime/errors.ts';
 
 /** The API server could not be reached or answered 5xx/429; Airflow retries the task. */
-export class ClusterUnavailableError extends TaskError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, true, options);
-  }
-}
+export class ClusterUnavailableError extends RetryableError {}
 
 /** The configuration (env, kubeconfig, manifests) is wrong; retrying cannot help. */
 export class K8sConfigError extends ConfigurationError {}

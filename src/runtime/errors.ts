@@ -34,6 +34,13 @@ export class SkipTask extends TaskError {
   }
 }
 
+/** Fails the task so that Airflow retries it (exit 1): a service was unavailable, a later try may succeed. */
+export class RetryableError extends TaskError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, true, options);
+  }
+}
+
 /** Fails the task without using up its retries (exit 97): retrying cannot help. */
 export class NonRetryableError extends TaskError {
   constructor(message: string, options?: ErrorOptions) {

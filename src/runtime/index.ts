@@ -9,6 +9,7 @@ export {
   InputContractError,
   NonRetryableError,
   OutputContractError,
+  RetryableError,
   SkipTask,
   TaskError,
   exitCodeFor,

@@ -13,6 +13,7 @@ import {
   EXIT_RETRYABLE,
   EXIT_SKIP,
   HealthPredictError,
+  RetryableError,
   SkipTask,
   TaskError,
   exitCodeFor,
@@ -55,6 +56,7 @@ describe('exitCodeFor', () => {
   it('maps skips to 99, non-retryable errors to 97 and everything else to 1', () => {
     expect(exitCodeFor(new SkipTask('nothing to do'))).toBe(EXIT_SKIP);
     expect(exitCodeFor(new BadDataError('bad row'))).toBe(EXIT_NON_RETRYABLE);
+    expect(exitCodeFor(new RetryableError('service down'))).toBe(EXIT_RETRYABLE);
     expect(exitCodeFor(new DagError('bad dag', 'dag'))).toBe(EXIT_NON_RETRYABLE);
     expect(exitCodeFor(new DeliveryAttemptError('SMTP 550', true))).toBe(EXIT_NON_RETRYABLE);
     expect(exitCodeFor(new DeliveryAttemptError('SMTP 421', false))).toBe(EXIT_RETRYABLE);
