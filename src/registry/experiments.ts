@@ -1,7 +1,7 @@
 /** Experiments: get by id or name, create, get-or-create (safe against a concurrent create), search, tags. */
 import { z } from 'zod';
 import { MlflowConflictError, MlflowNotFoundError } from './errors.ts';
-import { type Experiment, type Page, empty, experiment } from './schemas.ts';
+import { type Experiment, type Page, empty, experiment, tagList } from './schemas.ts';
 import type { Transport } from './transport.ts';
 
 const API = '/api/2.0/mlflow/experiments';
@@ -18,8 +18,6 @@ export interface SearchExperimentsOptions {
   pageToken?: string;
   viewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
 }
-
-const tagList = (tags: Record<string, string> | undefined) => Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
 
 export function experimentsApi(t: Transport) {
   const api = {

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { MlflowConflictError, MlflowNotFoundError, MlflowRegistrationError, isMissingAlias } from './errors.ts';
 import { collectPages } from './paging.ts';
-import { type ModelVersion, type Page, type RegisteredModel, empty, modelVersion, registeredModel } from './schemas.ts';
+import { type ModelVersion, type Page, type RegisteredModel, empty, modelVersion, registeredModel, tagList } from './schemas.ts';
 import type { Transport } from './transport.ts';
 
 const MODELS = '/api/2.0/mlflow/registered-models';
@@ -41,8 +41,6 @@ export interface SearchVersionsOptions {
   maxResults?: number;
   pageToken?: string;
 }
-
-const tagList = (tags: Record<string, string> | undefined) => Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
 
 export function modelsApi(t: Transport) {
   const api = {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { type BatchInput, type BatchLimits, BATCH_LIMITS, chunkBatch } from './batch.ts';
 import { collectPages } from './paging.ts';
-import { type Metric, type Page, type Run, type RunInfo, type RunStatus, empty, metric, run, runInfo } from './schemas.ts';
+import { type Metric, type Page, type Run, type RunInfo, type RunStatus, empty, metric, run, runInfo, tagList } from './schemas.ts';
 import type { Transport } from './transport.ts';
 
 const API = '/api/2.0/mlflow/runs';
@@ -26,8 +26,6 @@ export interface SearchRunsOptions {
   pageToken?: string;
   runViewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
 }
-
-const tagList = (tags: Record<string, string> | undefined) => Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
 
 export function runsApi(t: Transport, limits: BatchLimits = BATCH_LIMITS) {
   const api = {

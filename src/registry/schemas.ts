@@ -15,6 +15,9 @@ const keyValues = z
   .default([])
   .transform((items) => Object.fromEntries(items.map((item) => [item.key, item.value])) as Record<string, string>);
 
+/** A record as MLflow's list of `{ key, value }` (what requests send; `keyValues` reads it back). */
+export const tagList = (tags: Record<string, string> | undefined) => Object.entries(tags ?? {}).map(([key, value]) => ({ key, value }));
+
 export const metricValue = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]).transform(Number);
 
 export const experiment = z
@@ -91,58 +94,59 @@ export type Run = z.output<typeof run>;
 
 export const MODEL_VERSION_STATUSES = ['PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY'] as const;
 
-export const modelVersion = z
-  .object({
-    name: z.string(),
-    version: z.union([z.string(), z.number()]).transform(String),
-    creation_timestamp: optionalInt64,
-    last_updated_timestamp: optionalInt64,
+/** A version number: a string in most answers, a number in some. */
+const versionNumber = z.union([z.string(), z.number()]).transform(String);
+
+/** What a registered model and each of its versions both carry. */
+const registryEntry = z.object({
+  name: z.string(),
+  creation_timestamp: optionalInt64,
+  last_updated_timestamp: optionalInt64,
+  description: z.string().default(''),
+  tags: keyValues,
+});
+const fromRegistryEntry = (e: z.output<typeof registryEntry>) => ({
+  name: e.name,
+  creationTimestamp: e.creation_timestamp,
+  lastUpdatedTimestamp: e.last_updated_timestamp,
+  description: e.description,
+  tags: e.tags,
+});
+
+export const modelVersion = registryEntry
+  .extend({
+    version: versionNumber,
     current_stage: z.string().optional(),
-    description: z.string().default(''),
     source: z.string().default(''),
     run_id: z.string().default(''),
     status: z.enum(MODEL_VERSION_STATUSES),
     status_message: z.string().optional(),
-    tags: keyValues,
     run_link: z.string().optional(),
     aliases: z.array(z.string()).default([]),
   })
   .transform((v) => ({
-    name: v.name,
+    ...fromRegistryEntry(v),
     version: v.version,
-    creationTimestamp: v.creation_timestamp,
-    lastUpdatedTimestamp: v.last_updated_timestamp,
-    description: v.description,
     source: v.source,
     runId: v.run_id || undefined,
     status: v.status,
     statusMessage: v.status_message,
-    tags: v.tags,
     /** Only model-versions/get and get-by-alias fill this; search answers always omit it. */
     aliases: v.aliases,
   }));
 export type ModelVersion = z.output<typeof modelVersion>;
 
-export const registeredModel = z
-  .object({
-    name: z.string(),
-    creation_timestamp: optionalInt64,
-    last_updated_timestamp: optionalInt64,
-    description: z.string().default(''),
+export const registeredModel = registryEntry
+  .extend({
     latest_versions: z.array(modelVersion).default([]),
-    tags: keyValues,
     aliases: z
-      .array(z.object({ alias: z.string(), version: z.union([z.string(), z.number()]).transform(String) }))
+      .array(z.object({ alias: z.string(), version: versionNumber }))
       .default([])
       .transform((items) => Object.fromEntries(items.map((a) => [a.alias, a.version])) as Record<string, string>),
   })
   .transform((m) => ({
-    name: m.name,
-    creationTimestamp: m.creation_timestamp,
-    lastUpdatedTimestamp: m.last_updated_timestamp,
-    description: m.description,
+    ...fromRegistryEntry(m),
     latestVersions: m.latest_versions,
-    tags: m.tags,
     /** alias → version. */
     aliases: m.aliases,
   }));
