@@ -103,32 +103,30 @@ describeWithService(DOCKER_SKIP_REASON, 'API image on a real dockerd', () => {
     await expect(docker.getContainer(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
   }, 600_000);
 
-  it('a bad Dockerfile instruction fails with the builder message, non-retryably', async () => {
+  /** What building the image throws (or returns) with deploy/api/Dockerfile edited by `edit`. */
+  async function buildWithDockerfile(edit: (dockerfile: string) => string): Promise<unknown> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hp-bad-dockerfile-'));
     const dockerfile = path.join(dir, 'Dockerfile');
-    writeFileSync(dockerfile, readFileSync(DEFAULT_DOCKERFILE, 'utf8').replace('WORKDIR /app', 'WORKDIR /app\nCOPYY app/ /app/'));
+    writeFileSync(dockerfile, edit(readFileSync(DEFAULT_DOCKERFILE, 'utf8')));
     try {
-      const error = await buildApiImage({ docker, model: inputs.model, baseImage, appDir: inputs.appDir, dockerfile, log }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ImageBuildError);
-      expect(error).toBeInstanceOf(NonRetryableError);
-      expect((error as ImageBuildError).builderMessage).toMatch(/unknown instruction: COPYY/i);
-      expect((error as Error).message).toMatch(/docker build of health-predict-api:v7-\d{14} failed: .*unknown instruction: COPYY/i);
+      return await buildApiImage({ docker, model: inputs.model, baseImage, appDir: inputs.appDir, dockerfile, log }).catch((e: unknown) => e);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it('a bad Dockerfile instruction fails with the builder message, non-retryably', async () => {
+    const error = await buildWithDockerfile((text) => text.replace('WORKDIR /app', 'WORKDIR /app\nCOPYY app/ /app/'));
+    expect(error).toBeInstanceOf(ImageBuildError);
+    expect(error).toBeInstanceOf(NonRetryableError);
+    expect((error as ImageBuildError).builderMessage).toMatch(/unknown instruction: COPYY/i);
+    expect((error as Error).message).toMatch(/docker build of health-predict-api:v7-\d{14} failed: .*unknown instruction: COPYY/i);
   }, 300_000);
 
   it('a COPY of a file missing from the context fails with the builder message', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'hp-bad-dockerfile-'));
-    const dockerfile = path.join(dir, 'Dockerfile');
-    writeFileSync(dockerfile, readFileSync(DEFAULT_DOCKERFILE, 'utf8').replace('COPY app/ /app/', 'COPY app/ /app/\nCOPY no-such-file /app/'));
-    try {
-      const error = await buildApiImage({ docker, model: inputs.model, baseImage, appDir: inputs.appDir, dockerfile, log }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ImageBuildError);
-      expect((error as ImageBuildError).builderMessage).toMatch(/no-such-file.*not found/i);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const error = await buildWithDockerfile((text) => text.replace('COPY app/ /app/', 'COPY app/ /app/\nCOPY no-such-file /app/'));
+    expect(error).toBeInstanceOf(ImageBuildError);
+    expect((error as ImageBuildError).builderMessage).toMatch(/no-such-file.*not found/i);
   }, 300_000);
 
   describe('containers that do not become ready', () => {
