@@ -46,120 +46,83 @@ const rule = (decision: GateDecision, name: (typeof GATE_RULE_NAMES)[number]) =>
  */
 const RUNS = { numRuns: 1500 };
 
+/** A test that `check` passes on RUNS generated inputs. */
+const forEveryInput = (check: (input: DecideInput) => void) => () => fc.assert(fc.property(inputArb, check), RUNS);
+
 describe('decide (properties)', () => {
-  it('is total over valid inputs: never throws, always a valid decision reporting every rule in order', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        const decision = decide(input);
-        expect(gateDecisionSchema.parse(decision)).toEqual(decision);
-        expect(decision.rules.map((r) => r.name)).toEqual([...GATE_RULE_NAMES]);
-        expect(decision.reasons.length).toBeGreaterThan(0);
-        expect(recommendationsSchema.parse(recommend(decision, input.comparison, input.config, input.now)).recommendations.length).toBeGreaterThan(0);
-      }),
-      RUNS,
-    );
-  });
+  it('is total over valid inputs: never throws, always a valid decision reporting every rule in order', forEveryInput((input) => {
+    const decision = decide(input);
+    expect(gateDecisionSchema.parse(decision)).toEqual(decision);
+    expect(decision.rules.map((r) => r.name)).toEqual([...GATE_RULE_NAMES]);
+    expect(decision.reasons.length).toBeGreaterThan(0);
+    expect(recommendationsSchema.parse(recommend(decision, input.comparison, input.config, input.now)).recommendations.length).toBeGreaterThan(0);
+  }));
 
-  it('never deploys (DEPLOY or DEPLOY_REFRESH) a candidate whose F1 is below production unless forced', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        if (input.force || !input.comparison) return;
-        const { candidate, production } = input.comparison;
-        if (candidate.f1 < production.f1) expect(decide(input).decision).toBe('SKIP');
-      }),
-      RUNS,
-    );
-  });
+  it('never deploys (DEPLOY or DEPLOY_REFRESH) a candidate whose F1 is below production unless forced', forEveryInput((input) => {
+    if (input.force || !input.comparison) return;
+    const { candidate, production } = input.comparison;
+    if (candidate.f1 < production.f1) expect(decide(input).decision).toBe('SKIP');
+  }));
 
-  it('DEPLOY (not forced, production exists) implies the threshold, significance and degradation rules hold', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        const decision = decide(input);
-        if (decision.decision !== 'DEPLOY' || input.force || !input.comparison) return;
-        const { candidate, production, bootstrap } = input.comparison;
-        expect(candidate.f1 - production.f1).toBeGreaterThan(input.config.improvement_threshold);
-        expect(bootstrap.one_sided_lower).toBeGreaterThan(0);
-        expect(bootstrap.p_value).toBeLessThan(1 - input.config.confidence_level + 1e-12); // alpha is read at 12 digits
-        expect(input.n_rows).toBeGreaterThanOrEqual(input.config.min_sample_size);
-        for (const name of ['performance', 'significance', 'degradation', 'sample_size'] as const) expect(rule(decision, name).passed).toBe(true);
-        expect(decision.bootstrap_deploy).toBe(false);
-      }),
-      RUNS,
-    );
-  });
+  it('DEPLOY (not forced, production exists) implies the threshold, significance and degradation rules hold', forEveryInput((input) => {
+    const decision = decide(input);
+    if (decision.decision !== 'DEPLOY' || input.force || !input.comparison) return;
+    const { candidate, production, bootstrap } = input.comparison;
+    expect(candidate.f1 - production.f1).toBeGreaterThan(input.config.improvement_threshold);
+    expect(bootstrap.one_sided_lower).toBeGreaterThan(0);
+    expect(bootstrap.p_value).toBeLessThan(1 - input.config.confidence_level + 1e-12); // alpha is read at 12 digits
+    expect(input.n_rows).toBeGreaterThanOrEqual(input.config.min_sample_size);
+    for (const name of ['performance', 'significance', 'degradation', 'sample_size'] as const) expect(rule(decision, name).passed).toBe(true);
+    expect(decision.bootstrap_deploy).toBe(false);
+  }));
 
-  it('DEPLOY_REFRESH implies a stale production, a candidate at least as good, and no excess degradation', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        const decision = decide(input);
-        if (decision.decision !== 'DEPLOY_REFRESH') return;
-        const { candidate, production } = input.comparison!;
-        const promotedAt = input.production!.promoted_at;
-        expect(promotedAt).not.toBeNull();
-        expect((input.now.getTime() - Date.parse(promotedAt!)) / DAY_MS).toBeGreaterThan(input.config.max_days_since_update);
-        expect(candidate.f1).toBeGreaterThanOrEqual(production.f1);
-        expect(rule(decision, 'staleness').passed).toBe(true);
-        expect(rule(decision, 'degradation').passed).toBe(true);
-        expect(decision.forced).toBe(false);
-      }),
-      RUNS,
-    );
-  });
+  it('DEPLOY_REFRESH implies a stale production, a candidate at least as good, and no excess degradation', forEveryInput((input) => {
+    const decision = decide(input);
+    if (decision.decision !== 'DEPLOY_REFRESH') return;
+    const { candidate, production } = input.comparison!;
+    const promotedAt = input.production!.promoted_at;
+    expect(promotedAt).not.toBeNull();
+    expect((input.now.getTime() - Date.parse(promotedAt!)) / DAY_MS).toBeGreaterThan(input.config.max_days_since_update);
+    expect(candidate.f1).toBeGreaterThanOrEqual(production.f1);
+    expect(rule(decision, 'staleness').passed).toBe(true);
+    expect(rule(decision, 'degradation').passed).toBe(true);
+    expect(decision.forced).toBe(false);
+  }));
 
-  it('force always deploys, recorded as forced, with every rule still evaluated', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        const decision = decide({ ...input, force: true });
-        expect(decision.decision).toBe('DEPLOY');
-        expect(decision.forced).toBe(true);
-        expect(rule(decision, 'forced').passed).toBe(true);
-        expect(decision.reasons[0]).toMatch(/force_deployment/);
-        const unforced = decide({ ...input, force: false });
-        // The other rules' verdicts do not depend on force.
-        expect(decision.rules.slice(1)).toEqual(unforced.rules.slice(1));
-        expect(decision.reasons.join(' ')).toContain(`would have decided ${unforced.decision}`);
-      }),
-      RUNS,
-    );
-  });
+  it('force always deploys, recorded as forced, with every rule still evaluated', forEveryInput((input) => {
+    const decision = decide({ ...input, force: true });
+    expect(decision.decision).toBe('DEPLOY');
+    expect(decision.forced).toBe(true);
+    expect(rule(decision, 'forced').passed).toBe(true);
+    expect(decision.reasons[0]).toMatch(/force_deployment/);
+    const unforced = decide({ ...input, force: false });
+    // The other rules' verdicts do not depend on force.
+    expect(decision.rules.slice(1)).toEqual(unforced.rules.slice(1));
+    expect(decision.reasons.join(' ')).toContain(`would have decided ${unforced.decision}`);
+  }));
 
-  it('fewer rows than min_sample_size always SKIPs unless forced, the sample size being the first reason', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        if (input.force || input.n_rows >= input.config.min_sample_size) return;
-        const decision = decide(input);
-        expect(decision.decision).toBe('SKIP');
-        expect(decision.reasons[0]).toContain(`need ${input.config.min_sample_size.toLocaleString('en-US')}`);
-      }),
-      RUNS,
-    );
-  });
+  it('fewer rows than min_sample_size always SKIPs unless forced, the sample size being the first reason', forEveryInput((input) => {
+    if (input.force || input.n_rows >= input.config.min_sample_size) return;
+    const decision = decide(input);
+    expect(decision.decision).toBe('SKIP');
+    expect(decision.reasons[0]).toContain(`need ${input.config.min_sample_size.toLocaleString('en-US')}`);
+  }));
 
-  it('bootstrap_deploy exactly when there is no production model and the decision is DEPLOY', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        const decision = decide(input);
-        expect(decision.bootstrap_deploy).toBe(input.production === null && decision.decision === 'DEPLOY');
-        if (input.production === null && !input.force) {
-          expect(decision.decision).toBe(input.n_rows >= input.config.min_sample_size ? 'DEPLOY' : 'SKIP');
-        }
-      }),
-      RUNS,
-    );
-  });
+  it('bootstrap_deploy exactly when there is no production model and the decision is DEPLOY', forEveryInput((input) => {
+    const decision = decide(input);
+    expect(decision.bootstrap_deploy).toBe(input.production === null && decision.decision === 'DEPLOY');
+    if (input.production === null && !input.force) {
+      expect(decision.decision).toBe(input.n_rows >= input.config.min_sample_size ? 'DEPLOY' : 'SKIP');
+    }
+  }));
 
-  it('a SKIP (not forced) gives every failing rule as a reason', () => {
-    fc.assert(
-      fc.property(inputArb, (input) => {
-        const decision = decide(input);
-        if (decision.decision !== 'SKIP') return;
-        for (const r of decision.rules.filter((r) => r.passed === false && r.name !== 'production_exists')) {
-          expect(decision.reasons).toContain(r.detail);
-        }
-      }),
-      RUNS,
-    );
-  });
+  it('a SKIP (not forced) gives every failing rule as a reason', forEveryInput((input) => {
+    const decision = decide(input);
+    if (decision.decision !== 'SKIP') return;
+    for (const r of decision.rules.filter((r) => r.passed === false && r.name !== 'production_exists')) {
+      expect(decision.reasons).toContain(r.detail);
+    }
+  }));
 
   it('compare + decide are deterministic for a seed (deep equal), on real bootstraps', () => {
     fc.assert(
