@@ -1,6 +1,6 @@
 /**
  * Reads an image manifest from a registry's HTTP API (v2) with basic auth, as the local
- * docker-registry serves it. The digest ECR records is the sha256 of exactly these bytes.
+ * docker-registry (or any registry that takes a basic-auth login) serves it. The digest ECR records is the sha256 of exactly these bytes.
  */
 import { createHash } from 'node:crypto';
 import { CredentialsRefusedError, NonRetryableError } from '../runtime/errors.ts';
@@ -20,8 +20,11 @@ export interface RegistryManifest {
   digest: string;
 }
 
+/** Plain HTTP on loopback (as dockerd allows by default, and the local registry serves), TLS anywhere else. */
+const schemeFor = (address: string) => (/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(address) ? 'http' : 'https');
+
 export async function fetchManifest(login: RegistryLogin, repository: string, reference: string): Promise<RegistryManifest> {
-  const url = `http://${login.address}/v2/${repository}/manifests/${reference}`;
+  const url = `${schemeFor(login.address)}://${login.address}/v2/${repository}/manifests/${reference}`;
   let response: Response;
   try {
     response = await fetch(url, {

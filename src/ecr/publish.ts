@@ -14,6 +14,10 @@
  *     registry now serves is registered with PutImage (what ECR does internally when a push
  *     completes), digest included. DescribeImages then confirms that digest as it would on AWS.
  * On AWS (no override) the push goes to the token's endpoint and PutImage is not called.
+ *
+ * DOCKER_IMAGE_REGISTRY (config.ts) names where images go: an ECR registry URI keeps this flow
+ * and checks the repository is in that registry; another registry is pushed to directly with
+ * its own login, and the digest is confirmed from its manifest (no ECR API at all).
  */
 import { DescribeImagesCommand, type ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import type Docker from 'dockerode';
@@ -76,11 +80,43 @@ async function describedDigest(ecr: ECRClient, config: EcrConfig, tag: string, l
   return detail;
 }
 
+/** A registry that is not ECR: push with its login, confirm the digest from the manifest it then serves. */
+async function pushToRegistry(options: PushToEcrOptions, login: RegistryLogin): Promise<PublishedImage> {
+  const { docker, config, tag } = options;
+  const log = options.log ?? silentLog;
+  const name = config.repositoryName;
+  const pullRepository = `${login.address}/${name}`;
+  const pushed = await tagAndPush({ docker, image: options.image, repository: pullRepository, tag, login, attempts: config.maxAttempts, log });
+  const manifest = await fetchManifest(login, name, tag);
+  if (manifest.digest !== pushed.digest) {
+    throw new NonRetryableError(`The registry ${login.address} serves ${name}:${tag} with digest ${manifest.digest}, but the push produced ${pushed.digest}: another image holds the tag.`);
+  }
+  log.info({ repository: name, tag, digest: pushed.digest }, `pushed ${pullRepository}:${tag} (${pushed.digest}); the registry serves that digest`);
+  return {
+    repositoryName: name,
+    repositoryUri: pullRepository,
+    pullRepository,
+    tag,
+    digest: pushed.digest,
+    imageRef: `${pullRepository}@${pushed.digest}`,
+    registry: login.address,
+    localRegistry: false,
+    repositoryCreated: false,
+  };
+}
+
 export async function pushToEcr(options: PushToEcrOptions): Promise<PublishedImage> {
   const { docker, config, tag } = options;
+  if (config.imageRegistry?.kind === 'registry') return pushToRegistry(options, config.imageRegistry.login);
   const log = options.log ?? silentLog;
   const ecr = options.ecr ?? createEcrClient(config);
   const repository = await ensureRepository(ecr, config, log);
+  const wanted = config.imageRegistry;
+  if (wanted?.kind === 'ecr' && new URL(`https://${repository.uri}`).host !== wanted.address) {
+    throw new NonRetryableError(
+      `DOCKER_IMAGE_REGISTRY is ${wanted.address}, but with these AWS credentials the repository ${repository.name} is ${repository.uri}: use credentials of account ${wanted.accountId}, or unset DOCKER_IMAGE_REGISTRY.`,
+    );
+  }
   const token = await getAuthorization(ecr, config, log);
   const local = config.localRegistry;
   // Locally only the token's endpoint and password are replaced (see the module comment).

@@ -8,6 +8,8 @@ import { defineTask } from '../runtime/index.ts';
  * Pushes the tested image to ECR: ensures the repository (scan on push, configured tag
  * mutability), logs in with the authorization token, pushes, and confirms the digest with
  * DescribeImages. Locally the layers go to the stack's registry behind moto's ECR API.
+ * DOCKER_IMAGE_REGISTRY names the ECR registry it must land in, or another registry pushed to
+ * directly (src/ecr/config.ts).
  */
 export default defineTask({
   id: 'push-to-ecr',

@@ -36,6 +36,21 @@ describe('ECR configuration', () => {
     }
   });
 
+  it('reads DOCKER_IMAGE_REGISTRY: an ECR registry URI (its region) or another registry with its login', () => {
+    const ecrUri = '123456789012.dkr.ecr.eu-central-1.amazonaws.com';
+    expect(ecrConfigFromEnv({ DOCKER_IMAGE_REGISTRY: ecrUri })).toMatchObject({ region: 'eu-central-1', imageRegistry: { kind: 'ecr', address: ecrUri, accountId: '123456789012', region: 'eu-central-1' } });
+    expect(ecrConfigFromEnv({ DOCKER_IMAGE_REGISTRY: `https://${ecrUri}/` }).imageRegistry).toMatchObject({ kind: 'ecr', address: ecrUri });
+    expect(() => ecrConfigFromEnv({ DOCKER_IMAGE_REGISTRY: ecrUri, AWS_REGION: 'us-east-1' })).toThrow(/in region eu-central-1, but AWS_REGION\/AWS_DEFAULT_REGION says us-east-1/);
+    expect(ecrConfigFromEnv({ DOCKER_IMAGE_REGISTRY: 'registry.example.com:5000', DOCKER_REGISTRY_USERNAME: 'ci', DOCKER_REGISTRY_PASSWORD: 'pw' }).imageRegistry).toEqual({
+      kind: 'registry',
+      login: { address: 'registry.example.com:5000', username: 'ci', password: 'pw' },
+    });
+    expect(() => ecrConfigFromEnv({ DOCKER_IMAGE_REGISTRY: 'registry.example.com' })).toThrow(/is not an ECR registry: set DOCKER_REGISTRY_USERNAME and DOCKER_REGISTRY_PASSWORD/);
+    expect(() => ecrConfigFromEnv({ DOCKER_REGISTRY_USERNAME: 'ci', DOCKER_REGISTRY_PASSWORD: 'pw' })).toThrow(/DOCKER_IMAGE_REGISTRY is not/);
+    expect(() => ecrConfigFromEnv({ DOCKER_IMAGE_REGISTRY: 'registry.example.com', DOCKER_REGISTRY_USERNAME: 'ci' })).toThrow(/go together/);
+    expect(() => ecrConfigFromEnv({ DOCKER_IMAGE_REGISTRY: 'a.example.com', DOCKER_REGISTRY_USERNAME: 'ci', DOCKER_REGISTRY_PASSWORD: 'pw', HP_LOCAL_REGISTRY: '127.0.0.1:5002', HP_LOCAL_REGISTRY_USERNAME: 'AWS', HP_LOCAL_REGISTRY_PASSWORD: 'x' })).toThrow(/name different registries/);
+  });
+
   it('decodes an ECR token at its first colon', () => {
     expect(decodeAuthorizationToken(Buffer.from('AWS:pa:ss').toString('base64'))).toEqual({ username: 'AWS', password: 'pa:ss' });
     expect(() => decodeAuthorizationToken(Buffer.from('nocolon').toString('base64'))).toThrow(NonRetryableError);
@@ -115,6 +130,32 @@ describeWithService(DOCKER_SKIP_REASON, 'push to ECR (moto + docker-registry)', 
     // A re-run of the same push (e.g. after a crash before XCom was written) succeeds with the same digest.
     expect((await pushToEcr({ docker, image: image.reference, tag: image.tag, config: cfg, log })).digest).toBe(published.digest);
   }, 600_000);
+
+  it('pushes straight to another registry named by DOCKER_IMAGE_REGISTRY (no ECR API), the digest confirmed from its manifest', async () => {
+    const name = `other-registry-${suffix}`;
+    const cfg = ecrConfigFromEnv({
+      ECR_REPOSITORY: name,
+      DOCKER_IMAGE_REGISTRY: services.registry.address,
+      DOCKER_REGISTRY_USERNAME: services.registry.username,
+      DOCKER_REGISTRY_PASSWORD: services.registry.password,
+      AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:9', // an ECR call would fail: there must be none
+    });
+    const published = await pushToEcr({ docker, image: image.reference, tag: image.tag, config: cfg, log });
+    expect(published).toMatchObject({ repositoryUri: `${services.registry.address}/${name}`, registry: services.registry.address, localRegistry: false, repositoryCreated: false });
+    expect(published.imageRef).toBe(`${services.registry.address}/${name}@${published.digest}`);
+    const manifest = await fetch(`http://${services.registry.address}/v2/${name}/manifests/${image.tag}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json', authorization: `Basic ${Buffer.from(`${services.registry.username}:${services.registry.password}`).toString('base64')}` },
+    });
+    expect(manifest.headers.get('docker-content-digest')).toBe(published.digest);
+  }, 600_000);
+
+  it('refuses an ECR registry the credentials do not push to', async () => {
+    const cfg = { ...config(), imageRegistry: { kind: 'ecr' as const, address: '999999999999.dkr.ecr.us-east-1.amazonaws.com', accountId: '999999999999', region: 'us-east-1' } };
+    const error = await pushToEcr({ docker, image: image.reference, tag: `${image.tag}-elsewhere`, config: cfg, log }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonRetryableError);
+    expect((error as Error).message).toMatch(/^DOCKER_IMAGE_REGISTRY is 999999999999\.dkr\.ecr\.us-east-1\.amazonaws\.com, but with these AWS credentials the repository .* is \d{12}\.dkr\.ecr/);
+  }, 120_000);
 
   it('a wrong registry password fails at once and non-retryably, without echoing the password', async () => {
     const cfg = config({ localRegistry: { address: services.registry.address, username: 'AWS', password: 'not-the-password' } });
