@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { compileDag, DagValidationError, type Diagnostic } from '../../../src/compiler/index.ts';
-import { dag, param, DagDefinitionError, type Dag, type DagSpec } from '../../../src/dsl/index.ts';
+import { dag, param, DagDefinitionError, type BranchTask, type Dag, type DagSpec, type Scope } from '../../../src/dsl/index.ts';
 import { PROJECT_ROOT } from '../../../src/cli/project.ts';
 import { consumeCount, consumeLabel, noInput, onFailureHandler, produce } from '../../fixtures/tasks.ts';
 import { lineOf } from '../source-lines.ts';
@@ -125,10 +125,15 @@ describe('graph checks', () => {
 });
 
 describe('branch checks', () => {
-  const branching = (joinRule?: 'none_failed_min_one_success') =>
-    dag('branching', base, (d) => {
+  /** DAG `id`: a task's decision (DEPLOY or SKIP) picks the path at branch 'decide'; `downstream` declares what follows. */
+  const decideThen = (id: string, downstream: (d: Scope, decide: BranchTask<'DEPLOY' | 'SKIP'>) => void) =>
+    dag(id, base, (d) => {
       const source = d.task(produce, {});
-      const decide = d.branch('decide', { on: source.field('decision') });
+      downstream(d, d.branch('decide', { on: source.field('decision') }));
+    });
+
+  const branching = (joinRule?: 'none_failed_min_one_success') =>
+    decideThen('branching', (d, decide) => {
       const deploy = d.empty('deploy', { after: [decide.when('DEPLOY')] });
       const skip = d.empty('skip', { after: [decide.when('SKIP')] });
       d.empty('end', { after: [deploy, skip], ...(joinRule ? { triggerRule: joinRule } : {}) }); // @join
@@ -156,9 +161,7 @@ describe('branch checks', () => {
   });
 
   it('reports a task downstream of a branch that no outcome follows', () => {
-    const stray = dag('stray', base, (d) => {
-      const source = d.task(produce, {});
-      const decide = d.branch('decide', { on: source.field('decision') });
+    const stray = decideThen('stray', (d, decide) => {
       d.empty('deploy', { after: [decide.when('DEPLOY')] });
       d.empty('skip', { after: [decide.when('SKIP')] });
       d.empty('never', { after: [decide] }); // @never
@@ -169,9 +172,7 @@ describe('branch checks', () => {
   });
 
   it('reports a task skipped for every outcome', () => {
-    const stuck = dag('stuck', base, (d) => {
-      const source = d.task(produce, {});
-      const decide = d.branch('decide', { on: source.field('decision') });
+    const stuck = decideThen('stuck', (d, decide) => {
       const deploy = d.empty('deploy', { after: [decide.when('DEPLOY')] });
       const skip = d.empty('skip', { after: [decide.when('SKIP')] });
       d.empty('both', { after: [deploy, skip], triggerRule: 'all_skipped' }); // @both
@@ -183,9 +184,7 @@ describe('branch checks', () => {
 
   it('reports a task that follows an outcome but waits for a task skipped on it; a tolerant trigger rule fixes it', () => {
     const mixed = (triggerRule?: 'none_failed_min_one_success') =>
-      dag('mixed', base, (d) => {
-        const source = d.task(produce, {});
-        const decide = d.branch('decide', { on: source.field('decision') });
+      decideThen('mixed', (d, decide) => {
         const skip = d.empty('skip', { after: [decide.when('SKIP')] });
         d.empty('deploy', { after: [decide.when('DEPLOY'), skip], ...(triggerRule ? { triggerRule } : {}) }); // @mixed
       });
