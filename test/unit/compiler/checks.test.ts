@@ -226,6 +226,13 @@ describe('branch checks', () => {
 });
 
 describe('contract checks', () => {
+  /** `target`'s one xcom-contract diagnostic: at the line marked `marker`, saying `message`. */
+  function expectContractDiagnostic(target: Dag | DagSpec, marker: string, message: string): void {
+    const diagnostic = only(diagnosticsOf(target), 'xcom-contract');
+    expect(diagnostic.message).toBe(message);
+    expectAt(diagnostic, marker);
+  }
+
   it('reports a missing output field, naming both tasks', () => {
     const spec = dag('missing_field', base, (d) => {
       const source = d.task(produce, {});
@@ -234,11 +241,9 @@ describe('contract checks', () => {
     const broken = withTasks(spec, (tasks) =>
       tasks.map((t) => (t.kind === 'node' && t.id === 'consume_count' ? { ...t, bindings: { count: { from: 'xcom', task: 'produce', path: ['total'] } } } : t)),
     );
-    const diagnostic = only(diagnosticsOf(broken), 'xcom-contract');
-    expect(diagnostic.message).toBe(
+    expectContractDiagnostic(broken, '@missing-field',
       "Task 'consume_count' input 'count' reads task 'produce' field 'total', but task 'produce' does not output field 'total' (it outputs: count, label, decision, maybe).",
     );
-    expectAt(diagnostic, '@missing-field');
   });
 
   it('reports a type mismatch between an output field and an input', () => {
@@ -247,11 +252,9 @@ describe('contract checks', () => {
       // @ts-expect-error a string output bound to a number input also fails tsc
       d.task(consumeCount, { inputs: { count: source.field('label') } }); // @mismatch
     });
-    const diagnostic = only(diagnosticsOf(mismatched), 'xcom-contract');
-    expect(diagnostic.message).toBe(
+    expectContractDiagnostic(mismatched, '@mismatch',
       "Task 'consume_count' input 'count' expects number, but task 'produce' field 'label' does not fit: the value is string, expected number. Change the binding or one of the two schemas.",
     );
-    expectAt(diagnostic, '@mismatch');
   });
 
   it('reports an optional output bound to a required input', () => {
@@ -259,11 +262,9 @@ describe('contract checks', () => {
       const source = d.task(produce, {});
       d.task(consumeLabel, { inputs: { label: source.field('maybe') as never } }); // @optional
     });
-    const diagnostic = only(diagnosticsOf(optional), 'xcom-contract');
-    expect(diagnostic.message).toBe(
+    expectContractDiagnostic(optional, '@optional',
       "Task 'consume_label' input 'label' is required, but task 'produce' field 'maybe' is optional in that task's output, so it may be missing. Make the output field required, or the input optional.",
     );
-    expectAt(diagnostic, '@optional');
   });
 
   it('reports a required input that nothing provides', () => {
@@ -271,11 +272,9 @@ describe('contract checks', () => {
       const source = d.task(produce, {});
       d.task(consumeCount, { after: [source] } as never); // @unbound
     });
-    const diagnostic = only(diagnosticsOf(unbound), 'xcom-contract');
-    expect(diagnostic.message).toBe(
+    expectContractDiagnostic(unbound, '@unbound',
       "Task 'consume_count' input 'count' (number) is required but nothing provides it (its upstream: 'produce'). Bind it: inputs: { count: <task>.field('…') | d.params.… | a constant }.",
     );
-    expectAt(diagnostic, '@unbound');
   });
 
   it('accepts params and constants that fit, and rejects a constant that does not', () => {
