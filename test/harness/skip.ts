@@ -5,6 +5,9 @@
  * CI must not pass on lanes that never ran.
  *
  *   describeWithService(DOCKER_SKIP_REASON, 'push to ECR', () => { … });
+ *
+ * A lane that needs something no CI can be expected to have (the real UCI file, which is not
+ * redistributed with the project) skips with its reason everywhere: `describeUnless`.
  */
 import { describe, it } from 'vitest';
 
@@ -30,4 +33,10 @@ export function describeWithService(unavailableReason: string | undefined, title
   } else {
     describe.skip(skippedTitle(title, unavailableReason), body);
   }
+}
+
+/** `describe(title, body)` when `skipReason` is undefined, else a skipped block naming the reason (also under CI). */
+export function describeUnless(skipReason: string | undefined, title: string, body: () => void): void {
+  if (skipReason === undefined) describe(title, body);
+  else describe.skip(skippedTitle(title, skipReason), body);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { describeUnless } from '../../harness/skip.ts';
 import { planSplit, splitSpecSchema } from '../../../src/data/split.ts';
 import { prepareText } from './fixtures.ts';
 
@@ -61,7 +62,7 @@ describe('random split', () => {
   });
 });
 
-describe.skipIf(!existsSync(REAL))('origin split on the real UCI file', () => {
+describeUnless(existsSync(REAL) ? undefined : `the real UCI file is not at ${REAL} (download it: README "The real data set")`, 'origin split on the real UCI file', () => {
   it('reproduces the origin counts and the test positive rate 0.433 (split raw rows first, then clean)', async () => {
     const bytes = readFileSync(REAL);
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(REAL_SHA256);
