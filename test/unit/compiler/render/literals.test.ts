@@ -16,9 +16,9 @@ import {
   pyValue,
   registerLiteralHelpers,
   shellQuote,
-} from '../../src/compiler/render/literals.ts';
+} from '../../../../src/compiler/render/literals.ts';
 
-const PYTHON = process.env.HP_PYTHON ?? new URL('../../.venv/airflow/bin/python', import.meta.url).pathname;
+const PYTHON = process.env.HP_PYTHON ?? new URL('../../../../.venv/airflow/bin/python', import.meta.url).pathname;
 const SENTINEL = join(tmpdir(), `hp-pwned-${randomBytes(6).toString('hex')}`);
 const workDir = mkdtempSync(join(tmpdir(), 'hp-literals-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -82,6 +82,25 @@ const graphemeStr = fc.string({ unit: 'grapheme', maxLength: 20 });
 const nastyMix = fc.array(fc.constantFrom(...NASTY), { maxLength: 4 }).map((xs) => xs.join(''));
 const anyStr = fc.oneof(binaryStr, graphemeStr, fc.constantFrom(...NASTY), nastyMix);
 
+/** `quote` turns each input into the literal beside it. */
+function expectLiterals(quote: (s: string) => string, cases: readonly (readonly [input: string, literal: string])[]): void {
+  for (const [input, literal] of cases) expect(quote(input), JSON.stringify(input)).toBe(literal);
+}
+
+/**
+ * Each batch, after the NASTY strings, quoted by `quote` and read back by `evaluate`, comes back
+ * unchanged, and no payload ran.
+ */
+function expectStringsRoundTrip(batches: fc.Arbitrary<string[]>, quote: (s: string) => string, evaluate: (literals: string[]) => unknown[]): void {
+  fc.assert(fc.property(batches, (batch) => {
+    const inputs = [...NASTY, ...batch];
+    const literals = inputs.map((s) => quote(s));
+    const outputs = evaluate(literals);
+    expectNoSentinel();
+    expectAllEqual(inputs, outputs, literals);
+  }), fcOpts);
+}
+
 /** -0 becomes 0 in JSON; normalise so comparisons are meaningful. */
 function normZero(v: unknown): unknown {
   if (typeof v === 'number') return Object.is(v, -0) ? 0 : v;
@@ -94,14 +113,16 @@ function normZero(v: unknown): unknown {
 
 describe('pyStr', () => {
   it('unit cases', () => {
-    expect(pyStr('')).toBe("''");
-    expect(pyStr("it's")).toBe('"it\'s"');
-    expect(pyStr(`it's "x"`)).toBe(`'it\\'s "x"'`);
-    expect(pyStr('say "hi"')).toBe(`'say "hi"'`);
-    expect(pyStr('a\\b\n\r\t')).toBe("'a\\\\b\\n\\r\\t'");
-    expect(pyStr('\0\x7f\u2028\ufeff\ud800')).toBe("'\\x00\\x7f\\u2028\\ufeff\\ud800'");
-    expect(pyStr('\u{10ffff}\ue000')).toBe("'\\U0010ffff\\ue000'");
-    expect(pyStr('héllo 日本 😀 {{ x }}')).toBe("'héllo 日本 😀 {{ x }}'");
+    expectLiterals(pyStr, [
+      ['', "''"],
+      ["it's", '"it\'s"'],
+      [`it's "x"`, `'it\\'s "x"'`],
+      ['say "hi"', `'say "hi"'`],
+      ['a\\b\n\r\t', "'a\\\\b\\n\\r\\t'"],
+      ['\0\x7f\u2028\ufeff\ud800', "'\\x00\\x7f\\u2028\\ufeff\\ud800'"],
+      ['\u{10ffff}\ue000', "'\\U0010ffff\\ue000'"],
+      ['héllo 日本 😀 {{ x }}', "'héllo 日本 😀 {{ x }}'"],
+    ]);
     expect(pyStr('a\ud83d\ude00b')).toBe(pyStr('a😀b'));
   });
 
@@ -115,13 +136,8 @@ describe('pyStr', () => {
 
   it('round-trips through Python for binary, grapheme and nasty strings', () => {
     const strings = (arb: fc.Arbitrary<string>) => fc.array(arb, { minLength: BATCH, maxLength: BATCH });
-    fc.assert(fc.property(strings(binaryStr), strings(graphemeStr), strings(nastyMix), (a, b, c) => {
-      const inputs = [...NASTY, ...a, ...b, ...c];
-      const literals = inputs.map(pyStr);
-      const outputs = evalPythonLiterals(literals);
-      expectNoSentinel();
-      expectAllEqual(inputs, outputs, literals);
-    }), fcOpts);
+    const batches = fc.tuple(strings(binaryStr), strings(graphemeStr), strings(nastyMix)).map(([a, b, c]) => [...a, ...b, ...c]);
+    expectStringsRoundTrip(batches, pyStr, evalPythonLiterals);
   }, 30_000);
 });
 
@@ -199,11 +215,13 @@ describe('pyBlock', () => {
 
 describe('shellQuote', () => {
   it('unit cases', () => {
-    expect(shellQuote('')).toBe("''");
-    expect(shellQuote('abc/d.e-f_1:2@3%4+5,6')).toBe('abc/d.e-f_1:2@3%4+5,6');
-    expect(shellQuote("it's")).toBe("'it'\\''s'");
-    expect(shellQuote('a=b')).toBe("'a=b'");
-    expect(shellQuote('$(x) `y` *')).toBe("'$(x) `y` *'");
+    expectLiterals(shellQuote, [
+      ['', "''"],
+      ['abc/d.e-f_1:2@3%4+5,6', 'abc/d.e-f_1:2@3%4+5,6'],
+      ["it's", "'it'\\''s'"],
+      ['a=b', "'a=b'"],
+      ['$(x) `y` *', "'$(x) `y` *'"],
+    ]);
     expect(() => shellQuote('a\0b')).toThrow(/NUL/);
   });
 
@@ -226,10 +244,12 @@ describe('shellQuote', () => {
 
 describe('jinjaStr', () => {
   it('unit cases', () => {
-    expect(jinjaStr('')).toBe("''");
-    expect(jinjaStr("a'b\\c")).toBe("'a\\'b\\\\c'");
-    expect(jinjaStr('\r\n\t\0é\u2028\ud800😀')).toBe("'\\r\\n\\t\\x00\\xe9\\u2028\\ud800\\U0001f600'");
-    expect(jinjaStr('{{ x }}')).toBe("'{{ x }}'");
+    expectLiterals(jinjaStr, [
+      ['', "''"],
+      ["a'b\\c", "'a\\'b\\\\c'"],
+      ['\r\n\t\0é\u2028\ud800😀', "'\\r\\n\\t\\x00\\xe9\\u2028\\ud800\\U0001f600'"],
+      ['{{ x }}', "'{{ x }}'"],
+    ]);
   });
 
   it('emits printable ASCII only', () => {
@@ -239,18 +259,15 @@ describe('jinjaStr', () => {
   });
 
   it('round-trips through a Jinja2 SandboxedEnvironment', () => {
-    fc.assert(fc.property(fc.array(anyStr, { minLength: BATCH, maxLength: BATCH }), (xs) => {
-      const inputs = [...NASTY, ...xs];
-      const lits = inputs.map(jinjaStr);
+    const renderInJinja = (lits: string[]) => {
       const src = ['LITS = [', ...lits.map((l) => `    ${pyStr(l)},`), ']',
         'import json, sys',
         'from jinja2.sandbox import SandboxedEnvironment',
         'env = SandboxedEnvironment()',
         "sys.stdout.write(json.dumps([env.from_string('{{ ' + lit + ' }}').render() for lit in LITS]))", ''].join('\n');
-      const outputs = JSON.parse(runPython(src)) as unknown[];
-      expectNoSentinel();
-      expectAllEqual(inputs, outputs, lits);
-    }), fcOpts);
+      return JSON.parse(runPython(src)) as unknown[];
+    };
+    expectStringsRoundTrip(fc.array(anyStr, { minLength: BATCH, maxLength: BATCH }), jinjaStr, renderInJinja);
   }, 30_000);
 });
 
