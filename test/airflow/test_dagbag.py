@@ -59,6 +59,12 @@ def dagbag():
     return _load(DAGS_FOLDER)
 
 
+@pytest.fixture(params=DAG_IDS)
+def dag_and_ir(request, dagbag, dag_inspect):
+    """Each generated DAG as Airflow loaded it, and the IR it was compiled from."""
+    return dagbag.dags[request.param], dag_inspect(request.param)
+
+
 @pytest.fixture(scope="session")
 def cluster_dagbag(tmp_path_factory):
     out = tmp_path_factory.mktemp("cluster-dags")
@@ -99,10 +105,8 @@ def test_dagbag_stats_cover_every_file(dagbag, dag_inspect):
 # --------------------------------------------------------------------------- DAG-level arguments
 
 
-@pytest.mark.parametrize("dag_id", DAG_IDS)
-def test_dag_arguments_match_ir(dagbag, dag_inspect, dag_id):
-    ir = dag_inspect(dag_id)
-    dag = dagbag.dags[dag_id]
+def test_dag_arguments_match_ir(dag_and_ir):
+    dag, ir = dag_and_ir
     assert dag.dag_id == ir["dagId"]
 
     schedule = ir["schedule"]
@@ -125,10 +129,9 @@ def test_dag_arguments_match_ir(dagbag, dag_inspect, dag_id):
     assert dag.start_date.utcoffset() == datetime.timedelta(0)
 
 
-@pytest.mark.parametrize("dag_id", DAG_IDS)
-def test_dag_params_match_ir(dagbag, dag_inspect, dag_id):
-    ir = dag_inspect(dag_id)
-    params = dagbag.dags[dag_id].params
+def test_dag_params_match_ir(dag_and_ir):
+    dag, ir = dag_and_ir
+    params = dag.params
     assert list(params.keys()) == [p["name"] for p in ir["params"]]
     for spec in ir["params"]:
         param = params.get_param(spec["name"])
@@ -155,10 +158,8 @@ def test_default_trigger_is_accepted(dagbag, dag_id):
     assert set(resolved) == set(params.keys())
 
 
-@pytest.mark.parametrize("dag_id", DAG_IDS)
-def test_default_args_match_ir(dagbag, dag_inspect, dag_id):
-    ir = dag_inspect(dag_id)
-    dag = dagbag.dags[dag_id]
+def test_default_args_match_ir(dag_and_ir):
+    dag, ir = dag_and_ir
     expected = {DEFAULT_ARGS[key][0]: DEFAULT_ARGS[key][1](value) for key, value in ir["defaultArgs"].items()}
     actual = dict(dag.default_args)
     callback = actual.pop("on_failure_callback", None)
@@ -181,10 +182,8 @@ def test_default_args_match_ir(dagbag, dag_inspect, dag_id):
 # --------------------------------------------------------------------------- tasks
 
 
-@pytest.mark.parametrize("dag_id", DAG_IDS)
-def test_task_graph_matches_ir(dagbag, dag_inspect, dag_id):
-    ir = dag_inspect(dag_id)
-    dag = dagbag.dags[dag_id]
+def test_task_graph_matches_ir(dag_and_ir):
+    dag, ir = dag_and_ir
     assert set(dag.task_ids) == {t["id"] for t in ir["tasks"]}
     for spec in ir["tasks"]:
         task = dag.get_task(spec["id"])
@@ -200,10 +199,8 @@ def test_task_graph_matches_ir(dagbag, dag_inspect, dag_id):
             assert task.doc_md == spec["doc"], spec["id"]
 
 
-@pytest.mark.parametrize("dag_id", DAG_IDS)
-def test_task_groups_match_ir(dagbag, dag_inspect, dag_id):
-    ir = dag_inspect(dag_id)
-    dag = dagbag.dags[dag_id]
+def test_task_groups_match_ir(dag_and_ir):
+    dag, ir = dag_and_ir
     assert set(dag.task_group_dict) == {g["id"] for g in ir["groups"]}
     for group in ir["groups"]:
         tg = dag.task_group_dict[group["id"]]
@@ -222,14 +219,12 @@ def test_task_groups_match_ir(dagbag, dag_inspect, dag_id):
             assert spec["id"] == f"{spec['group']}.{spec['localId']}"
 
 
-@pytest.mark.parametrize("dag_id", DAG_IDS)
-def test_operator_classes_match_ir(dagbag, dag_inspect, dag_id):
+def test_operator_classes_match_ir(dag_and_ir):
     from airflow.providers.standard.operators.bash import BashOperator
     from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.providers.standard.operators.python import BranchPythonOperator
 
-    ir = dag_inspect(dag_id)
-    dag = dagbag.dags[dag_id]
+    dag, ir = dag_and_ir
     for spec in ir["tasks"]:
         task = dag.get_task(spec["id"])
         if spec["kind"] == "node":
@@ -277,10 +272,8 @@ def _assert_env_is_templated(task_id: str, env: dict[str, Any], spec: dict[str, 
         assert isinstance(env.get(name), LiteralValue) and env[name].value == value, (task_id, name)
 
 
-@pytest.mark.parametrize("dag_id", DAG_IDS)
-def test_bash_node_tasks_are_safe(dagbag, dag_inspect, dag_id):
-    ir = dag_inspect(dag_id)
-    dag = dagbag.dags[dag_id]
+def test_bash_node_tasks_are_safe(dag_and_ir):
+    dag, ir = dag_and_ir
     for spec in (t for t in ir["tasks"] if t["kind"] == "node"):
         task = dag.get_task(spec["id"])
         assert task.append_env is True, spec["id"]
