@@ -27,10 +27,15 @@ export const ANNOTATIONS = {
   revision: 'deployment.kubernetes.io/revision',
 } as const;
 
-export const revisionRecordSchema = z.object({
-  revision: z.number().int().nonnegative(),
+/** What a revision runs: the API image and the model version baked into it. */
+const deployedFields = {
   image: z.string(),
   model_version: z.string().nullable(),
+};
+
+export const revisionRecordSchema = z.object({
+  revision: z.number().int().nonnegative(),
+  ...deployedFields,
   recorded_at: z.string(),
 });
 export type RevisionRecord = z.infer<typeof revisionRecordSchema>;
@@ -43,8 +48,7 @@ export const failureRecordSchema = z.object({
   stage: z.enum(FAILURE_STAGES),
   reason: z.string(),
   at: z.string(),
-  image: z.string(),
-  model_version: z.string().nullable(),
+  ...deployedFields,
 });
 export type FailureRecord = z.infer<typeof failureRecordSchema>;
 
