@@ -13,10 +13,10 @@ import { synthesize } from '../../../src/data/synth.ts';
 import { EXIT_NON_RETRYABLE, EXIT_OK } from '../../../src/runtime/index.ts';
 import prepareTask from '../../../src/tasks/prepare-training-data.ts';
 import { runInMemory } from '../runtime/helpers.ts';
-import { tempDir } from './fixtures.ts';
+import { tempDir } from '../data/fixtures.ts';
 import { describeWithService } from '../../harness/skip.ts';
-import { createBucket, freePort, getText, type Moto, MOTO_SKIP_REASON, motoEnv, putText, startMoto, testS3 } from './moto.ts';
-import { lateTcpProxy } from './proxies.ts';
+import { createBucket, freePort, getText, type Moto, MOTO_SKIP_REASON, motoEnv, putText, startMoto, testS3 } from '../data/moto.ts';
+import { lateTcpProxy } from '../data/proxies.ts';
 
 const RAW = synthesize({ rows: 3_000, seed: 11 });
 const SOURCE = 's3://hp-data/raw/diabetic_data.csv';
