@@ -5,7 +5,7 @@ import { labelsFromRows, rocAuc, rocCurve } from '../evaluation/index.ts';
 import { loadRunModel } from '../evaluation/run-model.ts';
 import { compareModels, decide, recommend, resolveGateConfig } from '../gates/index.ts';
 import { recordDecision } from '../gates/decision-run.ts';
-import { MODEL_FILE_TAGS } from '../gates/outcome.ts';
+import { decisionFields, deltaF1Of, headlineMetrics, MODEL_FILE_TAGS } from '../gates/outcome.ts';
 import { loadPipelineEnv } from '../pipeline/contract/environment.ts';
 import { GATE_SETTINGS, gateOutcomeSchema } from '../pipeline/contract/gates.ts';
 import { championEvaluationSchema, manifestSchema } from '../pipeline/contract/training.ts';
@@ -62,7 +62,7 @@ export default defineTask({
     const candidateMetrics = comparison?.candidate ?? evaluation.test.metrics;
     const now = new Date();
     const decision = decide({
-      candidate: { f1: candidateMetrics.f1, precision: candidateMetrics.precision, recall: candidateMetrics.recall, roc_auc: candidateMetrics.roc_auc },
+      candidate: headlineMetrics(candidateMetrics),
       comparison,
       production: production ? { version: production.version.version, promoted_at: production.promotedAt?.toISOString() ?? null } : null,
       n_rows: rows.length,
@@ -91,14 +91,7 @@ export default defineTask({
     ctx.log.info({ decision: decision.decision, forced: decision.forced, decision_run_id: decisionRunId }, decision.summary);
 
     return {
-      decision: decision.decision,
-      forced: decision.forced,
-      bootstrap_deploy: decision.bootstrap_deploy,
-      summary: decision.summary,
-      reasons: decision.reasons,
-      rules: decision.rules,
-      recommendations: advice.recommendations,
-      next_training_date: advice.next_training_date,
+      ...decisionFields(decision, advice),
       rows: rows.length,
       candidate: {
         run_id: champion.run_id,
@@ -106,24 +99,15 @@ export default defineTask({
         threshold: champion.threshold,
         onnx_path: champion.onnx_path,
         metadata_path: champion.metadata_path,
-        f1: candidateMetrics.f1,
-        precision: candidateMetrics.precision,
-        recall: candidateMetrics.recall,
-        roc_auc: candidateMetrics.roc_auc,
+        ...headlineMetrics(candidateMetrics),
       },
       production:
         production && comparison
-          ? { version: production.version.version, run_id: production.version.runId ?? '', promoted_at: production.promotedAt?.toISOString() ?? null, ...pick(comparison.production) }
+          ? { version: production.version.version, run_id: production.version.runId ?? '', promoted_at: production.promotedAt?.toISOString() ?? null, ...headlineMetrics(comparison.production) }
           : null,
-      delta_f1: comparison
-        ? { estimate: comparison.bootstrap.delta, one_sided_lower: comparison.bootstrap.one_sided_lower, p_value: comparison.bootstrap.p_value, confidence_level: comparison.bootstrap.confidence_level, resamples: comparison.bootstrap.resamples }
-        : null,
+      delta_f1: comparison ? deltaF1Of(comparison.bootstrap) : null,
       mcnemar_p_value: comparison?.mcnemar.p_value ?? null,
       decision_run_id: decisionRunId,
     };
   },
 });
-
-function pick(m: { f1: number; precision: number; recall: number; roc_auc: number | null }) {
-  return { f1: m.f1, precision: m.precision, recall: m.recall, roc_auc: m.roc_auc };
-}

@@ -5,7 +5,7 @@
  * without re-running the comparison.
  */
 import { type Comparison, decide, recommend } from '../../../src/gates/index.ts';
-import { type GateOutcome, gateOutcomeSchema } from '../../../src/gates/outcome.ts';
+import { decisionFields, deltaF1Of, type GateOutcome, gateOutcomeSchema, headlineMetrics } from '../../../src/gates/outcome.ts';
 import { comparisonOf, DEFAULT_CONFIG } from '../gates/fixtures.ts';
 
 export interface CandidateModel {
@@ -30,26 +30,12 @@ function outcomeOf(comparison: Comparison, candidate: CandidateModel, decisionRu
     now: NOW,
   });
   const advice = recommend(decision, comparison, DEFAULT_CONFIG, NOW);
-  const metrics = (m: Comparison['candidate']) => ({ f1: m.f1, precision: m.precision, recall: m.recall, roc_auc: m.roc_auc });
   return gateOutcomeSchema.parse({
-    decision: decision.decision,
-    forced: decision.forced,
-    bootstrap_deploy: decision.bootstrap_deploy,
-    summary: decision.summary,
-    reasons: decision.reasons,
-    rules: decision.rules,
-    recommendations: advice.recommendations,
-    next_training_date: advice.next_training_date,
+    ...decisionFields(decision, advice),
     rows: comparison.n,
-    candidate: { ...candidate, model_type: 'lr', ...metrics(comparison.candidate) },
-    production: { ...PRODUCTION, ...metrics(comparison.production) },
-    delta_f1: {
-      estimate: comparison.bootstrap.delta,
-      one_sided_lower: comparison.bootstrap.one_sided_lower,
-      p_value: comparison.bootstrap.p_value,
-      confidence_level: comparison.bootstrap.confidence_level,
-      resamples: comparison.bootstrap.resamples,
-    },
+    candidate: { ...candidate, model_type: 'lr', ...headlineMetrics(comparison.candidate) },
+    production: { ...PRODUCTION, ...headlineMetrics(comparison.production) },
+    delta_f1: deltaF1Of(comparison.bootstrap),
     mcnemar_p_value: comparison.mcnemar.p_value,
     decision_run_id: decisionRunId,
   });
