@@ -72,12 +72,24 @@ function useModel(prefix: string): string {
   return name;
 }
 
+/** A DAG run (`manual__<label>-…`) of compare_against_production for `model`, against whatever production is by then. */
+async function compareIn(label: string, model: { evaluation: Evaluation }, force = false): Promise<{ dagRunId: string; outcome: GateOutcome }> {
+  const dagRunId = unique(`manual__${label}`);
+  return { dagRunId, outcome: await compare(model.evaluation, dagRunId, force) };
+}
+
 /** A first DAG run with no production model: compare → DEPLOY (bootstrap) → register and promote. */
 async function deployFirst(model: { evaluation: Evaluation }): Promise<Promotion> {
-  const dagRunId = unique('manual__first');
-  const outcome = await compare(model.evaluation, dagRunId);
+  const { dagRunId, outcome } = await compareIn('first', model);
   expect(outcome.decision).toBe('DEPLOY');
   return promote(outcome, dagRunId);
+}
+
+/** A scenario on a fresh registered model (`gate-<label>`): `deployed` goes to production first, then `candidate` is compared against it. */
+async function againstProduction(label: string, deployed: { evaluation: Evaluation }, candidate: { evaluation: Evaluation }, force = false) {
+  const name = useModel(`gate-${label}`);
+  await deployFirst(deployed);
+  return { name, ...(await compareIn(label, candidate, force)) };
 }
 
 async function production(name: string) {
@@ -123,8 +135,7 @@ describe('the held-out rows', () => {
 describe('quality gates against a real MLflow server', () => {
   it('1. no production model → DEPLOY (bootstrap); promotion moves production to the candidate; a retry reuses the version', async () => {
     const name = useModel('gate-first');
-    const dagRunId = unique('manual__first');
-    const outcome = await compare(good.evaluation, dagRunId);
+    const { dagRunId, outcome } = await compareIn('first', good);
 
     expect(outcome).toMatchObject({ decision: 'DEPLOY', forced: false, bootstrap_deploy: true, production: null, delta_f1: null, mcnemar_p_value: null, rows: fixture.rows.length });
     expect(verdicts(outcome)).toEqual({ forced: null, sample_size: true, production_exists: false, performance: null, significance: null, degradation: null, staleness: null });
@@ -161,10 +172,7 @@ describe('quality gates against a real MLflow server', () => {
   });
 
   it('2. an identical candidate → SKIP with reasons and recommendations; production stays; the skip log has every verdict', async () => {
-    const name = useModel('gate-identical');
-    await deployFirst(good);
-    const dagRunId = unique('manual__identical');
-    const outcome = await compare(same.evaluation, dagRunId);
+    const { name, dagRunId, outcome } = await againstProduction('identical', good, same);
 
     expect(outcome).toMatchObject({ decision: 'SKIP', forced: false, bootstrap_deploy: false });
     expect(outcome.production).toMatchObject({ version: '1', run_id: good.run.info.runId });
@@ -203,10 +211,7 @@ describe('quality gates against a real MLflow server', () => {
   });
 
   it('3. a clearly better candidate → DEPLOY, significant with p ≈ 0; promotion keeps the old version as previous', async () => {
-    const name = useModel('gate-better');
-    await deployFirst(bad);
-    const dagRunId = unique('manual__better');
-    const outcome = await compare(good.evaluation, dagRunId);
+    const { name, dagRunId, outcome } = await againstProduction('better', bad, good);
 
     expect(outcome).toMatchObject({ decision: 'DEPLOY', forced: false, bootstrap_deploy: false });
     expect(outcome.production).toMatchObject({ version: '1', run_id: bad.run.info.runId });
@@ -238,8 +243,7 @@ describe('quality gates against a real MLflow server', () => {
     await mlflow.models.setVersionTag(name, first.version, PERIODS_TAG, JSON.stringify(periods));
     await mlflow.models.setVersionTag(name, first.version, DEPLOYED_AT_TAG, fortyDaysAgo);
 
-    const dagRunId = unique('manual__stale');
-    const outcome = await compare(same.evaluation, dagRunId);
+    const { dagRunId, outcome } = await compareIn('stale', same);
     expect(outcome).toMatchObject({ decision: 'DEPLOY_REFRESH', forced: false, bootstrap_deploy: false });
     expect(outcome.production).toMatchObject({ version: '1', promoted_at: fortyDaysAgo });
     expect(outcome.candidate.f1).toBe(outcome.production!.f1);
@@ -262,10 +266,7 @@ describe('quality gates against a real MLflow server', () => {
   });
 
   it('5. force_deployment → DEPLOY recorded as forced, with what the gates would have said', async () => {
-    const name = useModel('gate-forced');
-    await deployFirst(good);
-    const dagRunId = unique('manual__forced');
-    const outcome = await compare(same.evaluation, dagRunId, true);
+    const { name, dagRunId, outcome } = await againstProduction('forced', good, same, true);
 
     expect(outcome).toMatchObject({ decision: 'DEPLOY', forced: true, bootstrap_deploy: false });
     expect(verdicts(outcome)).toMatchObject({ forced: true, performance: false, significance: false });
@@ -291,8 +292,7 @@ describe('quality gates against a real MLflow server', () => {
     const needed = fixture.rows.length + 500;
     vi.stubEnv('MIN_SAMPLE_SIZE', String(needed));
     try {
-      const dagRunId = unique('manual__few-rows');
-      const outcome = await compare(good.evaluation, dagRunId);
+      const { dagRunId, outcome } = await compareIn('few-rows', good);
 
       expect(outcome).toMatchObject({ decision: 'SKIP', forced: false, bootstrap_deploy: false, production: null });
       expect(verdicts(outcome)).toMatchObject({ sample_size: false, production_exists: false });
