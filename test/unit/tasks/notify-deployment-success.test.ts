@@ -3,11 +3,11 @@
  * included) becomes one notification, delivered to a real local SMTP server and a local
  * webhook receiver; the XCom lists the channels that got it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EXIT_NON_RETRYABLE, EXIT_OK } from '../../../src/runtime/index.ts';
 import notifyTask from '../../../src/tasks/notify-deployment-success.ts';
 import { deployOutcome } from './gate-outcomes.ts';
-import { type NotifyReceivers, slackText, startNotifyReceivers } from './notify-receivers.ts';
+import { slackText, useNotifyReceivers } from './notify-receivers.ts';
 import { problemsOf, runAsAirflow } from './run-as-airflow.ts';
 
 const promotion = {
@@ -21,15 +21,7 @@ const promotion = {
 };
 const run = (input: object) => runAsAirflow(notifyTask, 'notify_deployment_success', input, { runId: 'manual__2026-03-02T08:00:00+00:00' });
 
-let receivers: NotifyReceivers;
-beforeAll(async () => {
-  receivers = await startNotifyReceivers();
-});
-afterAll(() => receivers?.close());
-afterEach(() => {
-  receivers.mail.messages.length = 0;
-  receivers.webhook.requests.length = 0;
-});
+const receivers = useNotifyReceivers();
 
 describe('notify-deployment-success', () => {
   it('sends the new version and the decision to every requested channel and returns them', async () => {

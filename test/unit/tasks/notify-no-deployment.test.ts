@@ -3,29 +3,23 @@
  * running that task on the same outcome) become one warning, delivered to a real local SMTP
  * server and a local webhook receiver.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXIT_NON_RETRYABLE, EXIT_OK } from '../../../src/runtime/index.ts';
 import logSkipTask from '../../../src/tasks/log-skip-decision.ts';
 import notifyTask from '../../../src/tasks/notify-no-deployment.ts';
 import { skipOutcome } from './gate-outcomes.ts';
-import { type NotifyReceivers, slackText, startNotifyReceivers } from './notify-receivers.ts';
+import { slackText, useNotifyReceivers } from './notify-receivers.ts';
 import { problemsOf, runAsAirflow } from './run-as-airflow.ts';
 
 const outcome = skipOutcome();
 const run = (input: object) => runAsAirflow(notifyTask, 'notify_no_deployment', input);
 
-let receivers: NotifyReceivers;
+const receivers = useNotifyReceivers({ smtp: { credentials: { user: 'notifier', pass: 'smtp-Secret-123' } } });
 let skip: Record<string, any>;
 beforeAll(async () => {
-  receivers = await startNotifyReceivers({ smtp: { credentials: { user: 'notifier', pass: 'smtp-Secret-123' } } });
   const logged = await runAsAirflow(logSkipTask, 'log_skip_decision', { outcome });
   expect(logged.code, problemsOf(logged)).toBe(EXIT_OK);
   skip = logged.output!;
-});
-afterAll(() => receivers?.close());
-afterEach(() => {
-  receivers.mail.messages.length = 0;
-  receivers.webhook.requests.length = 0;
 });
 
 describe('notify-no-deployment', () => {

@@ -3,11 +3,11 @@
  * notification, logged by default and delivered to a local webhook receiver on request. A
  * webhook that keeps answering 503 fails the task retryably (exit 1), a revoked one (404) not.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EXIT_NON_RETRYABLE, EXIT_OK, EXIT_RETRYABLE } from '../../../src/runtime/index.ts';
 import notifyTask from '../../../src/tasks/notify-pipeline-failure.ts';
 import { startHttpSink } from '../notify/sinks.ts';
-import { type NotifyReceivers, slackText, startNotifyReceivers } from './notify-receivers.ts';
+import { slackText, useNotifyReceivers } from './notify-receivers.ts';
 import { problemsOf, runAsAirflow } from './run-as-airflow.ts';
 
 const failure = {
@@ -19,14 +19,7 @@ const failure = {
 };
 const run = (input: object) => runAsAirflow(notifyTask, 'notify_pipeline_failure', input);
 
-let receivers: NotifyReceivers;
-beforeAll(async () => {
-  receivers = await startNotifyReceivers();
-});
-afterAll(() => receivers?.close());
-afterEach(() => {
-  receivers.webhook.requests.length = 0;
-});
+const receivers = useNotifyReceivers();
 
 describe('notify-pipeline-failure', () => {
   it('logs the failure as an error notification and mails it when no channel is given (the default: airflow and email)', async () => {
