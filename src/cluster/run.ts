@@ -1,5 +1,6 @@
 /** Runs a short-lived command (openssl, ctr, ip, crictl) and collects its output. */
 import { spawn } from 'node:child_process';
+import { stopOnCleanup } from '../host/cleanup.ts';
 import { ClusterError } from './errors.ts';
 
 export interface RunResult {
@@ -19,6 +20,9 @@ export interface RunOptions {
 export function runCommand(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 120_000 });
+    // An interrupted `cluster up` must not leave a probe (`ctr version`, `crictl`) running behind it.
+    const running = stopOnCleanup(child, { name: `${command} ${args.join(' ')}`.slice(0, 120), graceMs: 1_000 });
+    child.once('close', () => running.release());
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
