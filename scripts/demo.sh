@@ -132,8 +132,10 @@ if [[ "$deploy_target" == "ecr" ]]; then
     eval "$("${cli[@]}" cluster env)"
     export K8S_NAMESPACE="${K8S_NAMESPACE:-health-predict}" K8S_IMAGE_PULL_SECRET="${K8S_IMAGE_PULL_SECRET:-health-predict-registry}"
     "${cli[@]}" cluster pull-secret --namespace "$K8S_NAMESPACE" --name "$K8S_IMAGE_PULL_SECRET"
-    # a short post-deployment health check window for the demo (production default: 300 s)
+    # a short post-deployment health check for the demo: a 20 s window probed every second
+    # (production defaults: 300 s, a round every 30 s)
     export HEALTH_CHECK_WINDOW_S="${HEALTH_CHECK_WINDOW_S:-20}" HEALTH_CHECK_MIN_REQUESTS="${HEALTH_CHECK_MIN_REQUESTS:-15}"
+    [[ -n "${HEALTH_CHECK_INTERVAL:-}${HEALTH_CHECK_INTERVAL_MS:-}" ]] || export HEALTH_CHECK_INTERVAL=1
     deploy_target="kubernetes"
   fi
 fi
