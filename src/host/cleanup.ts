@@ -16,10 +16,10 @@
  *   registration.release();                                  // or keep it running past this process
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { groupAlive, isAlive, stopGroup } from './process.ts';
+import { groupAlive, isAlive, procState, sendSignal, stopGroup, stopProcess } from './process.ts';
 
 export interface Disposer {
   /** What it undoes, for messages ("the API server (pid 123)"). */
@@ -234,32 +234,7 @@ export function stopOnCleanup(child: ChildProcess | number, options: StopOptions
 
 /** True when `pid` leads its own process group (it was spawned detached), so the whole group is its. */
 function leadsGroup(pid: number): boolean {
-  return isAlive(pid) ? processGroupOf(pid) === pid : groupAlive(pid);
-}
-
-function processGroupOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-  } catch {
-    return undefined;
-  }
-}
-
-function signal(target: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(target, sig);
-  } catch {
-    // already gone
-  }
-}
-
-async function stopProcess(pid: number, graceMs: number): Promise<void> {
-  if (!isAlive(pid)) return;
-  signal(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-  if (isAlive(pid)) signal(pid, 'SIGKILL');
+  return isAlive(pid) ? procState(pid)?.pgrp === pid : groupAlive(pid);
 }
 
 /** Blocks the thread for `ms` (only on the way out, when nothing else may run anyway). */
@@ -274,8 +249,8 @@ function stopSync(pid: number, group: boolean, graceMs: number): void {
   const alive = () => (group ? groupAlive(pid) : isAlive(pid));
   const target = group ? -pid : pid;
   if (!alive()) return;
-  signal(target, 'SIGTERM');
+  sendSignal(target, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (alive() && Date.now() < deadline) sleepSync(50);
-  if (alive()) signal(target, 'SIGKILL');
+  if (alive()) sendSignal(target, 'SIGKILL');
 }

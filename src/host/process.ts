@@ -32,7 +32,7 @@ export function spawnDetached(command: string, args: readonly string[], options:
 }
 
 /** The process state letter from /proc (R, S, Z…), or undefined when there is no such process or no /proc. */
-function procState(pid: number): { state: string; pgrp: number } | undefined {
+export function procState(pid: number): { state: string; pgrp: number } | undefined {
   try {
     const stat = readFileSync(path.join(PROC, String(pid), 'stat'), 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -88,25 +88,36 @@ export function groupAlive(pgid: number): boolean {
   return false;
 }
 
+/** Sends `sig` to `target` (a pid, or a negated process group); a target that is already gone is not an error. */
+export function sendSignal(target: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(target, sig);
+  } catch {
+    // already gone
+  }
+}
+
 /** SIGTERM to the whole group, SIGKILL after `graceMs`; resolves once no member is left. */
 export async function stopGroup(pgid: number, graceMs = 10_000): Promise<'stopped' | 'killed' | 'gone'> {
-  if (!groupAlive(pgid)) return 'gone';
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pgid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
+  return terminate(-pgid, () => groupAlive(pgid), graceMs);
+}
+
+/** SIGTERM to one process, SIGKILL after `graceMs`; resolves once it is gone. */
+export async function stopProcess(pid: number, graceMs = 10_000): Promise<'stopped' | 'killed' | 'gone'> {
+  return terminate(pid, () => isAlive(pid), graceMs);
+}
+
+async function terminate(target: number, alive: () => boolean, graceMs: number): Promise<'stopped' | 'killed' | 'gone'> {
+  if (!alive()) return 'gone';
+  sendSignal(target, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
-    if (!groupAlive(pgid)) return 'stopped';
+    if (!alive()) return 'stopped';
     await sleep(100);
   }
-  signal('SIGKILL');
+  sendSignal(target, 'SIGKILL');
   const hardDeadline = Date.now() + 5_000;
-  while (groupAlive(pgid) && Date.now() < hardDeadline) await sleep(100);
+  while (alive() && Date.now() < hardDeadline) await sleep(100);
   return 'killed';
 }
 
