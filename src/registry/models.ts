@@ -81,8 +81,10 @@ export function modelsApi(t: Transport) {
 
     /** Creates a version; it may still be PENDING_REGISTRATION — see `waitUntilReady` / `registerVersion`. */
     async createVersion(options: CreateVersionOptions): Promise<ModelVersion> {
+      // One attempt: a retry after a lost answer would register a second version.
       const body = await t.json('POST', `${VERSIONS}/create`, z.object({ model_version: modelVersion }), {
         json: { name: options.name, source: options.source, run_id: options.runId, tags: tagList(options.tags), description: options.description },
+        once: true,
       });
       return body.model_version;
     },

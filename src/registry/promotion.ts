@@ -13,8 +13,8 @@
 import { z } from 'zod';
 import { BadDataError, NonRetryableError } from '../runtime/errors.ts';
 import type { MlflowClient } from './client.ts';
-import { MlflowNotFoundError } from './errors.ts';
-import type { WaitOptions } from './models.ts';
+import { MlflowError, MlflowNotFoundError } from './errors.ts';
+import type { CreateVersionOptions, WaitOptions } from './models.ts';
 import {
   DEPLOYED_AT_TAG,
   PERIODS_TAG,
@@ -112,6 +112,22 @@ function registeredByThisDagRun(versions: ModelVersion[], runId: string, dagRunI
     .sort((a, b) => Number(a.version) - Number(b.version))[0];
 }
 
+/**
+ * Registers the version in one request. When its answer is lost (MLflow stopped, the connection
+ * broke) the server may still have created it: look for it before trying again, so a retry never
+ * leaves a second version of the same run.
+ */
+async function createOnce(client: MlflowClient, options: CreateVersionOptions, dagRunId: string): Promise<ModelVersion> {
+  try {
+    return await client.models.createVersion(options);
+  } catch (error) {
+    if (!(error instanceof MlflowError && error.retryable)) throw error;
+    const created = registeredByThisDagRun(await allVersions(client, options.name), options.runId!, dagRunId);
+    if (created) return created;
+    return client.models.createVersion(options);
+  }
+}
+
 /** Fails early, with the path, when the run's model directory lacks what serving needs (proxied artifact stores only). */
 async function checkModelFiles(client: MlflowClient, run: Run, artifactPath: string): Promise<void> {
   if (!run.info.artifactUri.startsWith('mlflow-artifacts:')) return;
@@ -143,7 +159,7 @@ export async function promoteRunModel(client: MlflowClient, request: PromotionRe
       if (version.tags[key] !== value) await client.models.setVersionTag(modelName, version.version, key, value);
     }
   } else {
-    version = await client.models.createVersion({ name: modelName, source, runId, tags: audit });
+    version = await createOnce(client, { name: modelName, source, runId, tags: audit }, audit[DAG_RUN_ID_TAG]!);
     versions.push(version);
   }
   await client.models.waitUntilReady(modelName, version.version, request.wait);

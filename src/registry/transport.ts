@@ -40,6 +40,11 @@ export interface RequestOptions {
   body?: Uint8Array;
   /** Use the artifact timeout instead of the API timeout. */
   artifact?: boolean;
+  /**
+   * Not safe to repeat (a create): one attempt only. A lost answer does not mean nothing
+   * happened, so the caller looks before it tries again.
+   */
+  once?: boolean;
 }
 
 export interface Transport {
@@ -130,10 +135,10 @@ export function createTransport(options: TransportOptions): Transport {
         retryable: (error) => error instanceof MlflowError && error.retryable,
         delayFor: () => retryAfter,
         onRetry: (error, attempt, delayMs) => options.onRetry?.({ method, path, attempt, attempts: policy.attempts, delayMs, reason: (error as MlflowError).message }),
-      }, policy);
+      }, request.once ? { ...policy, attempts: 1 } : policy);
     } catch (error) {
       // A retryable failure gets here only when every attempt was used.
-      if (error instanceof MlflowError && error.retryable && policy.attempts > 1) error.message += ` (gave up after ${policy.attempts} attempts)`;
+      if (error instanceof MlflowError && error.retryable && policy.attempts > 1 && !request.once) error.message += ` (gave up after ${policy.attempts} attempts)`;
       throw error;
     }
   }

@@ -132,6 +132,23 @@ describe('promoteRunModel', () => {
     expect(Object.keys(before.versions)).toEqual(['1']);
   });
 
+  it('the answer to the create is lost after MLflow registered the version: the promotion finds it, no second version', async () => {
+    const name = unique('lost-answer');
+    let lost = 0;
+    // The real request reaches MLflow; the connection then breaks before its answer arrives (as undici reports it).
+    const losingCreate: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (String(input).includes('/model-versions/create') && lost++ === 0) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      return response;
+    };
+    const result = await promoteRunModel(client(services.mlflowUri, { fetch: losingCreate }), request(name, champion, 'manual__lost', T1));
+    expect(lost).toBe(1);
+    expect(result).toMatchObject({ version: '1', previousVersion: null });
+    const state = await registryState(client(services.mlflowUri), name);
+    expect(Object.keys(state.versions)).toEqual(['1']);
+    expect(state.aliases).toEqual({ production: '1' });
+  });
+
   it('second promotion: previous keeps the replaced version, whose period is closed when the new one opens', async () => {
     const mlflow = client(services.mlflowUri);
     const name = unique('second');
