@@ -115,7 +115,7 @@ export default dag(
     // failed task and its downstream.
     d.task(rollbackDeployment, {
       after: [rollout, verify, healthCheck],
-      inputs: { promotion: promote.output, rollback_on_failure: d.params.rollback_on_failure, channels: d.params.notification_channels },
+      inputs: { promotion: promote.output, rollback_on_failure: d.params.rollback_on_failure, deploy_target: d.params.deploy_target, channels: d.params.notification_channels },
       triggerRule: 'one_failed',
       executionTimeout: { minutes: 20 },
     });

@@ -32,5 +32,7 @@ export const rollbackResultSchema = z.object({
   registry: z.object({ restored: z.string(), failed: z.string() }).nullable(),
   detection_to_restored_s: z.number(),
   notified: z.array(notificationChannelSchema),
+  /** Channels the rollback's notification did not reach, and why (reported, not a task failure). */
+  not_notified: z.array(z.object({ channel: notificationChannelSchema, detail: z.string() })).default([]),
 });
 export type RollbackResult = z.infer<typeof rollbackResultSchema>;
