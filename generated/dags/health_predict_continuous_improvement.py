@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:3d54f5e7c5f443969a9774390ceb7456d999091fb4f460330b8353d9e126fb01
+# Content hash: sha256:3d8064ad240957cc9c39b195a54c65752a68537ef7f2eb018401573fa97a75f2
 from __future__ import annotations
 
 import datetime
@@ -15,7 +15,7 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import BranchPythonOperator
 from airflow.sdk import DAG, Param, literal
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 TASKS_DIR = os.environ.get('HEALTH_PREDICT_TASKS_DIR') or os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "tasks")
 
@@ -52,6 +52,20 @@ def _follow(branch_id, source, value, paths):
     if isinstance(value, str) and value in paths:
         return paths[value]
     raise AirflowFailException(f"Branch {branch_id!r} got {value!r} from {source}; expected one of {sorted(paths)}.")
+
+
+def _skip_unless_succeeded(task_ids):
+    """A pre_execute hook: skips the task, naming each listed task that did not succeed in this run
+    and its state. It runs after the trigger rule fired, when the listed (upstream) tasks are final."""
+
+    def check(context):
+        ti = context["ti"]
+        states = ti.get_task_states(dag_id=ti.dag_id, task_ids=list(task_ids), run_ids=[ti.run_id]).get(ti.run_id, {})
+        unmet = [f"{task_id} is {states.get(task_id) or 'not started'}, not success" for task_id in task_ids if states.get(task_id) != "success"]
+        if unmet:
+            raise AirflowSkipException("; ".join(unmet) + ": nothing of this run to act on")
+
+    return check
 
 
 def _previous_runs(ti, limit=5):
@@ -306,14 +320,16 @@ with DAG(
         env={
             **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
-            'HP_BINDINGS': literal('{"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]},"rollback_on_failure":{"from":"param","name":"rollback_on_failure"},"channels":{"from":"param","name":"notification_channels"}}'),
+            'HP_BINDINGS': literal('{"promotion":{"from":"xcom","task":"register_and_promote_model","path":[]},"rollback_on_failure":{"from":"param","name":"rollback_on_failure"},"deploy_target":{"from":"param","name":"deploy_target"},"channels":{"from":"param","name":"notification_channels"}}'),
             'HP_INPUT__promotion': "{{ ti.xcom_pull(task_ids='register_and_promote_model') | tojson }}",
             'HP_INPUT__rollback_on_failure': "{{ params['rollback_on_failure'] | tojson }}",
+            'HP_INPUT__deploy_target': "{{ params['deploy_target'] | tojson }}",
             'HP_INPUT__channels': "{{ params['notification_channels'] | tojson }}",
         },
         append_env=True,
         output_processor=json.loads,
         trigger_rule='one_failed',
+        pre_execute=_skip_unless_succeeded(('register_and_promote_model',)),
         execution_timeout=datetime.timedelta(seconds=1200),
     )
     t_notify_deployment_success = NodeTaskBashOperator(

@@ -12,6 +12,7 @@ export type CheckCode =
   | 'branch-outcome-impossible'
   | 'branch-source'
   | 'join-trigger-rule'
+  | 'skip-unless-succeeded'
   | 'unreachable-task'
   | 'missing-script'
   | 'xcom-contract'

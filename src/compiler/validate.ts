@@ -6,6 +6,7 @@ import { checkDeclaration, checkNotEmpty } from './checks/declaration.ts';
 import { checkContracts } from './checks/contracts.ts';
 import { checkCycles, checkDuplicates, checkIds, checkReferences } from './checks/graph.ts';
 import { checkScripts } from './checks/scripts.ts';
+import { checkSkipConditions } from './checks/skip-conditions.ts';
 import type { Diagnostic } from './diagnostics.ts';
 
 export interface ValidateOptions {
@@ -21,7 +22,7 @@ export function validate(spec: DagSpec, options: ValidateOptions = {}): Diagnost
   for (const check of structural) check(context);
   // Branch simulation needs a sound graph; contracts and scripts do not.
   const graphIsSound = !diagnostics.some((d) => d.code === 'cycle' || d.code === 'duplicate-id');
-  const semantic: Check[] = [checkContracts, ...(graphIsSound ? [checkBranchTargets, checkJoinsAndReachability] : [])];
+  const semantic: Check[] = [checkContracts, checkSkipConditions, ...(graphIsSound ? [checkBranchTargets, checkJoinsAndReachability] : [])];
   if (options.scriptExists) semantic.push(checkScripts(options.scriptExists, options.taskDirs ?? ['src/tasks']));
   for (const check of semantic) check(context);
   return diagnostics;

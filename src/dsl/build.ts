@@ -180,6 +180,7 @@ function taskSpec(state: DagState, record: TaskRecord, wiring: Wiring, params: r
     group: record.group?.id,
     upstream: wiring.upstream.get(record.id) ?? [],
     triggerRule: options.triggerRule ?? 'all_success',
+    skipUnlessSucceeded: options.skipUnlessSucceeded?.map((task) => task.id),
     doc: options.doc,
     retries: options.retries,
     retryDelaySeconds: seconds(options.retryDelay),

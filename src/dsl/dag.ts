@@ -138,8 +138,11 @@ export class Scope<P extends Record<string, ParamDeclaration> = Record<string, P
     return this.register(record, new BranchTask<V>(record, this.state));
   }
 
-  /** An EmptyOperator, typically a join after a branch (give it a trigger rule that lets it run). */
-  empty(id: string, options: CommonTaskOptions = {}): EmptyTask {
+  /**
+   * An EmptyOperator, typically a join after a branch (give it a trigger rule that lets it run).
+   * No `skipUnlessSucceeded`: Airflow marks an EmptyOperator success without running it.
+   */
+  empty(id: string, options: Omit<CommonTaskOptions, 'skipUnlessSucceeded'> = {}): EmptyTask {
     const source = here();
     const { after, ...rest } = options;
     const checked = this.options(taskCommonSchema, { id, ...rest }, id, source);
@@ -169,6 +172,7 @@ export class Scope<P extends Record<string, ParamDeclaration> = Record<string, P
   ): TaskRecord {
     const deps = [...(after ?? [])];
     for (const dep of deps) this.checkDependency(localId, dep, source);
+    for (const task of options.skipUnlessSucceeded ?? []) this.checkOwnership(localId, task.dag, source);
     const id = this.enclosing ? `${this.enclosing.id}.${localId}` : localId;
     return { kind, id, localId, group: this.enclosing, deps, options, source };
   }

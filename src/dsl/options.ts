@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { cronProblems } from './cron.ts';
 import { closest, showValue } from './issues.ts';
+import { BranchOutcome, type GroupHandle, type TaskHandle } from './refs.ts';
 import { TRIGGER_RULES } from './spec.ts';
 
 export const durationSchema = z
@@ -127,10 +128,40 @@ export const dagOptionsSchema = z.strictObject({
   profiles: z.record(identifierSchema, runnerSchema).default({ local: { kind: 'bash' } }),
 });
 
+const TASK_KINDS: readonly unknown[] = ['node', 'branch', 'empty'];
+const isTaskHandle = (value: unknown): value is TaskHandle =>
+  typeof value === 'object' && value !== null && TASK_KINDS.includes((value as TaskHandle).kind) && typeof (value as TaskHandle).id === 'string';
+
+/** Why one entry of a task list is not a task, or undefined when it is one. */
+function notATask(value: unknown): string | undefined {
+  if (isTaskHandle(value)) return undefined;
+  const kind = typeof value === 'object' && value !== null ? (value as { kind?: unknown }).kind : undefined;
+  if (kind === 'group') return `is task group '${(value as GroupHandle).id}'; list the tasks of the group that must have succeeded`;
+  if (value instanceof BranchOutcome) return `is an outcome of branch '${value.branch.id}'; list the branch task itself or the tasks on that path`;
+  return `is ${showValue(value)}, not a task; list what d.task(), d.branch() or d.empty() returned`;
+}
+
+/** `skipUnlessSucceeded`: one or more distinct tasks (where they sit in the graph is the compiler's check). */
+export const skipUnlessSucceededSchema = z.custom<readonly TaskHandle[]>().superRefine((value, ctx) => {
+  if (!Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: `is ${showValue(value)}; it takes a list of tasks, e.g. skipUnlessSucceeded: [promote]`, input: value });
+    return;
+  }
+  if (value.length === 0) ctx.addIssue({ code: 'custom', message: 'is an empty list; name at least one task, or leave the option out', input: value });
+  value.forEach((entry: unknown, index) => {
+    const problem = notATask(entry);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [index], input: entry });
+    else if (value.findIndex((other: unknown) => isTaskHandle(other) && other.id === (entry as TaskHandle).id) < index) {
+      ctx.addIssue({ code: 'custom', message: `is task '${(entry as TaskHandle).id}' again; list each task once`, path: [index], input: entry });
+    }
+  });
+});
+
 export const taskCommonSchema = z.strictObject({
   id: idSchema.optional(),
   doc: z.string().optional(),
   triggerRule: triggerRuleSchema.optional(),
+  skipUnlessSucceeded: skipUnlessSucceededSchema.optional(),
   retries: z.number().int().nonnegative().optional(),
   retryDelay: durationSchema.optional(),
   executionTimeout: positiveDurationSchema.optional(),

@@ -82,6 +82,11 @@ interface TaskSpecBase {
   /** Full ids of direct upstream tasks, in declaration order. */
   readonly upstream: readonly string[];
   readonly triggerRule: TriggerRule;
+  /**
+   * Full ids of tasks that must have succeeded in this run, checked when this task is about to
+   * run (after its trigger rule fired); otherwise it is skipped, the reason logged. Never empty.
+   */
+  readonly skipUnlessSucceeded?: readonly string[];
   readonly doc?: string;
   readonly retries?: number;
   readonly retryDelaySeconds?: number;

@@ -24,6 +24,12 @@ export interface CommonTaskOptions {
   /** Upstream tasks, groups or branch outcomes. Input bindings add their sources too. */
   after?: readonly Dependency[];
   triggerRule?: TriggerRule;
+  /**
+   * Skip this task (state skipped, reason logged) unless every task listed succeeded in this
+   * run; checked when the task is about to run, after its trigger rule fired. For a cleanup
+   * task whose trigger rule also fires on upstream_failed. Each must be upstream of this task.
+   */
+  skipUnlessSucceeded?: readonly TaskHandle[];
   retries?: number;
   retryDelay?: { days?: number; hours?: number; minutes?: number; seconds?: number };
   executionTimeout?: { days?: number; hours?: number; minutes?: number; seconds?: number };

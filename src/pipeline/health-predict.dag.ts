@@ -112,11 +112,14 @@ export default dag(
     // A failure anywhere after promotion (image, API test, push, rollout, verification, health
     // check): undo on the cluster when it runs the failed candidate (src/k8s/rollback.ts), move
     // the registry's production alias back, notify. The run still ends failed through the
-    // failed task and its downstream.
+    // failed task and its downstream. one_failed also fires on upstream_failed, so a failure
+    // before promotion would reach it too: skipUnlessSucceeded skips it (reason in its log)
+    // unless promotion succeeded in this run, leaving nothing of this run to roll back.
     d.task(rollbackDeployment, {
       after: [rollout, verify, healthCheck],
       inputs: { promotion: promote.output, rollback_on_failure: d.params.rollback_on_failure, deploy_target: d.params.deploy_target, channels: d.params.notification_channels },
       triggerRule: 'one_failed',
+      skipUnlessSucceeded: [promote],
       executionTimeout: { minutes: 20 },
     });
     // After the last deploy stage: runs when it succeeded or was left out by deploy_target

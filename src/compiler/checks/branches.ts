@@ -1,6 +1,6 @@
 /**
  * Branch rules. Joins and unreachable tasks are found by simulating, per outcome, what
- * Airflow's SkipMixin and trigger rules do when every task succeeds.
+ * Airflow's SkipMixin, trigger rules and `skipUnlessSucceeded` do when every task succeeds.
  */
 import type { BranchTaskSpec, TaskSpec, TriggerRule } from '../../dsl/spec.ts';
 import { descendants, quoteList, type Check, type CheckContext } from './context.ts';
@@ -68,7 +68,8 @@ function simulate(context: CheckContext, order: readonly TaskSpec[], branch: Bra
       continue;
     }
     const upstream = task.upstream.filter((id) => context.byId.has(id)).map((id) => states.get(id) ?? 'success');
-    states.set(task.id, ruleOutcome(task.triggerRule, upstream));
+    const unmet = task.skipUnlessSucceeded?.some((id) => states.get(id) === 'skipped');
+    states.set(task.id, unmet ? 'skipped' : ruleOutcome(task.triggerRule, upstream));
   }
   return states;
 }

@@ -45,6 +45,8 @@ export interface DagView {
   readonly tasksDirEnv: string;
   readonly usesBash: boolean;
   readonly usesPod: boolean;
+  /** Some task has `skipUnlessSucceeded`: the `_skip_unless_succeeded` hook is emitted. */
+  readonly usesSkipUnlessSucceeded: boolean;
   /** TASKS_DIR is defined: bash tasks or the failure handler run bundles on the worker. */
   readonly needsTasksDir: boolean;
   readonly nonRetryableExitCode: number;
@@ -220,11 +222,17 @@ function runnerKwargs(task: NodeTaskSpec, runner: RunnerSpec): { operator: strin
   };
 }
 
+/** `_skip_unless_succeeded(("a", "b",))`: the template's pre_execute hook over full task ids. */
+function skipUnlessSucceededHook(taskIds: readonly string[] | undefined): PyCode | undefined {
+  return taskIds === undefined ? undefined : py(`_skip_unless_succeeded((${taskIds.map(pyStr).join(', ')},))`);
+}
+
 function commonKwargs(task: TaskSpec, groupVariable: string | undefined): { head: Kwarg[]; tail: Kwarg[] } {
   return {
     head: present([kw('task_id', task.localId), kw('task_group', groupVariable === undefined ? undefined : py(groupVariable))]),
     tail: present([
       kw('trigger_rule', task.triggerRule === 'all_success' ? undefined : task.triggerRule),
+      kw('pre_execute', skipUnlessSucceededHook(task.skipUnlessSucceeded)),
       kw('retries', task.retries),
       kw('retry_delay', task.retryDelaySeconds === undefined ? undefined : timedelta(task.retryDelaySeconds)),
       kw('execution_timeout', task.executionTimeoutSeconds === undefined ? undefined : timedelta(task.executionTimeoutSeconds)),
@@ -268,6 +276,8 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     return { variable, operator, kwargs: [...head, ...kwargs, ...tail] };
   });
   const usesNode = usesBash || usesPod;
+  const usesSkipUnlessSucceeded = spec.tasks.some((task) => task.skipUnlessSucceeded !== undefined);
+  const exceptions = [...(usesNode ? ['AirflowException'] : []), 'AirflowFailException', ...(usesSkipUnlessSucceeded ? ['AirflowSkipException'] : [])];
   const sdkNames = ['DAG', ...(spec.params.length ? ['Param'] : []), ...(spec.groups.length ? ['TaskGroup'] : []), ...(usesNode ? ['literal'] : [])];
   const kinds = new Set(spec.tasks.map((task) => task.kind));
   const fromImports = [
@@ -277,7 +287,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     ...(kinds.has('branch') ? ['from airflow.providers.standard.operators.python import BranchPythonOperator'] : []),
     ...(usesPod ? ['from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator'] : []),
     `from airflow.sdk import ${sdkNames.sort().join(', ')}`,
-    ...(usesNode || kinds.has('branch') ? [`from airflow.sdk.exceptions import ${usesNode ? 'AirflowException, ' : ''}AirflowFailException`] : []),
+    ...(usesNode || kinds.has('branch') ? [`from airflow.sdk.exceptions import ${exceptions.join(', ')}`] : []),
   ].sort();
   const needsTasksDir = usesBash || !!spec.onFailure;
   const imports = [
@@ -301,6 +311,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     tasksDirEnv: options.tasksDirEnv,
     usesBash,
     usesPod,
+    usesSkipUnlessSucceeded,
     nonRetryableExitCode: EXIT_NON_RETRYABLE,
     branches,
     dagKwargs: dagKwargs(spec),
