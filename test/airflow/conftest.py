@@ -15,6 +15,8 @@ Helpers are exposed as fixtures:
                                          {task_id: (state, try_number)}, .xcom_returns()
                                          {task_id: value}, .task_history()
   airflow_runs.start(dag_id, conf)       the same, started in the background; .wait() -> DagTestRun
+  stack_env, cluster, webhook, run_env,  the pipeline runs' platform (pipeline_platform.py)
+  raw_uri, first_run, production_after_first
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from typing import Any
 
 import pytest
 
+# The pipeline runs' shared platform (stack, cluster, webhook, first run): session fixtures.
+from pipeline_platform import cluster, first_run, production_after_first, raw_uri, run_env, stack_env, webhook  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO / "generated" / "dags"
 CLI = ["node", str(REPO / "bin" / "health-predict.mjs")]
@@ -41,6 +46,11 @@ AIRFLOW_VENV_BIN = REPO / ".venv" / "airflow" / "bin"
 AIRFLOW_BIN = Path(sys.executable).parent / "airflow"
 if not AIRFLOW_BIN.exists():
     AIRFLOW_BIN = AIRFLOW_VENV_BIN / "airflow"
+
+# Each run's $AIRFLOW_HOME/config/airflow_local_settings.py: a cluster policy that shortens retry
+# delays when a run's environment asks for it (HP_TEST_RETRY_DELAY_S), so a failure-path run can
+# show Airflow's retries without waiting the DAG's 5 minutes.
+LOCAL_SETTINGS = Path(__file__).resolve().parent / "airflow_local_settings.py"
 
 DAGS_TEST_TIMEOUT_S = 300
 MIGRATE_TIMEOUT_S = 300
@@ -329,6 +339,8 @@ class AirflowRuns:
         home = self._work_dir / name
         home.mkdir(parents=True)
         shutil.copyfile(self._migrated_db, home / "airflow.db")
+        (home / "config").mkdir()
+        shutil.copyfile(LOCAL_SETTINGS, home / "config" / "airflow_local_settings.py")
         pending = PendingDagTest(dag_id, conf or {}, home, self._work_dir / f"{name}.log", timeout, env)
         self._pending.append(pending)
         return pending
