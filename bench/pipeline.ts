@@ -83,7 +83,21 @@ async function run(command: string, argv: string[], options: { env: NodeJS.Proce
   }
 }
 
-const tail = (file: string, lines: number) => readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+/** The log's last lines, each cut to a readable length (Airflow's scheduler lines list every task instance). */
+const tail = (file: string, lines: number) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .slice(-lines)
+    .map((line) => (line.length > 400 ? `${line.slice(0, 400)} …` : line))
+    .join('\n');
+
+/**
+ * Set on Ctrl-C / SIGTERM, which the cleanup stack answers by stopping the run: what it left
+ * half-done is no result. Installed once something is on the cleanup stack, whose own handlers
+ * then make the process exit.
+ */
+let interrupted = false;
+const noteInterrupts = () => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => (interrupted = true)));
 
 /** What Airflow's metadata says about the one DAG run in a fresh database (read with the venv's sqlite3). */
 const RUN_QUERY = `
@@ -149,6 +163,7 @@ async function main(): Promise<{ result: object; succeeded: boolean }> {
   if (!existsSync(path.join(PROJECT_ROOT, API_BUNDLE_DIR, 'server.mjs'))) throw new Error(`the API bundle (${API_BUNDLE_DIR}) is missing; run \`health-predict bundle\` first.`);
 
   const work = tempDir('hp-bench-pipeline-').path;
+  noteInterrupts();
   const stateDir = path.join(work, 'stack');
   const dockerProblem = dockerUnavailableReason(stateDir);
   if (dockerProblem) throw new Error(`dockerd cannot run here: ${dockerProblem}`);
@@ -233,11 +248,12 @@ async function main(): Promise<{ result: object; succeeded: boolean }> {
   const code = await run(path.join(AIRFLOW_BIN, 'airflow'), ['dags', 'test', DAG_ID, '--conf', JSON.stringify(conf)], { env: runEnv, logFile, timeoutMs: args['timeout-s'] * 1000 });
   const wallS = (performance.now() - started) / 1000;
   const loadAfter = os.loadavg()[0]!;
+  if (interrupted) throw new Error('interrupted: the DAG run was stopped before it ended');
 
   const record = await readRun(home);
   if (!record) throw new Error(`airflow dags test exited ${code} without a DAG run:\n${tail(logFile, 80)}`);
   const succeeded = code === 0 && record.state === 'success';
-  if (!succeeded) say(`the DAG run ended ${record.state} (exit ${code}); the log's last lines:\n${tail(logFile, 120)}`);
+  if (!succeeded) say(`the DAG run ended ${record.state} (exit ${code}); the log's last lines:\n${tail(logFile, 80)}`);
   const ran = record.tasks.filter((task) => task.seconds !== null && task.state !== 'skipped').sort((a, b) => a.task_id.localeCompare(b.task_id));
   const totalS = record.total_s ?? wallS;
   const xcom = record.xcom;
