@@ -5,14 +5,14 @@
  *
  * The layers, bottom up:
  *   runtime, host                 — what everything may use (task runtime, errors, retry; processes, locks, ports)
- *   domain modules                — data training evaluation gates registry images ecr k8s notify api-checks
+ *   domain modules                — data training evaluation gates drift registry images ecr k8s notify api-checks
  *   api                           — the prediction service: serving needs only
  *   pipeline contract             — src/pipeline/contract: zod schemas tasks pass to each other, the tasks' environment
  *   tasks                         — one thin script per DAG task
  *   dsl → compiler                — authoring and compiling DAGs
  *   stack, cluster, cli           — the local platform and the command line
  */
-const DOMAIN = '(data|training|evaluation|gates|registry|images|ecr|k8s|notify|api-checks)';
+const DOMAIN = '(data|training|evaluation|gates|drift|registry|images|ecr|k8s|notify|api-checks)';
 
 /** `^src/(a|b)/` — a path under one of the given top-level folders. */
 const under = (folders) => `^src/(${folders})/`;
