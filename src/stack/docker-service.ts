@@ -15,8 +15,12 @@ import { findExecutable, processesWithArg } from '../host/process.ts';
 import { probeSocket } from './health.ts';
 import type { LaunchContext, ServiceSpec } from './services.ts';
 
-/** Longest path the kernel accepts for a unix socket (sun_path is 108 bytes with the NUL). */
-const MAX_SOCKET_PATH = 107;
+/**
+ * Longest socket path dockerd's containerd starts with. The kernel's sun_path allows 107
+ * characters, but measured on this machine (containerd 1.6) a `containerd.sock.ttrpc` path of 105
+ * characters made containerd time out and dockerd exit; 104 started.
+ */
+const MAX_SOCKET_PATH = 104;
 /**
  * BuildKit's cache is garbage-collected beyond this. BuildKit counts each record's diff, but vfs
  * stores it as a whole root filesystem: 2GB of accounted cache was 12 GB on disk after one
@@ -80,7 +84,7 @@ export function dockerUnavailableReason(stateDir: string, env: NodeJS.ProcessEnv
   if (cgroups) return cgroups;
   const paths = dockerPaths(stateDir);
   const longest = [paths.socket, path.join(paths.execRoot, CONTAINERD_SOCKET)].find((socket) => socket.length > MAX_SOCKET_PATH);
-  if (longest) return `the socket path ${longest} is longer than the ${MAX_SOCKET_PATH} characters unix sockets allow. Use a shorter state dir (HP_STACK_DIR or --state-dir)`;
+  if (longest) return `the socket path ${longest} is longer than the ${MAX_SOCKET_PATH} characters dockerd's containerd starts with. Use a shorter state dir (HP_STACK_DIR or --state-dir)`;
   return undefined;
 }
 

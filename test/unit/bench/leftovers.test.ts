@@ -146,6 +146,36 @@ describe('bench:rollout', { timeout: 240_000 }, () => {
   });
 });
 
+describe('bench:pipeline', { timeout: 300_000 }, () => {
+  const data = process.env.HP_REAL_DATA ?? '/work/shared/data/diabetes-130/diabetic_data.csv';
+  const skip = k8sSkipReason(dockerUnavailableReason(path.join(os.tmpdir(), 'hp-bench-pipeline-XXXXXX')));
+  it.skipIf(skip !== undefined || !hasMlPython || !existsSync(data))('interrupted once Airflow runs the DAG: stops Airflow, the stack and its dockerd, removes its bundles and directories', async ({ skip }) => {
+    // It needs the machine's cluster Ready (it never starts one); the lock keeps the cluster tests from restarting it meanwhile.
+    const lock = await holdClusterTestLock();
+    try {
+      if (!(await clusterStatus({ stateDir: defaultClusterDir() })).nodeReady) skip('the local cluster is not running: bench:pipeline refuses to start without it');
+      // Directly under /tmp: the stack's socket paths under this file's deeper directories are too long for containerd.
+      const tmp = mkdtempSync(path.join(os.tmpdir(), 'hpl-'));
+      const bundlesBefore = readdirSync(path.join(ROOT, 'dist')).filter((entry) => entry.startsWith('hp-bench-pipeline-'));
+      const watched = await watchCommand(process.execPath, [...TSX, bench('pipeline'), '--health-window-s', '10'], {
+        env: { ...process.env, TMPDIR: tmp },
+        markers: [tmp],
+        interruptWhen: (p) => p.command.includes('dags test health_predict_continuous_improvement'),
+      });
+      expect(watched.interrupted, watched.stderr).toBe(true);
+      expect(watched.code, watched.stderr).toBe(130);
+      expect(watched.seen.some((p) => p.command.includes('dockerd') && p.command.includes(tmp)), 'its own dockerd had started').toBe(true);
+      await expectNothingAlive(watched);
+      expect(mountsUnder(tmp)).toEqual([]);
+      expect(leftIn(tmp)).toEqual([]);
+      expect(readdirSync(path.join(ROOT, 'dist')).filter((entry) => entry.startsWith('hp-bench-pipeline-'))).toEqual(bundlesBefore);
+      rmSync(tmp, { recursive: true, force: true });
+    } finally {
+      lock.release();
+    }
+  });
+});
+
 describe('the API benchmarks', { timeout: 240_000 }, () => {
   it.skipIf(!hasMlPython)('bench:api interrupted once its server runs: stops it, removes its bundle and fixture', async () => {
     const tmp = freshDir('tmp');

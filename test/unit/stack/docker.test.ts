@@ -18,7 +18,7 @@ describe('docker service preconditions', () => {
     mkdirSync(stateDir, { recursive: true });
     const error = await stackUp({ stateDir, services: ['docker'] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceStartError);
-    expect((error as Error).message).toMatch(/Cannot start the Docker daemon \(dockerd\): .*(socket path .* longer than the 107 characters unix sockets allow\. Use a shorter state dir|must run as root|not installed)/);
+    expect((error as Error).message).toMatch(/Cannot start the Docker daemon \(dockerd\): .*(socket path .* longer than the 104 characters dockerd's containerd starts with\. Use a shorter state dir|must run as root|not installed)/);
   });
 });
 
