@@ -12,6 +12,7 @@ import { API_BUNDLE_DIR } from '../images/context.ts';
 import { bundleTasks } from './bundle.ts';
 import { DagBuildError, findStale, planBuild, writeBuild } from './commands/dag-build.ts';
 import { mermaid } from './commands/dag-graph.ts';
+import { resolveHistoryOptions, runHistory } from './commands/history.ts';
 import { runTaskScript, TaskRunError } from './commands/task-run.ts';
 import { DagSourceError, loadDags } from './load-dags.ts';
 import { CliUsageError, resolveBuildOptions, resolveTaskRunOptions } from './options.ts';
@@ -109,6 +110,24 @@ const cli = clusterCommands(stackCommands(dataCommands(yargs(hideBin(process.arg
       console.log(
         `${results.length} task bundle(s) in ${rel(path.join(root, TASK_BUNDLE_DIR))}, the API in ${rel(api.file)} (${Math.round(performance.now() - started)} ms).`,
       );
+    },
+  )
+  .command(
+    'history',
+    'Print the model\'s audit trail from the registry and MLflow: production periods, promotions, refreshes, rollbacks, SKIP decisions, drift triggers',
+    (y) =>
+      y
+        .option('model', { type: 'string', describe: 'Registered model (default MODEL_NAME, else health-predict-readmission)' })
+        .option('experiment', { type: 'string', describe: 'Experiment of the decision runs (default MLFLOW_EXPERIMENT_NAME, else health-predict)' })
+        .option('since', { type: 'string', describe: 'Only what happened from this ISO date or time on' })
+        .option('limit', { type: 'number', describe: 'Only the newest N entries' })
+        .option('json', { type: 'boolean', describe: 'One JSON array of typed entries instead of the table' }),
+    async (argv) => {
+      process.exitCode = await runHistory(resolveHistoryOptions(argv, process.env), {
+        env: process.env,
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+      });
     },
   )
   .fail((message, error) => {

@@ -6,12 +6,11 @@
 import type { RocSeries } from '../evaluation/plots.ts';
 import { rocComparisonSvg } from '../evaluation/plots.ts';
 import type { MlflowClient } from '../registry/index.ts';
+import { DECISION_RUN_KIND as KIND, KIND_TAG } from '../registry/run-tags.ts';
 import type { Comparison } from './compare.ts';
 import type { GateDecision } from './decide.ts';
 
 export const DECISION_ARTIFACTS = { decision: 'decision/decision.json', roc: 'decision/roc_comparison.svg' } as const;
-const KIND_TAG = 'health_predict.kind';
-const KIND = 'deployment_decision';
 
 export interface DecisionRecord {
   readonly experimentName: string;

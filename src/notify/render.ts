@@ -20,7 +20,12 @@ export function subjectLine(n: Notification): string {
 /** Airflow 3's page of the DAG run, when Airflow's base URL is known. */
 export function runLink(n: Notification, airflowBaseUrl: string | undefined): string | undefined {
   if (!airflowBaseUrl) return undefined;
-  return `${airflowBaseUrl}/dags/${encodeURIComponent(n.dagId)}/runs/${encodeURIComponent(n.runId)}`;
+  return airflowRunUrl(airflowBaseUrl, n.dagId, n.runId);
+}
+
+/** Airflow 3's page of one DAG run under `airflowBaseUrl` (no trailing slash). */
+export function airflowRunUrl(airflowBaseUrl: string, dagId: string, runId: string): string {
+  return `${airflowBaseUrl}/dags/${encodeURIComponent(dagId)}/runs/${encodeURIComponent(runId)}`;
 }
 
 function footer(n: Notification): string {
