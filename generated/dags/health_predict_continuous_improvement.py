@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:3d8064ad240957cc9c39b195a54c65752a68537ef7f2eb018401573fa97a75f2
+# Content hash: sha256:bbcce2aa4f398c5c4088585f5b9eda8b30fb68f8f22a1a288db039f93163cf3b
 from __future__ import annotations
 
 import datetime
@@ -382,23 +382,17 @@ with DAG(
     t_start >> t_prepare_training_data
     t_prepare_training_data >> t_run_training_and_hpo
     t_run_training_and_hpo >> t_evaluate_model_performance
-    t_prepare_training_data >> t_evaluate_model_performance
     t_evaluate_model_performance >> t_compare_against_production
-    t_prepare_training_data >> t_compare_against_production
     t_compare_against_production >> t_deployment_decision_branch
     t_deployment_decision_branch >> t_register_and_promote_model
-    t_compare_against_production >> t_register_and_promote_model
     t_register_and_promote_model >> t_build_api_image
     t_build_api_image >> t_test_api_locally
-    t_compare_against_production >> t_test_api_locally
-    t_prepare_training_data >> t_test_api_locally
     t_test_api_locally >> t_push_to_ecr
     t_build_api_image >> t_push_to_ecr
     t_register_and_promote_model >> t_deploy_to_kubernetes
     t_push_to_ecr >> t_deploy_to_kubernetes
     t_deploy_to_kubernetes >> t_verify_deployment
     t_verify_deployment >> t_post_deployment_health_check
-    t_deploy_to_kubernetes >> t_post_deployment_health_check
     t_deploy_to_kubernetes >> t_rollback_deployment
     t_verify_deployment >> t_rollback_deployment
     t_post_deployment_health_check >> t_rollback_deployment
@@ -406,8 +400,6 @@ with DAG(
     t_post_deployment_health_check >> t_notify_deployment_success
     t_register_and_promote_model >> t_notify_deployment_success
     t_deployment_decision_branch >> t_log_skip_decision
-    t_compare_against_production >> t_log_skip_decision
-    t_compare_against_production >> t_notify_no_deployment
     t_log_skip_decision >> t_notify_no_deployment
     t_notify_deployment_success >> t_end
     t_notify_no_deployment >> t_end

@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:5673adf7ac6797b9828505cb26d4defae9fda50834f1ad204aaf16f9fc617e3a
+# Content hash: sha256:6b4e9fbe351ad193f6408ca06d074e32216406028bf2978759ca07dac21dfb63
 from __future__ import annotations
 
 import datetime
@@ -183,13 +183,10 @@ with DAG(
     t_prepare_batch >> t_choose_route
     t_choose_route >> t_route_branch
     t_route_branch >> t_fast_path
-    t_prepare_batch >> t_fast_path
     t_route_branch >> t_thorough_path
-    t_prepare_batch >> t_thorough_path
     t_fast_path >> t_join
     t_thorough_path >> t_join
     t_prepare_batch >> t_report_flaky_step
     t_join >> t_report_flaky_step
     t_report_flaky_step >> t_report_summarise
-    t_prepare_batch >> t_report_summarise
     t_join >> t_optional_export

@@ -1,6 +1,7 @@
 /**
  * Records → IR. Expands group dependencies to task-level edges (exactly what Airflow does
- * for `group >> task`), turns input bindings into edges, and collects branch paths.
+ * for `group >> task`), turns input bindings into edges (marked implied unless the author also
+ * wrote them), and collects branch paths.
  */
 import { z } from 'zod';
 import type { InputBinding, SourceLocation } from '../runtime/index.ts';
@@ -14,6 +15,8 @@ import type { GroupRecord, TaskRecord } from './tasks.ts';
 
 interface Wiring {
   readonly upstream: Map<string, string[]>;
+  /** Per task, the upstream ids only its input bindings put there (no `after:`, group or branch outcome). */
+  readonly implied: Map<string, string[]>;
   readonly paths: Map<string, Map<string, string[]>>;
 }
 
@@ -95,7 +98,7 @@ function paramSpec(dagId: string, name: string, declaration: ParamDeclaration, s
 /** Group dependencies depend on the group's roots/leaves, which depend on edges: iterate to a fixpoint. */
 function wire(state: DagState): Wiring {
   let previous = '';
-  let wiring: Wiring = { upstream: new Map(), paths: new Map() };
+  let wiring: Wiring = { upstream: new Map(), implied: new Map(), paths: new Map() };
   for (let pass = 0; pass < 20; pass += 1) {
     wiring = wirePass(state, wiring);
     const signature = JSON.stringify([...wiring.upstream]);
@@ -107,10 +110,12 @@ function wire(state: DagState): Wiring {
 
 function wirePass(state: DagState, known: Wiring): Wiring {
   const upstream = new Map<string, string[]>(state.tasks.map((task) => [task.id, []]));
+  const written = new Map<string, Set<string>>(state.tasks.map((task) => [task.id, new Set()]));
   const paths = new Map<string, Map<string, string[]>>();
-  const addEdge = (from: string, to: string) => {
+  const addEdge = (from: string, to: string, byBinding = false) => {
     const list = upstream.get(to)!;
     if (!list.includes(from)) list.push(from);
+    if (!byBinding) written.get(to)!.add(from);
   };
   const addDep = (taskId: string, dep: Dependency) => {
     if (dep instanceof BranchOutcome) {
@@ -126,12 +131,13 @@ function wirePass(state: DagState, known: Wiring): Wiring {
   };
   for (const task of state.tasks) {
     for (const dep of task.deps) addDep(task.id, dep);
-    for (const value of Object.values(task.inputs ?? {})) if (value instanceof OutputRef) addEdge(value.task.id, task.id);
+    for (const value of Object.values(task.inputs ?? {})) if (value instanceof OutputRef) addEdge(value.task.id, task.id, true);
   }
   for (const group of state.groups) {
     for (const root of groupEnds(state, group.id, known, 'roots')) for (const dep of group.deps) addDep(root, dep);
   }
-  return { upstream, paths };
+  const implied = new Map([...upstream].map(([id, ups]) => [id, ups.filter((up) => !written.get(id)!.has(up))]));
+  return { upstream, implied, paths };
 }
 
 function inGroup(task: TaskRecord, groupId: string): boolean {
@@ -179,6 +185,7 @@ function taskSpec(state: DagState, record: TaskRecord, wiring: Wiring, params: r
     localId: record.localId,
     group: record.group?.id,
     upstream: wiring.upstream.get(record.id) ?? [],
+    impliedUpstream: wiring.implied.get(record.id)?.length ? wiring.implied.get(record.id) : undefined,
     triggerRule: options.triggerRule ?? 'all_success',
     skipUnlessSucceeded: options.skipUnlessSucceeded?.map((task) => task.id),
     doc: options.doc,

@@ -81,6 +81,12 @@ interface TaskSpecBase {
   readonly group?: string;
   /** Full ids of direct upstream tasks, in declaration order. */
   readonly upstream: readonly string[];
+  /**
+   * The ids in `upstream` that only an input binding put there: the author wrote no `after:` for
+   * them. The compiler leaves such an edge out of the DAG file when another path already orders
+   * the two tasks (compiler/emit/edges.ts). Absent when there are none.
+   */
+  readonly impliedUpstream?: readonly string[];
   readonly triggerRule: TriggerRule;
   /**
    * Full ids of tasks that must have succeeded in this run, checked when this task is about to

@@ -182,12 +182,22 @@ def test_default_args_match_ir(dag_and_ir):
 # --------------------------------------------------------------------------- tasks
 
 
+def _assert_upstream_matches_ir(task, spec: dict[str, Any]) -> None:
+    """The file declares every upstream the author wrote; one only an input binding implied may be
+    left out (another path orders the two tasks, src/compiler/emit/edges.ts) and stays upstream."""
+    ir_upstream = set(spec["upstream"])
+    written = ir_upstream - set(spec.get("impliedUpstream", []))
+    declared = task.upstream_task_ids
+    assert written <= declared <= ir_upstream, (spec["id"], declared, spec)
+    assert ir_upstream - declared <= task.get_flat_relative_ids(upstream=True), spec["id"]
+
+
 def test_task_graph_matches_ir(dag_and_ir):
     dag, ir = dag_and_ir
     assert set(dag.task_ids) == {t["id"] for t in ir["tasks"]}
     for spec in ir["tasks"]:
         task = dag.get_task(spec["id"])
-        assert task.upstream_task_ids == set(spec["upstream"]), spec["id"]
+        _assert_upstream_matches_ir(task, spec)
         assert task.trigger_rule == spec["triggerRule"], spec["id"]
         if spec.get("retries") is not None:
             assert task.retries == spec["retries"], spec["id"]
@@ -197,6 +207,38 @@ def test_task_graph_matches_ir(dag_and_ir):
             assert task.execution_timeout == datetime.timedelta(seconds=spec["executionTimeoutSeconds"]), spec["id"]
         if spec.get("doc") is not None:
             assert task.doc_md == spec["doc"], spec["id"]
+
+
+def test_pipeline_draws_the_edges_the_author_wrote(dagbag):
+    """An edge an XCom binding implies is not drawn where another path of all_success tasks already
+    orders the two tasks; the branch's, the joins' and rollback_deployment's upstreams stay."""
+    dag = dagbag.dags["health_predict_continuous_improvement"]
+    dag.validate()
+    dag.check_cycle()
+    assert {task.task_id: task.upstream_task_ids for task in dag.tasks} == {
+        "start": set(),
+        "prepare_training_data": {"start"},
+        "run_training_and_hpo": {"prepare_training_data"},
+        "evaluate_model_performance": {"run_training_and_hpo"},
+        "compare_against_production": {"evaluate_model_performance"},
+        "deployment_decision_branch": {"compare_against_production"},
+        "register_and_promote_model": {"deployment_decision_branch"},
+        "build_api_image": {"register_and_promote_model"},
+        "test_api_locally": {"build_api_image"},
+        "push_to_ecr": {"test_api_locally", "build_api_image"},
+        "deploy_to_kubernetes": {"register_and_promote_model", "push_to_ecr"},
+        "verify_deployment": {"deploy_to_kubernetes"},
+        "post_deployment_health_check": {"verify_deployment"},
+        "rollback_deployment": {"deploy_to_kubernetes", "verify_deployment", "post_deployment_health_check", "register_and_promote_model"},
+        "notify_deployment_success": {"post_deployment_health_check", "register_and_promote_model"},
+        "log_skip_decision": {"deployment_decision_branch"},
+        "notify_no_deployment": {"log_skip_decision"},
+        "end": {"notify_deployment_success", "notify_no_deployment"},
+    }
+    # The XCom a task reads still comes from a task upstream of it, by task id.
+    api_test = dag.get_task("test_api_locally")
+    assert {"prepare_training_data", "compare_against_production"} <= api_test.get_flat_relative_ids(upstream=True)
+    assert "ti.xcom_pull(task_ids='prepare_training_data')" in str(api_test.env)
 
 
 def test_task_groups_match_ir(dag_and_ir):
@@ -307,7 +349,7 @@ def test_cluster_node_tasks_are_pod_operators(cluster_dagbag, dag_inspect, dag_i
     profile = ir["profiles"].get("cluster")
     for spec in ir["tasks"]:
         task = dag.get_task(spec["id"])
-        assert task.upstream_task_ids == set(spec["upstream"]), spec["id"]
+        _assert_upstream_matches_ir(task, spec)
         if spec["kind"] != "node":
             continue
         runner = spec.get("runner") or profile

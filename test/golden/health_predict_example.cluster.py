@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile cluster
-# Content hash: sha256:f7413c6d5465f04e1a4cfa193cc19fc6527e1a4a740c076ea800dbf70338980e
+# Content hash: sha256:13045a328e90e263c106ce4d5822506e36ffcd4ffb0e629fcc9d6486795fab9a
 from __future__ import annotations
 
 import datetime
@@ -238,13 +238,10 @@ with DAG(
     t_prepare_batch >> t_choose_route
     t_choose_route >> t_route_branch
     t_route_branch >> t_fast_path
-    t_prepare_batch >> t_fast_path
     t_route_branch >> t_thorough_path
-    t_prepare_batch >> t_thorough_path
     t_fast_path >> t_join
     t_thorough_path >> t_join
     t_prepare_batch >> t_report_flaky_step
     t_join >> t_report_flaky_step
     t_report_flaky_step >> t_report_summarise
-    t_prepare_batch >> t_report_summarise
     t_join >> t_optional_export

@@ -1,4 +1,8 @@
-/** `dag graph <dag_id>`: the DAG as a Mermaid flowchart (groups as subgraphs, branch outcomes as labels). */
+/**
+ * `dag graph <dag_id>`: the DAG as a Mermaid flowchart (groups as subgraphs, branch outcomes as
+ * labels), with the edges the DAG file declares.
+ */
+import { emittedUpstream } from '../../compiler/emit/edges.ts';
 import type { DagSpec, TaskSpec } from '../../dsl/spec.ts';
 
 const node = (id: string): string => `n_${id.replace(/[^A-Za-z0-9_]/g, '_')}`;
@@ -22,8 +26,9 @@ export function mermaid(spec: DagSpec): string {
     for (const task of spec.tasks.filter((t) => t.group === group)) lines.push(`${indent}${node(task.id)}${shape(task)}`);
   };
   emitMembers(undefined, '  ');
+  const drawn = emittedUpstream(spec);
   for (const task of spec.tasks) {
-    for (const up of task.upstream) {
+    for (const up of drawn.get(task.id)!) {
       const upstream = spec.tasks.find((t) => t.id === up);
       const outcomes = upstream?.kind === 'branch' ? Object.entries(upstream.paths).filter(([, targets]) => targets.includes(task.id)).map(([value]) => value) : [];
       lines.push(outcomes.length ? `  ${node(up)} -- ${label(outcomes.join(' / '))} --> ${node(task.id)}` : `  ${node(up)} --> ${node(task.id)}`);

@@ -7,6 +7,7 @@ import { ENV, EXIT_NON_RETRYABLE, EXIT_SKIP, KPO_XCOM_FILE } from '../../runtime
 import { FAILURE_INPUT_FIELD } from '../../runtime/failure.ts';
 import { jinjaStr, py, pyDict, pyStr, pyValue, shellQuote, type PyCode, type PyDict } from '../render/literals.ts';
 import { CompileError } from '../diagnostics.ts';
+import { emittedEdges } from './edges.ts';
 
 export interface Kwarg {
   readonly name: string;
@@ -324,6 +325,6 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
       ]),
     })),
     tasks,
-    edges: spec.tasks.flatMap((task) => task.upstream.map((up) => ({ upstream: taskVariables.get(up)!, downstream: taskVariables.get(task.id)! }))),
+    edges: emittedEdges(spec).map((edge) => ({ upstream: taskVariables.get(edge.upstream)!, downstream: taskVariables.get(edge.downstream)! })),
   };
 }

@@ -66,6 +66,7 @@ describe('dag graph and inspect', () => {
     expect(result.stdout).toMatch(/^flowchart LR\n/);
     expect(result.stdout).toContain('n_route_branch{"route_branch"}');
     expect(result.stdout).toContain('n_route_branch -- "fast" --> n_fast_path');
+    expect(result.stdout).not.toContain('n_prepare_batch --> n_fast_path'); // ordered through the branch already
     expect(result.stdout).toContain('subgraph n_group_report["report"]');
   });
 
