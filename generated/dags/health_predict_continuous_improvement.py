@@ -2,15 +2,17 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:bbcce2aa4f398c5c4088585f5b9eda8b30fb68f8f22a1a288db039f93163cf3b
+# Content hash: sha256:0f7b3020149e184673d626a6c9f9154c8700b5a7b784915c6068cb5d242f2c72
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import logging
 import os
 import subprocess
 
+from airflow.providers.standard.hooks.subprocess import SubprocessHook
 from airflow.providers.standard.operators.bash import BashOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import BranchPythonOperator
@@ -28,8 +30,97 @@ RUN_CONTEXT_ENV = {
 }
 
 
+# A task script logs JSON lines (pino, src/runtime/logger.ts). They are re-logged through Airflow's
+# logger at their own level, message first; any other line (plain output, the XCom line) as it is.
+_SCRIPT_LOG_METHODS = {"trace": "debug", "debug": "debug", "info": "info", "warn": "warning", "error": "error", "fatal": "critical"}
+# Fields every line of a task repeats, which Airflow's own log already shows.
+_SCRIPT_LOG_CONTEXT = frozenset({"dag_id", "task_id", "run_id", "try_number", "script", "time", "level", "pid", "hostname", "msg"})
+
+
+def _script_log_method(level):
+    """The logger method for a pino level, given as a label or as pino's number (30 info … 60 fatal)."""
+    if isinstance(level, str):
+        return _SCRIPT_LOG_METHODS.get(level)
+    if isinstance(level, (int, float)) and not isinstance(level, bool):
+        return "critical" if level >= 60 else "error" if level >= 50 else "warning" if level >= 40 else "info" if level >= 30 else "debug"
+    return None
+
+
+def _script_log_value(value):
+    if isinstance(value, str) and value and not any(c.isspace() or c in '"=' for c in value):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _format_script_log(record):
+    """The text of one log record: the message, then its own fields as key=value, then an error's
+    stack and any multi-line text on lines of their own."""
+    fields, blocks = [], []
+    for key, value in record.items():
+        if key in _SCRIPT_LOG_CONTEXT:
+            continue
+        if key == "err" and isinstance(value, dict) and isinstance(value.get("stack"), str):
+            blocks.append(value["stack"])  # its first line already names the error's type and message
+            fields.extend(f"err.{name}={_script_log_value(part)}" for name, part in value.items() if name not in ("type", "message", "stack"))
+        elif isinstance(value, str) and "\n" in value:
+            blocks.append(f"{key}:\n{value}")
+        else:
+            fields.append(f"{key}={_script_log_value(value)}")
+    head = "  ".join(part for part in (str(record.get("msg", "")), " ".join(fields)) if part)
+    return "\n".join([head, *blocks])
+
+
+def _log_script_line(log, line):
+    """Logs one output line of a task script: a JSON log record at its level, anything else at INFO."""
+    record = None
+    if line.startswith("{"):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            pass
+    method = _script_log_method(record.get("level")) if isinstance(record, dict) and "time" in record else None
+    if method is None:
+        log.info("%s", line)
+    else:
+        getattr(log, method)("%s", _format_script_log(record))
+
+
+class _ScriptOutputLog:
+    """The subprocess hook's logger, except for the command's output lines (which the hook logs as
+    info("%s", line)): those go to the task's logger through _log_script_line."""
+
+    def __init__(self, hook_log, task_log):
+        self._hook_log = hook_log
+        self._task_log = task_log
+
+    def info(self, message, *args, **kwargs):
+        if message == "%s" and len(args) == 1 and isinstance(args[0], str) and not kwargs:
+            _log_script_line(self._task_log, args[0])
+        else:
+            self._hook_log.info(message, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._hook_log, name)
+
+
+class _ScriptOutputHook(SubprocessHook):
+    """BashOperator's subprocess hook, unchanged but for how it logs the command's output lines."""
+
+    def __init__(self, task_log):
+        super().__init__(logger_name=f"{SubprocessHook.__module__}.{SubprocessHook.__name__}")  # its own lines keep their logger
+        self._task_log = task_log
+
+    @property
+    def log(self):
+        return _ScriptOutputLog(super().log, self._task_log)
+
+
 class NodeTaskBashOperator(BashOperator):
     """Runs a health-predict task script; exit code 97 fails the task without retries."""
+
+    @functools.cached_property
+    def subprocess_hook(self):
+        return _ScriptOutputHook(self.log)
 
     def execute(self, context):
         try:
@@ -115,7 +206,7 @@ def _on_task_failure(context):
         log.error("Failure handler %s did not run: %s", 'notify-pipeline-failure', error)
         return
     for line in (done.stderr + done.stdout).splitlines():
-        log.info("%s", line)
+        _log_script_line(log, line)
     if done.returncode != 0:
         log.error("Failure handler %s exited with code %s.", 'notify-pipeline-failure', done.returncode)
 

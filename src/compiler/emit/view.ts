@@ -50,6 +50,8 @@ export interface DagView {
   readonly usesSkipUnlessSucceeded: boolean;
   /** TASKS_DIR is defined: bash tasks or the failure handler run bundles on the worker. */
   readonly needsTasksDir: boolean;
+  /** Bash tasks or the failure handler run a script here: `_log_script_line` re-logs its output. */
+  readonly relogsScriptOutput: boolean;
   readonly nonRetryableExitCode: number;
   readonly branches: readonly BranchView[];
   readonly dagKwargs: readonly Kwarg[];
@@ -285,6 +287,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     ...(usesPod ? ['from kubernetes.client import models as k8s'] : []),
     ...(kinds.has('empty') ? ['from airflow.providers.standard.operators.empty import EmptyOperator'] : []),
     ...(usesBash ? ['from airflow.providers.standard.operators.bash import BashOperator'] : []),
+    ...(usesBash ? ['from airflow.providers.standard.hooks.subprocess import SubprocessHook'] : []),
     ...(kinds.has('branch') ? ['from airflow.providers.standard.operators.python import BranchPythonOperator'] : []),
     ...(usesPod ? ['from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator'] : []),
     `from airflow.sdk import ${sdkNames.sort().join(', ')}`,
@@ -293,6 +296,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
   const needsTasksDir = usesBash || !!spec.onFailure;
   const imports = [
     'import datetime',
+    ...(usesBash ? ['import functools'] : []),
     ...(needsTasksDir ? ['import json'] : []),
     ...(spec.onFailure ? ['import logging'] : []),
     ...(needsTasksDir ? ['import os'] : []),
@@ -306,6 +310,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     ...(spec.onFailure ? { failureHandler: failureHandlerView(spec.onFailure) } : {}),
     ...(usesNode ? { runContextEnv: { name: RUN_CONTEXT_VARIABLE, value: RUN_CONTEXT_ENV } } : {}),
     needsTasksDir,
+    relogsScriptOutput: needsTasksDir,
     ...(needsTasksDir
       ? { tasksDirDefault: fixedTasksDir ? pyStr(fixedTasksDir) : 'os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "tasks")' }
       : {}),
