@@ -53,7 +53,7 @@ export default dag(
     const decide = d.branch('route_branch', { on: route.field('route'), doc: 'Follows the route chosen by choose_route.' });
     const fast = d.task(fastPath, { after: [decide.when('fast')], inputs: { rows: batch.field('rows') } });
     const thorough = d.task(thoroughPath, { after: [decide.when('thorough')], inputs: { rows: batch.field('rows') } });
-    const join = d.empty('join', { after: [fast, thorough], triggerRule: 'none_failed_min_one_success' });
+    const join = d.empty('join', { after: [fast, thorough], triggerRule: 'none_failed_min_one_success', doc: 'Joins the fast and thorough paths.' });
 
     d.group('report', { tooltip: 'Retry and typed values end to end', after: [join] }, (g) => {
       const echo = g.task(flaky, { inputs: { message: batch.field('message') } });

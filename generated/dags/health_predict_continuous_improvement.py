@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:0f7b3020149e184673d626a6c9f9154c8700b5a7b784915c6068cb5d242f2c72
+# Content hash: sha256:a66f45f1f353269fc5d434ef6d969fed00887dfa8c6cff12f920cb1a85989fc4
 from __future__ import annotations
 
 import datetime
@@ -219,6 +219,12 @@ def _decide_deployment_decision_branch(**context):
 with DAG(
     dag_id='health_predict_continuous_improvement',
     description='Train, gate against production, and deploy (or record why not) the readmission model.',
+    doc_md=(
+        'The continuous-improvement DAG: data preparation, training with HPO, champion evaluation, the\n'
+        'quality gates against production, the decision branch, then either registry promotion → API\n'
+        'image → local API test → ECR push → Kubernetes rollout → verification → health check (with an\n'
+        'automatic rollback on failure) or the skip record, and notifications.'
+    ),
     schedule=None,
     start_date=datetime.datetime(2024, 1, 1, 0, 0, 0, tzinfo=datetime.timezone.utc),
     catchup=False,
@@ -231,7 +237,7 @@ with DAG(
         'improvement_threshold': Param(None, description="Minimum F1 gain over production required to deploy. Empty (null): the environment's MODEL_IMPROVEMENT_THRESHOLD, else 0.02.", **{'anyOf': [{'type': 'number', 'minimum': 0, 'maximum': 1}, {'type': 'null'}]}),
         'force_deployment': Param(False, description='Deploy even if the quality gates say no (recorded as forced).', **{'type': 'boolean'}),
         'skip_api_tests': Param(False, description='Emergency only: skip the local API test of the new image.', **{'type': 'boolean'}),
-        'notification_channels': Param(['airflow', 'email'], description="Where to send the outcome: 'airflow' (the task log, always written; 'log' is an older name), 'email', 'slack'. A channel that is not configured is skipped with a warning.", **{'type': 'array', 'items': {'type': 'string', 'enum': ['airflow', 'log', 'email', 'slack']}}),
+        'notification_channels': Param(['airflow', 'email'], description="Where to send the outcome: 'airflow' (the task log, always written; 'log' is an older name), 'email', 'slack'. A channel that is not configured is skipped with a warning.", **{'type': 'array', 'items': {'type': 'string', 'enum': ['airflow', 'log', 'email', 'slack']}, 'examples': ['airflow', 'log', 'email', 'slack']}),
         'deploy_target': Param('kubernetes', description="How far the deploy path goes after promotion: 'kubernetes' (image, API test, ECR push, rollout), 'ecr' (stop after the push), 'registry' (promote in MLflow only).", **{'type': 'string', 'enum': ['kubernetes', 'ecr', 'registry']}),
         'rollback_on_failure': Param(True, description='Roll back automatically when the deployment fails verification.', **{'type': 'boolean'}),
     },
@@ -262,6 +268,34 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
         execution_timeout=datetime.timedelta(seconds=3600),
+        doc_md=(
+            'Reads the raw UCI diabetes CSV, validates and cleans it (origin conventions), splits it and\n'
+            'writes train/validation/test[/future].csv, features.json and manifest.json under output_uri.\n'
+            'Bad data, a missing object and refused credentials fail without retries (exit 97);\n'
+            'S3 outages are retried inside the task, then by Airflow.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `source_uri` | param `raw_data_uri` |\n'
+            '| `output_uri` | param `prepared_data_uri` |\n'
+            '| `split` | not given (optional) |\n'
+            '| `per_run` | constant `true` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `source` | object |\n'
+            '| `output_uri` | string |\n'
+            '| `split` | object |\n'
+            '| `files` | object |\n'
+            '| `features_uri` | string |\n'
+            '| `features` | object |\n'
+            '| `cleaning` | object |\n'
+            '| `created_at` | string |'
+        ),
     )
     t_run_training_and_hpo = NodeTaskBashOperator(
         task_id='run_training_and_hpo',
@@ -275,6 +309,25 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
         execution_timeout=datetime.timedelta(seconds=7200),
+        doc_md=(
+            'Tunes and trains every configured model type on the prepared splits (Python trainer, Ray\n'
+            'Tune with ASHA, one MLflow run per trial) and returns the best model of each type.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `manifest` | output of `prepare_training_data` |\n'
+            '| `model_types` | not given (optional) |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `experiment_id` | string |\n'
+            '| `dag_run_id` | string |\n'
+            '| `models` | array of object |'
+        ),
     )
     t_evaluate_model_performance = NodeTaskBashOperator(
         task_id='evaluate_model_performance',
@@ -288,6 +341,26 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            "Picks this run's champion by validation F1, scores the held-out test split with the\n"
+            "champion's ONNX model (exactly what will be served), and records metrics with bootstrap\n"
+            "confidence intervals and plots in the champion's MLflow run.\n"
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `training` | output of `run_training_and_hpo` |\n'
+            '| `manifest` | output of `prepare_training_data` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `champion` | object |\n'
+            '| `candidates` | array of object |\n'
+            '| `test` | object |'
+        ),
     )
     t_compare_against_production = NodeTaskBashOperator(
         task_id='compare_against_production',
@@ -303,6 +376,39 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            "Scores this run's champion and the production model (MLflow alias `production`) with\n"
+            'onnxruntime on the same held-out rows, applies the quality gates and records the decision\n'
+            'as its own MLflow run.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `evaluation` | output of `evaluate_model_performance` |\n'
+            '| `manifest` | output of `prepare_training_data` |\n'
+            '| `improvement_threshold` | param `improvement_threshold` |\n'
+            '| `force_deployment` | param `force_deployment` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `decision` | one of `"DEPLOY"`, `"DEPLOY_REFRESH"`, `"SKIP"` |\n'
+            '| `forced` | boolean |\n'
+            '| `bootstrap_deploy` | boolean |\n'
+            '| `summary` | string |\n'
+            '| `reasons` | array of string |\n'
+            '| `rules` | array of object |\n'
+            '| `recommendations` | array of string |\n'
+            '| `next_training_date` | string |\n'
+            '| `rows` | integer |\n'
+            '| `candidate` | object |\n'
+            '| `production` | object or null |\n'
+            '| `delta_f1` | object or null |\n'
+            '| `mcnemar_p_value` | number or null |\n'
+            '| `decision_run_id` | string |'
+        ),
     )
     t_deployment_decision_branch = BranchPythonOperator(
         task_id='deployment_decision_branch',
@@ -320,6 +426,31 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            "Registers the champion's ONNX model as a new version of the registered model, moves the\n"
+            '`production` alias to it (the old one stays reachable as `previous`) and tags the version\n'
+            'with the decision that promoted it. Idempotent on retry. The output carries the gate outcome\n'
+            'on, so the tasks after the deploy stages depend on this task alone (not on the comparison,\n'
+            'which also succeeds on the skip path).\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `outcome` | output of `compare_against_production` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `model_name` | string |\n'
+            '| `version` | string |\n'
+            '| `previous_version` | string or null |\n'
+            '| `promoted_at` | string |\n'
+            '| `reused` | boolean |\n'
+            '| `source` | string |\n'
+            '| `outcome` | object |'
+        ),
     )
     t_build_api_image = NodeTaskBashOperator(
         task_id='build_api_image',
@@ -334,6 +465,30 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
         execution_timeout=datetime.timedelta(seconds=1800),
+        doc_md=(
+            "Builds the prediction service's image with the promoted model baked in: the registered\n"
+            "version's ONNX file and metadata from MLflow, plus model-info.json (name, version, run id).\n"
+            "BASE_IMAGE overrides the Dockerfile's base (offline: the locally built Debian + Node image).\n"
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `promotion` | output of `register_and_promote_model` |\n'
+            '| `deploy_target` | param `deploy_target` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `image` | string |\n'
+            '| `image_id` | string |\n'
+            '| `tag` | string |\n'
+            '| `model_name` | string |\n'
+            '| `model_version` | string |\n'
+            '| `run_id` | string |\n'
+            '| `build_ms` | number |'
+        ),
     )
     t_test_api_locally = NodeTaskBashOperator(
         task_id='test_api_locally',
@@ -350,6 +505,31 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
         execution_timeout=datetime.timedelta(seconds=900),
+        doc_md=(
+            'Runs the new image on this machine (host network, free port), waits for /ready and runs\n'
+            "the API suite: predictions must equal the evaluated model's on held-out rows, and the p95\n"
+            'latency must stay within API_TEST_P95_MS. The whole test (start included) has API_TEST_TIMEOUT\n'
+            'seconds; checks hit by a refused or reset connection are rerun up to API_TEST_RETRIES times.\n'
+            'The container is always removed. `skip_api_tests` (emergencies only) skips with a warning.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `image` | output of `build_api_image` |\n'
+            '| `outcome` | output of `compare_against_production` |\n'
+            '| `manifest` | output of `prepare_training_data` |\n'
+            '| `skip_api_tests` | param `skip_api_tests` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `passed` | boolean |\n'
+            '| `checks` | array of object |\n'
+            '| `latency` | object |\n'
+            '| `image` | string |'
+        ),
     )
     t_push_to_ecr = NodeTaskBashOperator(
         task_id='push_to_ecr',
@@ -363,6 +543,29 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
         trigger_rule='none_failed_min_one_success',
+        doc_md=(
+            'Pushes the tested image to ECR: ensures the repository (scan on push, configured tag\n'
+            'mutability), logs in with the authorization token, pushes, and confirms the digest with\n'
+            "DescribeImages. Locally the layers go to the stack's registry behind moto's ECR API.\n"
+            'DOCKER_IMAGE_REGISTRY names the ECR registry it must land in, or another registry pushed to\n'
+            'directly (src/ecr/config.ts).\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `image` | output of `build_api_image` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `repository_uri` | string |\n'
+            '| `image_ref` | string |\n'
+            '| `digest` | string |\n'
+            '| `tag` | string |\n'
+            '| `repository_created` | boolean |'
+        ),
     )
     t_deploy_to_kubernetes = NodeTaskBashOperator(
         task_id='deploy_to_kubernetes',
@@ -378,6 +581,35 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
         execution_timeout=datetime.timedelta(seconds=1200),
+        doc_md=(
+            'Applies the Deployment and Service (deploy/k8s, server-side apply) with the pushed image and\n'
+            'the promoted model version, after recording the running release on the Deployment, then\n'
+            'follows the rollout as `kubectl rollout status` does. A rollout that fails is marked on the\n'
+            'Deployment (for rollback_deployment) and fails the task without retries.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `promotion` | output of `register_and_promote_model` |\n'
+            '| `pushed` | output of `push_to_ecr` |\n'
+            '| `deploy_target` | param `deploy_target` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `namespace` | string |\n'
+            '| `deployment` | string |\n'
+            '| `service` | string |\n'
+            '| `image` | string |\n'
+            '| `model_name` | string |\n'
+            '| `model_version` | string |\n'
+            '| `revision` | integer |\n'
+            '| `previous` | object or null |\n'
+            '| `rollout_s` | number |\n'
+            '| `unchanged` | boolean |'
+        ),
     )
     t_verify_deployment = NodeTaskBashOperator(
         task_id='verify_deployment',
@@ -391,6 +623,28 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
         execution_timeout=datetime.timedelta(seconds=600),
+        doc_md=(
+            "Checks that the release serves: every pod of the new ReplicaSet Ready, the Service's ready\n"
+            'endpoints are exactly those pods, /health answers 200 and /model-info reports the registered\n'
+            "model version through the API server's service proxy. A failed check is marked on the\n"
+            'Deployment for rollback_deployment.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `deployment` | output of `deploy_to_kubernetes` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `replica_set` | string |\n'
+            '| `ready_pods` | array of string |\n'
+            '| `endpoints` | array of string |\n'
+            '| `health_status` | integer |\n'
+            '| `model_info` | object |'
+        ),
     )
     t_post_deployment_health_check = NodeTaskBashOperator(
         task_id='post_deployment_health_check',
@@ -404,6 +658,35 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
         execution_timeout=datetime.timedelta(seconds=1200),
+        doc_md=(
+            'Watches the new release for a window (HEALTH_CHECK_WINDOW_S, default 300 s), a round every\n'
+            'HEALTH_CHECK_INTERVAL seconds (default 30): /health and a valid prediction through the\n'
+            'service proxy, judged on error rate, /predict p95 latency and a\n'
+            'minimum number of probes (too few is a failure). A failure is marked on the Deployment for\n'
+            'rollback_deployment.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `deployment` | output of `deploy_to_kubernetes` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `passed` | boolean |\n'
+            '| `requests` | integer |\n'
+            '| `failed` | integer |\n'
+            '| `error_rate` | number |\n'
+            '| `health_requests` | integer |\n'
+            '| `predict_requests` | integer |\n'
+            '| `predict_p50_ms` | number or null |\n'
+            '| `predict_p95_ms` | number or null |\n'
+            '| `window_s` | number |\n'
+            '| `problems` | array of string |\n'
+            '| `sample_failures` | array of string |'
+        ),
     )
     t_rollback_deployment = NodeTaskBashOperator(
         task_id='rollback_deployment',
@@ -422,6 +705,40 @@ with DAG(
         trigger_rule='one_failed',
         pre_execute=_skip_unless_succeeded(('register_and_promote_model',)),
         execution_timeout=datetime.timedelta(seconds=1200),
+        doc_md=(
+            'Runs when a stage after promotion failed (trigger rule one_failed over the cluster stages, and\n'
+            'only when register_and_promote_model succeeded in this run: skipUnlessSucceeded — a failure\n'
+            'before promotion has nothing of this run to undo). The failed stage may be the image, its\n'
+            'local test or its push (upstream_failed below them), the rollout, its verification or the\n'
+            'health check. With rollback_on_failure (default true):\n'
+            '- the cluster, when deploy_target includes it: undo as `kubectl rollout undo` does — only when\n'
+            '  the Deployment runs the failed candidate — wait, verify the old version serves;\n'
+            '- the registry, always, even when the cluster step failed: `production` back to `previous`\n'
+            '  (the failed version is tagged);\n'
+            '- a notification, whose failure is reported (error log, `not_notified`) but never undoes the\n'
+            "  rollback's success.\n"
+            'A cluster step that failed fails the task after the registry was restored (Airflow retries it;\n'
+            'both steps are safe to repeat). The DAG run still ends failed through the failed stage.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `promotion` | output of `register_and_promote_model` |\n'
+            '| `rollback_on_failure` | param `rollback_on_failure` |\n'
+            '| `deploy_target` | param `deploy_target` |\n'
+            '| `channels` | param `notification_channels` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `cluster` | object |\n'
+            '| `registry` | object or null |\n'
+            '| `detection_to_restored_s` | number |\n'
+            '| `notified` | array of one of `"airflow"`, `"log"`, `"email"`, `"slack"` |\n'
+            '| `not_notified` | array of object |'
+        ),
     )
     t_notify_deployment_success = NodeTaskBashOperator(
         task_id='notify_deployment_success',
@@ -437,6 +754,23 @@ with DAG(
         append_env=True,
         output_processor=json.loads,
         trigger_rule='none_failed_min_one_success',
+        doc_md=(
+            'Tells the configured channels which version went to production and why.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `promotion` | output of `register_and_promote_model` |\n'
+            '| `channels` | param `notification_channels` |\n'
+            '| `deploy_target` | param `deploy_target` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `delivered` | array of one of `"airflow"`, `"log"`, `"email"`, `"slack"` |'
+        ),
     )
     t_log_skip_decision = NodeTaskBashOperator(
         task_id='log_skip_decision',
@@ -449,6 +783,26 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            "The skip path: writes the comparison, every criterion's verdict and what would change the\n"
+            'outcome into the task log, and returns them for the notification.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `outcome` | output of `compare_against_production` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `decision` | `"SKIP"` |\n'
+            '| `summary` | string |\n'
+            '| `verdicts` | array of string |\n'
+            '| `recommendations` | array of string |\n'
+            '| `next_training_date` | string |'
+        ),
     )
     t_notify_no_deployment = NodeTaskBashOperator(
         task_id='notify_no_deployment',
@@ -463,6 +817,23 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            'Tells the configured channels that production was kept, and what would change that.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `outcome` | output of `compare_against_production` |\n'
+            '| `skip` | output of `log_skip_decision` |\n'
+            '| `channels` | param `notification_channels` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `delivered` | array of one of `"airflow"`, `"log"`, `"email"`, `"slack"` |'
+        ),
     )
     t_end = EmptyOperator(
         task_id='end',

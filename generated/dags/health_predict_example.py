@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:b96c9b12a648f2aadb32af55e942674c93941ab360b447e0fc2fb48789031624
+# Content hash: sha256:10360a2c52c3188cdf85416ccc8aa02a4ae53541543161fd6201b11037b9d8a3
 from __future__ import annotations
 
 import datetime
@@ -183,6 +183,24 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            "Takes the trigger's message and row count; refuses a negative count (non-retryable).\n"
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `message` | param `message` |\n'
+            '| `rows` | param `rows` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `message` | string |\n'
+            '| `rows` | integer |\n'
+            '| `characters` | integer |'
+        ),
     )
     t_choose_route = NodeTaskBashOperator(
         task_id='choose_route',
@@ -196,6 +214,23 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            'Turns the `route` param into a typed decision the branch maps to its paths.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `route` | param `route` |\n'
+            "| `rows` | field `rows` of `prepare_batch`'s output |\n"
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `route` | one of `"fast"`, `"thorough"` |\n'
+            '| `reason` | string |'
+        ),
     )
     t_route_branch = BranchPythonOperator(
         task_id='route_branch',
@@ -213,6 +248,20 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            "| `rows` | field `rows` of `prepare_batch`'s output |\n"
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `path` | `"fast"` |\n'
+            '| `processed` | integer |'
+        ),
     )
     t_thorough_path = NodeTaskBashOperator(
         task_id='thorough_path',
@@ -225,10 +274,25 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            "| `rows` | field `rows` of `prepare_batch`'s output |\n"
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `path` | `"thorough"` |\n'
+            '| `processed` | integer |'
+        ),
     )
     t_join = EmptyOperator(
         task_id='join',
         trigger_rule='none_failed_min_one_success',
+        doc_md='Joins the fast and thorough paths.',
     )
     t_report_flaky_step = NodeTaskBashOperator(
         task_id='flaky_step',
@@ -242,6 +306,22 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            'Fails on its first try with an ordinary (retryable) error, succeeds on the next.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            "| `message` | field `message` of `prepare_batch`'s output |\n"
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `attempt` | integer |\n'
+            '| `echoed` | string |'
+        ),
     )
     t_report_summarise = NodeTaskBashOperator(
         task_id='summarise',
@@ -257,6 +337,22 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            "| `message` | field `echoed` of `report.flaky_step`'s output |\n"
+            "| `characters` | field `characters` of `prepare_batch`'s output |\n"
+            "| `attempt` | field `attempt` of `report.flaky_step`'s output |\n"
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `message` | string |\n'
+            '| `summary` | string |'
+        ),
     )
     t_optional_export = NodeTaskBashOperator(
         task_id='optional_export',
@@ -269,6 +365,21 @@ with DAG(
         },
         append_env=True,
         output_processor=json.loads,
+        doc_md=(
+            'Skips (exit 99) unless the `export_enabled` param is on.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `enabled` | param `export_enabled` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `exported` | `true` |'
+        ),
     )
 
     t_prepare_batch >> t_choose_route

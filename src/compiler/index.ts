@@ -6,6 +6,7 @@ import type { Dag } from '../dsl/dag.ts';
 import type { DagSpec } from '../dsl/spec.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { CompileError, DagValidationError, type Diagnostic } from './diagnostics.ts';
+import type { DocComments } from './doc-comments.ts';
 import { renderPython } from './emit/python.ts';
 import { buildView } from './emit/view.ts';
 import { OptionLocator, type ReadSource } from './locate-option.ts';
@@ -14,6 +15,7 @@ import { validate } from './validate.ts';
 export { CompileError, DagValidationError, formatDiagnostic, type CheckCode, type Diagnostic } from './diagnostics.ts';
 export { validate } from './validate.ts';
 export { HASH_LINE_PREFIX } from './emit/python.ts';
+export { DocComments } from './doc-comments.ts';
 
 export const COMPILER = `health-predict ${packageJson.version}`;
 export const TASKS_DIR_ENV = 'HEALTH_PREDICT_TASKS_DIR';
@@ -29,6 +31,12 @@ export interface CompileOptions {
   readonly taskDirs?: readonly string[];
   /** Reads a DAG source, so option problems can point at the option's own line (else: the call's). */
   readonly readSource?: ReadSource;
+  /**
+   * The doc comments of the DAG file and its task scripts (one instance per build), for the
+   * DAG's and tasks' doc_md; without it only the DSL's `doc` and the generated input/output
+   * tables appear.
+   */
+  readonly docComments?: DocComments;
 }
 
 export interface CompiledDag {
@@ -59,7 +67,12 @@ export function compileDag(dag: Dag | DagSpec, options: CompileOptions): Compile
     });
   }
   if (diagnostics.length) throw new DagValidationError(atOptionLines(diagnostics, options.readSource), options.root);
-  const view = buildView(spec, { profile, tasksDirEnv: TASKS_DIR_ENV, ...(options.tasksDir ? { tasksDir: options.tasksDir } : {}) });
+  const view = buildView(spec, {
+    profile,
+    tasksDirEnv: TASKS_DIR_ENV,
+    ...(options.tasksDir ? { tasksDir: options.tasksDir } : {}),
+    ...(options.docComments ? { docComments: options.docComments } : {}),
+  });
   const source = spec.source ? path.relative(options.root, spec.source.file).split(path.sep).join('/') : '<unknown>';
   return { dagId: spec.dagId, fileName: `${spec.dagId}.py`, contents: renderPython(view, { source, compiler: COMPILER, profile }) };
 }

@@ -121,7 +121,8 @@ def test_dag_arguments_match_ir(dag_and_ir):
     assert dag.max_active_runs == ir["maxActiveRuns"]
     assert set(dag.tags) == set(ir["tags"])
     assert dag.description == ir.get("description")
-    assert dag.doc_md == ir.get("doc")
+    if ir.get("doc") is not None:  # an explicit doc wins; else the DAG file's doc comment (test_every_dag_and_task_has_docs)
+        assert dag.doc_md == ir["doc"]
     expected_timeout = ir.get("dagrunTimeoutSeconds")
     assert dag.dagrun_timeout == (None if expected_timeout is None else datetime.timedelta(seconds=expected_timeout))
     expected_start = datetime.datetime.fromisoformat(ir["startDate"].replace("Z", "+00:00"))
@@ -205,8 +206,41 @@ def test_task_graph_matches_ir(dag_and_ir):
             assert task.retry_delay == datetime.timedelta(seconds=spec["retryDelaySeconds"]), spec["id"]
         if spec.get("executionTimeoutSeconds") is not None:
             assert task.execution_timeout == datetime.timedelta(seconds=spec["executionTimeoutSeconds"]), spec["id"]
-        if spec.get("doc") is not None:
-            assert task.doc_md == spec["doc"], spec["id"]
+        if spec.get("doc") is not None:  # a Node task's doc goes on with its generated inputs and outputs
+            assert task.doc_md == spec["doc"] or task.doc_md.startswith(spec["doc"] + "\n\n**Inputs"), spec["id"]
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_every_dag_and_task_has_docs(dagbag, dag_id):
+    """The UI's DAG docs, task docs and DAG list description: from the DSL's doc or the sources' doc comments."""
+    dag = dagbag.dags[dag_id]
+    assert (dag.doc_md or "").strip(), dag_id
+    assert (dag.description or "").strip(), dag_id
+    undocumented = [task.task_id for task in dag.tasks if not (task.doc_md or "").strip()]
+    assert undocumented == [], f"tasks without doc_md: {undocumented}"
+
+
+def test_improvement_dag_docs_come_from_its_sources(dagbag):
+    dag = dagbag.dags["health_predict_continuous_improvement"]
+    assert dag.doc_md.startswith("The continuous-improvement DAG:")
+    compare = dag.get_task("compare_against_production").doc_md
+    assert compare.startswith("Scores this run's champion and the production model")
+    assert "| `evaluation` | output of `evaluate_model_performance` |" in compare
+    assert "| `decision` | one of `\"DEPLOY\"`, `\"DEPLOY_REFRESH\"`, `\"SKIP\"` |" in compare
+
+
+def test_trigger_form_offers_the_allowed_notification_channels(dagbag, dag_inspect):
+    """Airflow's trigger form shows an array param with `examples` as a multi-select; items.enum still validates."""
+    from airflow.sdk.exceptions import ParamValidationError
+
+    ir = next(p for p in dag_inspect("health_predict_continuous_improvement")["params"] if p["name"] == "notification_channels")
+    allowed = ir["schema"]["items"]["enum"]
+    param = dagbag.dags["health_predict_continuous_improvement"].params.get_param("notification_channels")
+    assert param.schema["examples"] == allowed
+    assert param.schema["items"]["enum"] == allowed
+    assert param.resolve(["airflow", "slack"]) == ["airflow", "slack"]
+    with pytest.raises(ParamValidationError):
+        param.resolve(["pager"])
 
 
 def test_pipeline_draws_the_edges_the_author_wrote(dagbag):

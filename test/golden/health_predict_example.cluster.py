@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile cluster
-# Content hash: sha256:13045a328e90e263c106ce4d5822506e36ffcd4ffb0e629fcc9d6486795fab9a
+# Content hash: sha256:9f4b7444d58f2c4e43fd83a9d0b7b6d9974e2e5913b24a3a285dc7c45b5aa66e
 from __future__ import annotations
 
 import datetime
@@ -99,6 +99,24 @@ with DAG(
         get_logs=True,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        doc_md=(
+            "Takes the trigger's message and row count; refuses a negative count (non-retryable).\n"
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `message` | param `message` |\n'
+            '| `rows` | param `rows` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `message` | string |\n'
+            '| `rows` | integer |\n'
+            '| `characters` | integer |'
+        ),
     )
     t_choose_route = NodeTaskPodOperator(
         task_id='choose_route',
@@ -120,6 +138,23 @@ with DAG(
         get_logs=True,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        doc_md=(
+            'Turns the `route` param into a typed decision the branch maps to its paths.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `route` | param `route` |\n'
+            "| `rows` | field `rows` of `prepare_batch`'s output |\n"
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `route` | one of `"fast"`, `"thorough"` |\n'
+            '| `reason` | string |'
+        ),
     )
     t_route_branch = BranchPythonOperator(
         task_id='route_branch',
@@ -145,6 +180,20 @@ with DAG(
         get_logs=True,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        doc_md=(
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            "| `rows` | field `rows` of `prepare_batch`'s output |\n"
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `path` | `"fast"` |\n'
+            '| `processed` | integer |'
+        ),
     )
     t_thorough_path = NodeTaskPodOperator(
         task_id='thorough_path',
@@ -165,10 +214,25 @@ with DAG(
         get_logs=True,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        doc_md=(
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            "| `rows` | field `rows` of `prepare_batch`'s output |\n"
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `path` | `"thorough"` |\n'
+            '| `processed` | integer |'
+        ),
     )
     t_join = EmptyOperator(
         task_id='join',
         trigger_rule='none_failed_min_one_success',
+        doc_md='Joins the fast and thorough paths.',
     )
     t_report_flaky_step = NodeTaskPodOperator(
         task_id='flaky_step',
@@ -190,6 +254,22 @@ with DAG(
         get_logs=True,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        doc_md=(
+            'Fails on its first try with an ordinary (retryable) error, succeeds on the next.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            "| `message` | field `message` of `prepare_batch`'s output |\n"
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `attempt` | integer |\n'
+            '| `echoed` | string |'
+        ),
     )
     t_report_summarise = NodeTaskPodOperator(
         task_id='summarise',
@@ -213,6 +293,22 @@ with DAG(
         get_logs=True,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        doc_md=(
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            "| `message` | field `echoed` of `report.flaky_step`'s output |\n"
+            "| `characters` | field `characters` of `prepare_batch`'s output |\n"
+            "| `attempt` | field `attempt` of `report.flaky_step`'s output |\n"
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `message` | string |\n'
+            '| `summary` | string |'
+        ),
     )
     t_optional_export = NodeTaskPodOperator(
         task_id='optional_export',
@@ -233,6 +329,21 @@ with DAG(
         get_logs=True,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        doc_md=(
+            'Skips (exit 99) unless the `export_enabled` param is on.\n'
+            '\n'
+            '**Inputs**\n'
+            '\n'
+            '| field | from |\n'
+            '| --- | --- |\n'
+            '| `enabled` | param `export_enabled` |\n'
+            '\n'
+            '**Output** (the XCom `return_value`)\n'
+            '\n'
+            '| field | type |\n'
+            '| --- | --- |\n'
+            '| `exported` | `true` |'
+        ),
     )
 
     t_prepare_batch >> t_choose_route

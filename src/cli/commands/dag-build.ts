@@ -1,7 +1,7 @@
 /** `dag build [--check]`: compile every DAG source into generated/dags, or verify it is current. */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { compileDag } from '../../compiler/index.ts';
+import { compileDag, DocComments } from '../../compiler/index.ts';
 import { DagError } from '../../dsl/errors.ts';
 import { DagSourceError, loadDagSources } from '../load-dags.ts';
 import { DAG_SOURCE_DIRS, TASK_SCRIPT_DIRS, listFiles, taskScripts } from '../project.ts';
@@ -39,6 +39,7 @@ export async function planBuild(options: BuildOptions): Promise<BuildPlan> {
   const files = new Map<string, string>();
   const { loaded, errors } = await loadDagSources(sources, options.root);
   const problems = [...errors];
+  const docComments = new DocComments(readSource);
   for (const { dag } of loaded) {
     try {
       const compiled = compileDag(dag, {
@@ -47,6 +48,7 @@ export async function planBuild(options: BuildOptions): Promise<BuildPlan> {
         scriptExists: (script) => scripts.has(script),
         taskDirs: TASK_SCRIPT_DIRS,
         readSource,
+        docComments,
         ...(options.tasksDir ? { tasksDir: options.tasksDir } : {}),
       });
       files.set(compiled.fileName, compiled.contents);

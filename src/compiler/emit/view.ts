@@ -2,11 +2,13 @@
  * IR → the view the Python template renders. Every value here is either a JSON-like value
  * or a PyCode built from validated pieces; the template prints them through `py`.
  */
-import type { BranchTaskSpec, DagSpec, FailureHandlerSpec, NodeTaskSpec, RunnerSpec, TaskSpec } from '../../dsl/spec.ts';
+import type { BranchTaskSpec, DagSpec, FailureHandlerSpec, JsonSchema, NodeTaskSpec, RunnerSpec, TaskSpec } from '../../dsl/spec.ts';
 import { ENV, EXIT_NON_RETRYABLE, EXIT_SKIP, KPO_XCOM_FILE } from '../../runtime/contract.ts';
 import { FAILURE_INPUT_FIELD } from '../../runtime/failure.ts';
 import { jinjaStr, py, pyDict, pyStr, pyValue, shellQuote, type PyCode, type PyDict } from '../render/literals.ts';
 import { CompileError } from '../diagnostics.ts';
+import type { DocComments } from '../doc-comments.ts';
+import { dagDoc, taskDoc } from './docs.ts';
 import { emittedEdges } from './edges.ts';
 
 export interface Kwarg {
@@ -66,6 +68,8 @@ export interface ViewOptions {
   readonly tasksDirEnv: string;
   /** Fixed bundle directory; when absent, `<repo>/dist/tasks` relative to the DAG file. */
   readonly tasksDir?: string;
+  /** The sources' doc comments, for doc_md where the DSL gives no `doc`. */
+  readonly docComments?: DocComments;
 }
 
 const timedelta = (seconds: number): PyCode => py(`datetime.timedelta(seconds=${seconds})`);
@@ -111,7 +115,13 @@ function failureHandlerView(handler: FailureHandlerSpec): FailureHandlerView {
   };
 }
 
-function dagKwargs(spec: DagSpec): Kwarg[] {
+/** Airflow's trigger form offers an array param with `examples` as a multi-select; `items.enum` still validates. */
+function withTriggerFormChoices(schema: JsonSchema): JsonSchema {
+  const choices = (schema.items as JsonSchema | undefined)?.enum;
+  return schema.type === 'array' && Array.isArray(choices) && !('examples' in schema) ? { ...schema, examples: choices } : schema;
+}
+
+function dagKwargs(spec: DagSpec, docComments: DocComments | undefined): Kwarg[] {
   const schedule =
     spec.schedule.kind === 'none' ? null : spec.schedule.kind === 'interval' ? timedelta(spec.schedule.seconds) : spec.schedule.value;
   const args = spec.defaultArgs;
@@ -136,7 +146,7 @@ function dagKwargs(spec: DagSpec): Kwarg[] {
       const parts = [
         ...(param.default === undefined ? [] : [pyValue(param.default)]),
         ...(param.description === undefined ? [] : [`description=${pyStr(param.description)}`]),
-        `**${pyValue(param.schema)}`,
+        `**${pyValue(withTriggerFormChoices(param.schema))}`,
       ];
       return [param.name, py(`Param(${parts.join(', ')})`)];
     }),
@@ -144,7 +154,7 @@ function dagKwargs(spec: DagSpec): Kwarg[] {
   return present([
     kw('dag_id', spec.dagId),
     kw('description', spec.description),
-    kw('doc_md', spec.doc),
+    kw('doc_md', dagDoc(spec, docComments)),
     kw('schedule', schedule),
     kw('start_date', startDate(spec.startDate)),
     kw('catchup', spec.catchup),
@@ -230,7 +240,7 @@ function skipUnlessSucceededHook(taskIds: readonly string[] | undefined): PyCode
   return taskIds === undefined ? undefined : py(`_skip_unless_succeeded((${taskIds.map(pyStr).join(', ')},))`);
 }
 
-function commonKwargs(task: TaskSpec, groupVariable: string | undefined): { head: Kwarg[]; tail: Kwarg[] } {
+function commonKwargs(task: TaskSpec, groupVariable: string | undefined, docComments: DocComments | undefined): { head: Kwarg[]; tail: Kwarg[] } {
   return {
     head: present([kw('task_id', task.localId), kw('task_group', groupVariable === undefined ? undefined : py(groupVariable))]),
     tail: present([
@@ -239,7 +249,7 @@ function commonKwargs(task: TaskSpec, groupVariable: string | undefined): { head
       kw('retries', task.retries),
       kw('retry_delay', task.retryDelaySeconds === undefined ? undefined : timedelta(task.retryDelaySeconds)),
       kw('execution_timeout', task.executionTimeoutSeconds === undefined ? undefined : timedelta(task.executionTimeoutSeconds)),
-      kw('doc_md', task.doc),
+      kw('doc_md', taskDoc(task, docComments)),
     ]),
   };
 }
@@ -264,7 +274,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
   let usesPod = false;
   const tasks: TaskView[] = spec.tasks.map((task) => {
     const variable = taskVariables.get(task.id)!;
-    const { head, tail } = commonKwargs(task, task.group === undefined ? undefined : groupVariables.get(task.group));
+    const { head, tail } = commonKwargs(task, task.group === undefined ? undefined : groupVariables.get(task.group), options.docComments);
     if (task.kind === 'empty') return { variable, operator: 'EmptyOperator', kwargs: [...head, ...tail] };
     if (task.kind === 'branch') {
       const view = branchView(task, name('_decide', task.id));
@@ -320,7 +330,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     usesSkipUnlessSucceeded,
     nonRetryableExitCode: EXIT_NON_RETRYABLE,
     branches,
-    dagKwargs: dagKwargs(spec),
+    dagKwargs: dagKwargs(spec, options.docComments),
     groups: spec.groups.map((group) => ({
       variable: groupVariables.get(group.id)!,
       kwargs: present([

@@ -156,10 +156,16 @@ const BLOCK_WIDTH = 60;
 
 /**
  * Like pyValue, but a long top-level dict or list is written one entry per line with a
- * trailing comma, indented for a value that starts at column `indent`.
+ * trailing comma, and a long string with line breaks as adjacent literals in parentheses, one
+ * per line of text (Python joins them); indented for a value that starts at column `indent`.
  */
 export function pyBlock(v: unknown, indent: number, path = 'value'): string {
   const flat = pyValue(v, path);
+  if (flat.length > BLOCK_WIDTH && typeof v === 'string' && v.includes('\n')) {
+    const pad = ' '.repeat(indent + 4);
+    const lines = v.match(/[^\n]*\n|[^\n]+$/g)!.map((line) => `${pad}${pyStr(line)}`);
+    return `(\n${lines.join('\n')}\n${' '.repeat(indent)})`;
+  }
   if (flat.length <= BLOCK_WIDTH || typeof v !== 'object' || v === null || v instanceof PyCode) return flat;
   const pad = ' '.repeat(indent + 4);
   if (v instanceof PyDict) return `{\n${dictItems(v, path, pyValue).map((item) => `${pad}${item},`).join('\n')}\n${' '.repeat(indent)}}`;

@@ -9,13 +9,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDags } from '../../../src/cli/load-dags.ts';
 import { GENERATED_DAGS_DIR, PROJECT_ROOT, listFiles, taskScripts } from '../../../src/cli/project.ts';
-import { compileDag, HASH_LINE_PREFIX } from '../../../src/compiler/index.ts';
+import { compileDag, DocComments, HASH_LINE_PREFIX } from '../../../src/compiler/index.ts';
 
 const examples = listFiles(PROJECT_ROOT, ['examples'], '.dag.ts');
 const loaded = await loadDags(examples);
 const scripts = taskScripts(PROJECT_ROOT);
+const docComments = new DocComments((file) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined));
 const compile = (dag: (typeof loaded)[number]['dag'], profile: string) =>
-  compileDag(dag, { root: PROJECT_ROOT, profile, scriptExists: (s) => scripts.has(s) });
+  compileDag(dag, { root: PROJECT_ROOT, profile, scriptExists: (s) => scripts.has(s), docComments });
 
 describe.each(loaded.map(({ file, dag }) => ({ name: path.basename(file), dag })))('$name', ({ dag }) => {
   it('compiles to the committed generated/dags file', () => {

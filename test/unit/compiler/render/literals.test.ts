@@ -202,6 +202,18 @@ describe('pyBlock', () => {
     expect(JSON.parse(runPython(src))).toEqual(values);
   });
 
+  it('writes a long string with line breaks as one literal per line in parentheses, evaluating to the same text', () => {
+    const text = `first line ${NASTY.slice(0, 12).join(' ')}\nsecond '''\n\n"""last"""`;
+    const block = pyBlock(text, 8);
+    expect(block.split('\n')).toHaveLength(text.split('\n').length + 2);
+    expect(block.startsWith('(\n            ')).toBe(true);
+    expect(block.endsWith('\n        )')).toBe(true);
+    expect(pyBlock('short\ntext', 8)).toBe("'short\\ntext'");
+    const values = [text, `${text}\n`, 'x'.repeat(70) + '\n', NASTY.join('\n')];
+    const src = ['VALUES = [', ...values.map((v) => `        ${pyBlock(v, 8)},`), ']', 'import json, sys', 'sys.stdout.write(json.dumps(VALUES))', ''].join('\n');
+    expect(JSON.parse(runPython(src))).toEqual(values);
+  });
+
   it('writes a dict that unpacks others first, in one line or one entry per line', () => {
     const short = pyDict([py('BASE')], { a: 1 });
     expect(pyValue(short)).toBe("{**BASE, 'a': 1}");

@@ -1,0 +1,80 @@
+/**
+ * The Markdown Airflow shows as the DAG's and each task's docs (doc_md). An explicit DSL `doc`
+ * wins over the source's doc comment; a Node task's doc ends with its inputs (field → param,
+ * upstream output or constant) and output fields, generated from the IR.
+ */
+import type { InputBinding } from '../../runtime/index.ts';
+import type { DagSpec, JsonSchema, NodeTaskSpec, TaskSpec } from '../../dsl/spec.ts';
+import type { DocComments } from '../doc-comments.ts';
+
+/** Longest constant shown in a task's inputs; longer ones end in `…`. */
+const CONSTANT_WIDTH = 80;
+
+export function dagDoc(spec: DagSpec, comments: DocComments | undefined): string | undefined {
+  return spec.doc ?? (spec.source && comments?.fileDoc(spec.source.file));
+}
+
+export function taskDoc(task: TaskSpec, comments: DocComments | undefined): string | undefined {
+  if (task.kind !== 'node') return task.doc;
+  const prose = task.doc ?? (task.scriptSource && comments?.declarationDoc(task.scriptSource));
+  return [prose, inputsSection(task), outputSection(task.outputSchema)].filter((part) => part !== undefined).join('\n\n');
+}
+
+/** A Markdown code span holding `text`, safe inside a table cell. */
+function code(text: string): string {
+  const longestRun = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longestRun + 1);
+  const padded = longestRun ? ` ${text} ` : text;
+  return `${fence}${padded.replace(/\|/g, '\\|')}${fence}`;
+}
+
+function properties(schema: JsonSchema): Record<string, JsonSchema> {
+  return (schema.properties as Record<string, JsonSchema> | undefined) ?? {};
+}
+
+function constant(value: unknown): string {
+  const json = JSON.stringify(value) ?? 'undefined';
+  return json.length > CONSTANT_WIDTH ? `${json.slice(0, CONSTANT_WIDTH - 1)}…` : json;
+}
+
+function bindingSource(binding: InputBinding): string {
+  if (binding.from === 'param') return `param ${code(binding.name)}`;
+  if (binding.from === 'const') return `constant ${code(constant(binding.value))}`;
+  return binding.path.length ? `field ${code(binding.path.join('.'))} of ${code(binding.task)}'s output` : `output of ${code(binding.task)}`;
+}
+
+function inputsSection(task: NodeTaskSpec): string {
+  const declared = properties(task.inputSchema);
+  const fields = [...new Set([...Object.keys(declared), ...Object.keys(task.bindings)])];
+  if (!fields.length) return '**Inputs:** none.';
+  const required = new Set((task.inputSchema.required as string[] | undefined) ?? []);
+  const unbound = (field: string): string => {
+    const property = declared[field] ?? {};
+    if ('default' in property) return `its default ${code(constant(property.default))}`;
+    return required.has(field) ? 'not given' : 'not given (optional)';
+  };
+  const rows = fields.map((field) => {
+    const binding = task.bindings[field];
+    return `| ${code(field)} | ${binding ? bindingSource(binding) : unbound(field)} |`;
+  });
+  return ['**Inputs**', '', '| field | from |', '| --- | --- |', ...rows].join('\n');
+}
+
+function outputSection(schema: JsonSchema): string {
+  const fields = Object.entries(properties(schema));
+  if (!fields.length) return '**Output:** no fields.';
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  const rows = fields.map(([field, property]) => `| ${code(field)} | ${typeOf(property)}${required.has(field) ? '' : ' (optional)'} |`);
+  return ['**Output** (the XCom `return_value`)', '', '| field | type |', '| --- | --- |', ...rows].join('\n');
+}
+
+/** A short reading of a JSON Schema: `string`, `array of number`, `one of 'A', 'B'`, `integer or null`. */
+function typeOf(schema: JsonSchema): string {
+  if (Array.isArray(schema.enum)) return `one of ${schema.enum.map((value) => code(JSON.stringify(value))).join(', ')}`;
+  if ('const' in schema) return code(JSON.stringify(schema.const));
+  const union = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
+  if (Array.isArray(union)) return [...new Set(union.map(typeOf))].join(' or ');
+  if (Array.isArray(schema.type)) return schema.type.join(' or ');
+  if (schema.type === 'array') return schema.items ? `array of ${typeOf(schema.items as JsonSchema)}` : 'array';
+  return typeof schema.type === 'string' ? schema.type : 'any JSON';
+}
