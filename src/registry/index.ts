@@ -36,3 +36,7 @@ export {
 export type { PromotionRequest, PromotionResult, RestoreOptions } from './promotion.ts';
 export { AuditTrailError, DEPLOYED_AT_TAG, PERIODS_TAG, ROLLBACK_TAG, TAG_VALUE_LIMIT_BYTES, readPeriods, readRollback } from './production-history.ts';
 export type { ProductionPeriod, RollbackRecord } from './production-history.ts';
+export { DEPLOYED_TO_TAG, IMAGE_TAG, deployedImageOf, pinnedImage, recordDeployedImage } from './deployed-image.ts';
+export type { DeployedImage } from './deployed-image.ts';
+export { planRestoreVersion, restoreVersion } from './restore-version.ts';
+export type { RestorePlan, RestoreVersionOptions, RestoreVersionResult } from './restore-version.ts';

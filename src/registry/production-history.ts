@@ -34,7 +34,15 @@ const isoTime = z.iso.datetime();
 const periodSchema = z.object({ from: isoTime, to: isoTime.nullable(), reason: z.string() });
 export type ProductionPeriod = z.infer<typeof periodSchema>;
 
-const rollbackSchema = z.object({ reason: z.string(), at: isoTime, restored: z.string() });
+/** Written by restorePrevious ({reason, at, restored}); a manual rollback (restoreVersion) adds trigger, dag_id and dag_run_id. */
+const rollbackSchema = z.object({
+  reason: z.string(),
+  at: isoTime,
+  restored: z.string(),
+  trigger: z.enum(['automatic', 'manual']).optional(),
+  dag_id: z.string().optional(),
+  dag_run_id: z.string().optional(),
+});
 export type RollbackRecord = z.infer<typeof rollbackSchema>;
 
 export interface TagWrite {

@@ -103,7 +103,8 @@ function promotionReason(audit: Record<string, string>): string {
   return ['promoted', decision, `dag run ${dagRun}`].filter(Boolean).join(', ');
 }
 
-const rollbackReason = (failed: string, reason: string) => `rollback of version ${failed}: ${reason}`;
+/** The reason of the period a rollback opens on the restored version (the history command parses it). */
+export const rollbackReason = (failed: string, reason: string) => `rollback of version ${failed}: ${reason}`;
 
 /** A version an earlier attempt of this dag run registered (the oldest, if a race made two). */
 function registeredByThisDagRun(versions: ModelVersion[], runId: string, dagRunId: string): ModelVersion | undefined {
