@@ -38,3 +38,17 @@ dag('type_tests', { schedule: null, startDate: '2024-01-01', params: { n: param(
   // @ts-expect-error trigger rules are a closed set
   d.empty('rule', { triggerRule: 'all_sucess' });
 });
+
+const triggerTarget = dag('trigger_target', { schedule: null, startDate: '2024-01-01', params: { uri: param(z.string().default('s3://b/k')), rows: param(z.number().int().default(1)) } }, (d) => {
+  d.empty('start');
+});
+dag('trigger_types', { schedule: null, startDate: '2024-01-01', params: { n: param(z.number().int().default(1)) } }, (d) => {
+  const source = d.task(produce, {});
+  d.trigger(triggerTarget, { conf: { uri: source.field('label'), rows: d.params.n } });
+  // @ts-expect-error a conf key must be a param of the target
+  d.trigger(triggerTarget, { id: 'unknown_key', conf: { url: 'x' } });
+  // @ts-expect-error a conf value must have the param's type
+  d.trigger(triggerTarget, { id: 'wrong_type', conf: { rows: source.field('label') } });
+  // @ts-expect-error a constant too
+  d.trigger(triggerTarget, { id: 'wrong_constant', conf: { uri: 3 } });
+});

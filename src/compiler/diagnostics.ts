@@ -17,6 +17,8 @@ export type CheckCode =
   | 'missing-script'
   | 'xcom-contract'
   | 'unknown-param'
+  | 'trigger-target'
+  | 'trigger-conf'
   | 'unknown-profile'
   | 'invalid-option'
   | 'invalid-param'

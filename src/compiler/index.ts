@@ -29,6 +29,8 @@ export interface CompileOptions {
   readonly tasksDir?: string;
   readonly scriptExists?: (script: string) => boolean;
   readonly taskDirs?: readonly string[];
+  /** Every DAG compiled in this build, by id: the DAGs a trigger may start. */
+  readonly buildDags?: ReadonlyMap<string, DagSpec>;
   /** Reads a DAG source, so option problems can point at the option's own line (else: the call's). */
   readonly readSource?: ReadSource;
   /**

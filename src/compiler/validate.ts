@@ -7,12 +7,15 @@ import { checkContracts } from './checks/contracts.ts';
 import { checkCycles, checkDuplicates, checkIds, checkReferences } from './checks/graph.ts';
 import { checkScripts } from './checks/scripts.ts';
 import { checkSkipConditions } from './checks/skip-conditions.ts';
+import { checkTriggers } from './checks/triggers.ts';
 import type { Diagnostic } from './diagnostics.ts';
 
 export interface ValidateOptions {
   /** Whether `<dir>/<script>.ts` exists in one of the task directories. */
   readonly scriptExists?: (script: string) => boolean;
   readonly taskDirs?: readonly string[];
+  /** Every DAG of the build, by id: the DAGs a trigger may start (their params type its conf). */
+  readonly buildDags?: ReadonlyMap<string, DagSpec>;
 }
 
 export function validate(spec: DagSpec, options: ValidateOptions = {}): Diagnostic[] {
@@ -22,7 +25,7 @@ export function validate(spec: DagSpec, options: ValidateOptions = {}): Diagnost
   for (const check of structural) check(context);
   // Branch simulation needs a sound graph; contracts and scripts do not.
   const graphIsSound = !diagnostics.some((d) => d.code === 'cycle' || d.code === 'duplicate-id');
-  const semantic: Check[] = [checkContracts, checkSkipConditions, ...(graphIsSound ? [checkBranchTargets, checkJoinsAndReachability] : [])];
+  const semantic: Check[] = [checkContracts, checkTriggers(options.buildDags ?? new Map()), checkSkipConditions, ...(graphIsSound ? [checkBranchTargets, checkJoinsAndReachability] : [])];
   if (options.scriptExists) semantic.push(checkScripts(options.scriptExists, options.taskDirs ?? ['src/tasks']));
   for (const check of semantic) check(context);
   return diagnostics;

@@ -220,5 +220,16 @@ function taskSpec(state: DagState, record: TaskRecord, wiring: Wiring, params: r
       paths: Object.fromEntries([...byValue].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     });
   }
+  if (record.kind === 'trigger') {
+    return compact({
+      ...base,
+      kind: 'trigger' as const,
+      targetDagId: record.target!.dagId,
+      targetSource: record.target!.source,
+      conf: Object.fromEntries(Object.entries(record.inputs ?? {}).map(([key, value]) => [key, binding(value)])),
+      waitForCompletion: options.waitForCompletion ?? false,
+      pokeIntervalSeconds: seconds(options.pokeInterval),
+    });
+  }
   return { ...base, kind: 'empty' as const };
 }

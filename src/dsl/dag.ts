@@ -11,13 +11,14 @@ import { buildSpec } from './build.ts';
 import { DagDefinitionError } from './errors.ts';
 import { checkOptions } from './checked-options.ts';
 import { continuousProblems, definitionProblem, paramProblems } from './declaration-rules.ts';
-import { dagOptionsSchema, groupOptionsSchema, identifierSchema, nodeTaskOptionsSchema, taskCommonSchema } from './options.ts';
+import { dagOptionsSchema, groupOptionsSchema, identifierSchema, nodeTaskOptionsSchema, taskCommonSchema, triggerOptionsSchema } from './options.ts';
 import { BranchOutcome, OutputRef, ParamRef, type DagIdentity, type Dependency, type GroupHandle } from './refs.ts';
 import type { DagSpec, DefinitionProblem, RunnerSpec } from './spec.ts';
 import {
   BranchTask,
   EmptyTask,
   NodeTask,
+  TriggerTask,
   type AnyTask,
   type BranchOptions,
   type CommonTaskOptions,
@@ -25,6 +26,7 @@ import {
   type InputBindings,
   type NodeTaskOptions,
   type TaskRecord,
+  type TriggerOptions,
 } from './tasks.ts';
 import { normaliseRunner } from './normalise.ts';
 
@@ -48,11 +50,16 @@ type ParamRefs<P extends Record<string, ParamDeclaration>> = { readonly [K in ke
 
 export type DagOptions<P extends Record<string, ParamDeclaration>> = z.input<typeof dagOptionsSchema> & { params?: P };
 
+/** The values of a DAG's params, as a run sees them. */
+export type ParamValues<P extends Record<string, ParamDeclaration>> = { [K in keyof P]: z.output<P[K]['schema']> };
+
 /** The finished DAG: what a `*.dag.ts` file default-exports. */
-export interface Dag {
+export interface Dag<Params = Record<string, unknown>> {
   readonly kind: 'dag';
   readonly dagId: string;
   readonly spec: DagSpec;
+  /** Type only (never set): the params' values, so `d.trigger(thisDag, { conf })` is typed. */
+  readonly __params?: Params;
 }
 
 export interface FailureHandlerRecord {
@@ -150,6 +157,37 @@ export class Scope<P extends Record<string, ParamDeclaration> = Record<string, P
     return this.register(record, new EmptyTask(record, this.state));
   }
 
+  /**
+   * A TriggerDagRunOperator starting a run of `target`, another DAG of this project (the default
+   * export of its `*.dag.ts`), with `conf` filling some of its params: constants, this DAG's
+   * params or upstream task outputs, all checked against the target's param schemas when the
+   * project is compiled. Binding an output also adds the dependency.
+   */
+  trigger<T>(target: Dag<T>, options: TriggerOptions<T>): TriggerTask {
+    const source = here();
+    const { after, conf, id, ...rest } = options as TriggerOptions<T> & { conf?: Record<string, unknown> };
+    if ((target as { kind?: unknown } | undefined)?.kind !== 'dag') {
+      throw new DagDefinitionError(
+        "d.trigger() needs the DAG to start: the default export of another *.dag.ts file (import target from './other.dag.ts').",
+        this.state.dagId,
+        id,
+        source,
+      );
+    }
+    const localId = id ?? `trigger_${target.dagId}`;
+    const checked = this.options(triggerOptionsSchema, { id: localId, ...rest }, localId, source, 'Trigger');
+    const record = this.record('trigger', localId, after, source, withoutId(checked));
+    Object.assign(record, { inputs: conf ?? {}, target: { dagId: target.dagId, source: target.spec.source } });
+    for (const [key, value] of Object.entries(conf ?? {})) {
+      if (value instanceof OutputRef) this.checkOwnership(localId, value.task.dag, source);
+      else if (value instanceof ParamRef) this.checkOwnership(localId, value.dag, source);
+      else if (!isJson(value)) {
+        throw new DagDefinitionError(`Trigger '${localId}' conf '${key}' is a constant that is not plain JSON (numbers must be finite; no functions, dates or class instances).`, this.state.dagId, localId, source);
+      }
+    }
+    return this.register(record, new TriggerTask(record, this.state));
+  }
+
   /** A TaskGroup. Child ids are prefixed with `<id>.`; `after` applies to the group's first tasks. */
   group<R>(id: string, options: { tooltip?: string; after?: readonly Dependency[] }, declare: (g: Scope<P>) => R): { readonly group: GroupHandle; readonly tasks: R } {
     const source = here();
@@ -243,7 +281,7 @@ export function dag<P extends Record<string, ParamDeclaration> = Record<never, P
   dagId: string,
   options: DagOptions<P>,
   declare: (d: Scope<P>) => void,
-): Dag {
+): Dag<ParamValues<P>> {
   const source = here();
   const { params = {} as P, ...rest } = options;
   const state: DagState = { dagId, tasks: [], groups: [], handles: new Map(), problems: [] };

@@ -128,7 +128,7 @@ export const dagOptionsSchema = z.strictObject({
   profiles: z.record(identifierSchema, runnerSchema).default({ local: { kind: 'bash' } }),
 });
 
-const TASK_KINDS: readonly unknown[] = ['node', 'branch', 'empty'];
+const TASK_KINDS: readonly unknown[] = ['node', 'branch', 'empty', 'trigger'];
 const isTaskHandle = (value: unknown): value is TaskHandle =>
   typeof value === 'object' && value !== null && TASK_KINDS.includes((value as TaskHandle).kind) && typeof (value as TaskHandle).id === 'string';
 
@@ -138,7 +138,7 @@ function notATask(value: unknown): string | undefined {
   const kind = typeof value === 'object' && value !== null ? (value as { kind?: unknown }).kind : undefined;
   if (kind === 'group') return `is task group '${(value as GroupHandle).id}'; list the tasks of the group that must have succeeded`;
   if (value instanceof BranchOutcome) return `is an outcome of branch '${value.branch.id}'; list the branch task itself or the tasks on that path`;
-  return `is ${showValue(value)}, not a task; list what d.task(), d.branch() or d.empty() returned`;
+  return `is ${showValue(value)}, not a task; list what d.task(), d.branch(), d.empty() or d.trigger() returned`;
 }
 
 /** `skipUnlessSucceeded`: one or more distinct tasks (where they sit in the graph is the compiler's check). */
@@ -171,5 +171,16 @@ export const nodeTaskOptionsSchema = taskCommonSchema.extend({
   runner: runnerSchema.optional(),
   env: envSchema.optional(),
 });
+
+export const triggerOptionsSchema = taskCommonSchema
+  .extend({
+    waitForCompletion: z.boolean().default(false),
+    pokeInterval: positiveDurationSchema.optional(),
+  })
+  .superRefine((options, ctx) => {
+    if (options.pokeInterval && !options.waitForCompletion) {
+      ctx.addIssue({ code: 'custom', path: ['pokeInterval'], message: 'a trigger only polls while it waits for the run; set waitForCompletion: true, or leave pokeInterval out', input: options.pokeInterval });
+    }
+  });
 
 export const groupOptionsSchema = z.strictObject({ tooltip: z.string().optional() });

@@ -37,7 +37,7 @@ export class ParamRef<T> extends Ref<T> {
 /** A value bound to an input: a reference or a constant written in the DAG file. */
 export type Bindable<T> = Ref<T> | T;
 
-export type TaskKind = 'node' | 'branch' | 'empty';
+export type TaskKind = 'node' | 'branch' | 'empty' | 'trigger';
 
 /** What every task object exposes: identity and the ability to add upstream dependencies. */
 export interface TaskHandle {

@@ -130,7 +130,23 @@ export interface EmptyTaskSpec extends TaskSpecBase {
   readonly kind: 'empty';
 }
 
-export type TaskSpec = NodeTaskSpec | BranchTaskSpec | EmptyTaskSpec;
+/**
+ * A TriggerDagRunOperator: starts a run of another DAG of the same project with a conf the
+ * compiler checks against that DAG's params.
+ */
+export interface TriggerTaskSpec extends TaskSpecBase {
+  readonly kind: 'trigger';
+  readonly targetDagId: string;
+  /** Where the target DAG was declared. */
+  readonly targetSource?: SourceLocation;
+  /** Conf key (a param of the target) → what fills it, rendered at run time. */
+  readonly conf: Readonly<Record<string, InputBinding>>;
+  readonly waitForCompletion: boolean;
+  /** How often a waiting trigger checks the target run; only with waitForCompletion. */
+  readonly pokeIntervalSeconds?: number;
+}
+
+export type TaskSpec = NodeTaskSpec | BranchTaskSpec | EmptyTaskSpec | TriggerTaskSpec;
 
 export interface GroupSpec {
   readonly id: string;

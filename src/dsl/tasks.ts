@@ -45,6 +45,18 @@ export type NodeTaskOptions<Def extends TaskDefinition> = CommonTaskOptions & {
     ? { inputs?: InputBindings<z.input<Def['input']>> }
     : { inputs: InputBindings<z.input<Def['input']>> });
 
+/** What a trigger may put in the conf of a target DAG with param values `Params`. */
+export type TriggerConf<Params> = { [K in keyof Params]?: Bindable<Params[K]> };
+
+export interface TriggerOptions<Params> extends CommonTaskOptions {
+  /** Params of the target run; the ones left out keep their defaults. */
+  conf?: TriggerConf<Params>;
+  /** Wait until the target run finishes (the trigger then fails when it fails). Default false. */
+  waitForCompletion?: boolean;
+  /** How often a waiting trigger looks at the target run (Airflow's default: 60 s). */
+  pokeInterval?: { days?: number; hours?: number; minutes?: number; seconds?: number };
+}
+
 export interface BranchOptions<V extends string> extends CommonTaskOptions {
   /** The decision: a task output field or a param whose value names the path to follow. */
   on: Ref<V>;
@@ -57,10 +69,17 @@ export interface TaskRecord {
   readonly localId: string;
   readonly group: GroupRecord | undefined;
   readonly deps: Dependency[];
-  readonly options: Omit<CommonTaskOptions, 'after' | 'id'> & { runner?: RunnerSpec; env?: Record<string, string> };
+  readonly options: Omit<CommonTaskOptions, 'after' | 'id'> & {
+    runner?: RunnerSpec;
+    env?: Record<string, string>;
+    waitForCompletion?: boolean;
+    pokeInterval?: { days?: number; hours?: number; minutes?: number; seconds?: number };
+  };
   readonly definition?: TaskDefinition;
   readonly inputs?: Readonly<Record<string, unknown>>;
   readonly on?: Ref<string>;
+  /** The DAG a trigger starts. */
+  readonly target?: { readonly dagId: string; readonly source: SourceLocation | undefined };
   readonly source: SourceLocation | undefined;
 }
 
@@ -117,4 +136,9 @@ export class EmptyTask extends BaseTask {
   readonly kind = 'empty' as const;
 }
 
-export type AnyTask = NodeTask<any> | BranchTask<any> | EmptyTask;
+/** A TriggerDagRunOperator: starts a run of another DAG of the project. */
+export class TriggerTask extends BaseTask {
+  readonly kind = 'trigger' as const;
+}
+
+export type AnyTask = NodeTask<any> | BranchTask<any> | EmptyTask | TriggerTask;

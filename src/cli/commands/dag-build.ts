@@ -40,6 +40,7 @@ export async function planBuild(options: BuildOptions): Promise<BuildPlan> {
   const { loaded, errors } = await loadDagSources(sources, options.root);
   const problems = [...errors];
   const docComments = new DocComments(readSource);
+  const buildDags = new Map(loaded.map(({ dag }) => [dag.dagId, dag.spec]));
   for (const { dag } of loaded) {
     try {
       const compiled = compileDag(dag, {
@@ -47,6 +48,7 @@ export async function planBuild(options: BuildOptions): Promise<BuildPlan> {
         profile: options.profile,
         scriptExists: (script) => scripts.has(script),
         taskDirs: TASK_SCRIPT_DIRS,
+        buildDags,
         readSource,
         docComments,
         ...(options.tasksDir ? { tasksDir: options.tasksDir } : {}),

@@ -8,14 +8,14 @@ import { describeSchema, fieldNames, incompatibility, jsonType, schemaAt } from 
 
 const FAILURE_SCHEMA = z.toJSONSchema(taskFailureSchema, { io: 'output' }) as JsonSchema;
 
-function describeSource(binding: InputBinding): string {
+export function describeSource(binding: InputBinding): string {
   if (binding.from === 'xcom') return binding.path.length ? `task '${binding.task}' field '${binding.path.join('.')}'` : `the output of task '${binding.task}'`;
   if (binding.from === 'param') return `param '${binding.name}'`;
   return `the constant ${JSON.stringify(binding.value)}`;
 }
 
 /** The schema of what a binding delivers, or a message saying why there is none. */
-function sourceSchema(context: CheckContext, consumer: TaskSpec, binding: InputBinding): JsonSchema | string {
+export function sourceSchema(context: CheckContext, consumer: TaskSpec, binding: InputBinding): JsonSchema | string {
   if (binding.from === 'const') return { const: binding.value, type: jsonType(binding.value) };
   if (binding.from === 'param') {
     const param = context.spec.params.find((p) => p.name === binding.name);
@@ -34,7 +34,7 @@ function sourceSchema(context: CheckContext, consumer: TaskSpec, binding: InputB
 }
 
 /** Whether some key on the binding's path is not required in the producer's output. */
-function optionalAlong(context: CheckContext, binding: Extract<InputBinding, { from: 'xcom' }>): boolean {
+export function optionalAlong(context: CheckContext, binding: Extract<InputBinding, { from: 'xcom' }>): boolean {
   const producer = context.byId.get(binding.task);
   if (producer?.kind !== 'node') return false;
   return binding.path.some((key, index) => {

@@ -87,6 +87,19 @@ export function incompatibility(source: Schema, target: Schema, path = ''): stri
   return undefined;
 }
 
+/**
+ * The narrowest schema of a JSON constant: an object lists its keys as required properties and
+ * an array its elements' schemas, so a constant object or list is checked field by field.
+ */
+export function constantSchema(value: unknown): Schema {
+  if (Array.isArray(value)) return value.length ? { type: 'array', items: { anyOf: value.map(constantSchema) } } : { type: 'array' };
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    return { type: 'object', properties: Object.fromEntries(entries.map(([key, item]) => [key, constantSchema(item)])), required: entries.map(([key]) => key) };
+  }
+  return { const: value, type: jsonType(value) };
+}
+
 /** The schema of `path` inside `schema`, or undefined when the field does not exist. */
 export function schemaAt(schema: Schema, path: readonly string[]): Schema | undefined {
   let current: Schema | undefined = schema;

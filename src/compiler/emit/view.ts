@@ -2,10 +2,11 @@
  * IR → the view the Python template renders. Every value here is either a JSON-like value
  * or a PyCode built from validated pieces; the template prints them through `py`.
  */
-import type { BranchTaskSpec, DagSpec, FailureHandlerSpec, JsonSchema, NodeTaskSpec, RunnerSpec, TaskSpec } from '../../dsl/spec.ts';
+import type { BranchTaskSpec, DagSpec, FailureHandlerSpec, JsonSchema, NodeTaskSpec, RunnerSpec, TaskSpec, TriggerTaskSpec } from '../../dsl/spec.ts';
+import type { InputBinding } from '../../runtime/contract.ts';
 import { ENV, EXIT_NON_RETRYABLE, EXIT_SKIP, KPO_XCOM_FILE } from '../../runtime/contract.ts';
 import { FAILURE_INPUT_FIELD } from '../../runtime/failure.ts';
-import { jinjaStr, py, pyDict, pyStr, pyValue, shellQuote, type PyCode, type PyDict } from '../render/literals.ts';
+import { jinjaJsonText, jinjaStr, py, pyDict, pyStr, pyValue, shellQuote, type PyCode, type PyDict } from '../render/literals.ts';
 import { CompileError } from '../diagnostics.ts';
 import type { DocComments } from '../doc-comments.ts';
 import { dagDoc, taskDoc } from './docs.ts';
@@ -264,6 +265,40 @@ function branchView(task: BranchTaskSpec, functionName: string): BranchView {
   return { functionName, branchId: task.id, sourceLabel, valueExpression, paths: task.paths };
 }
 
+/** The JSON text one conf value renders to at run time: Jinja's `tojson` for run-time values. */
+function confValueTemplate(binding: InputBinding): string {
+  if (binding.from === 'const') return jinjaJsonText(binding.value);
+  if (binding.from === 'param') return `{{ params[${jinjaStr(binding.name)}] | tojson }}`;
+  const path = binding.path.map((key) => `[${jinjaStr(key)}]`).join('');
+  return `{{ ti.xcom_pull(task_ids=${jinjaStr(binding.task)})${path} | tojson }}`;
+}
+
+/**
+ * A trigger's conf as one template that renders to a JSON object: Jinja renders every string of a
+ * dict conf to a string, so numbers and lists would arrive as text; TriggerDagRunOperator
+ * json-loads a conf that renders to a string, which keeps each value's JSON type.
+ * (render_template_as_native_obj would do it too, but for every templated field of the DAG.)
+ */
+function confTemplate(task: TriggerTaskSpec): string | undefined {
+  const keys = Object.keys(task.conf).sort();
+  if (!keys.length) return undefined;
+  return `{${keys.map((key) => `${jinjaJsonText(key)}: ${confValueTemplate(task.conf[key]!)}`).join(', ')}}`;
+}
+
+/**
+ * The run starts now with a run id Airflow generates and no logical date, so two triggers never
+ * collide; a target with max_active_runs 1 that is busy keeps the new run queued until it is free.
+ */
+function triggerKwargs(task: TriggerTaskSpec): Kwarg[] {
+  return present([
+    kw('trigger_dag_id', task.targetDagId),
+    kw('conf', confTemplate(task)),
+    kw('logical_date', null),
+    kw('wait_for_completion', task.waitForCompletion || undefined),
+    kw('poke_interval', task.pokeIntervalSeconds),
+  ]);
+}
+
 export function buildView(spec: DagSpec, options: ViewOptions): DagView {
   const profileRunner = spec.profiles[options.profile];
   const name = variableNamer();
@@ -276,6 +311,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     const variable = taskVariables.get(task.id)!;
     const { head, tail } = commonKwargs(task, task.group === undefined ? undefined : groupVariables.get(task.group), options.docComments);
     if (task.kind === 'empty') return { variable, operator: 'EmptyOperator', kwargs: [...head, ...tail] };
+    if (task.kind === 'trigger') return { variable, operator: 'TriggerDagRunOperator', kwargs: [...head, ...triggerKwargs(task), ...tail] };
     if (task.kind === 'branch') {
       const view = branchView(task, name('_decide', task.id));
       branches.push(view);
@@ -300,6 +336,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     ...(usesBash ? ['from airflow.providers.standard.hooks.subprocess import SubprocessHook'] : []),
     ...(kinds.has('branch') ? ['from airflow.providers.standard.operators.python import BranchPythonOperator'] : []),
     ...(usesPod ? ['from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator'] : []),
+    ...(kinds.has('trigger') ? ['from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator'] : []),
     `from airflow.sdk import ${sdkNames.sort().join(', ')}`,
     ...(usesNode || kinds.has('branch') ? [`from airflow.sdk.exceptions import ${exceptions.join(', ')}`] : []),
   ].sort();

@@ -89,6 +89,16 @@ export function jinjaStr(s: string): string {
   return "'" + s.replace(JINJA_UNSAFE, escapeChar) + "'";
 }
 
+/**
+ * JSON text of `value` that a Jinja template renders back unchanged. Jinja only acts on `{{`,
+ * `{%` and `{#`; JSON's own syntax never puts one of those together (an object's `{` is followed
+ * by `"` or `}`), so only strings can hold them, and there the `{` is written `\u007b`, which
+ * JSON decodes to the same character.
+ */
+export function jinjaJsonText(value: unknown): string {
+  return JSON.stringify(value).replace(/\{(?=[{%#])/g, '\\u007b');
+}
+
 const SHELL_BARE = /^[A-Za-z0-9_/.,:@%+-]+$/;
 
 /** One POSIX shell word that expands to exactly `s`. */
