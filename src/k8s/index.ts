@@ -10,5 +10,6 @@ export { verifyDeployment, newReplicaSet, verifyResultSchema, type VerifyResult 
 export { runHealthCheck, summarise, checkPrediction, healthCheckSummarySchema, type HealthCheckSummary, type Probe } from './health-check.ts';
 export { applyPullSecret, dockerConfigJson, type RegistryLogin } from './pull-secret.ts';
 export { rollbackCluster, clusterRollbackSchema, type ClusterRollback } from './rollback.ts';
+export { rollToVersion, rollToVersionResultSchema, type RollToVersionResult, type RollToVersionTarget } from './roll-to-version.ts';
 export { ANNOTATIONS, LABELS, currentRecord, failureRecordOf, previousRecordOf, revisionOf, revisionRecordSchema, templateIs, type FailureRecord, type RevisionRecord } from './revision.ts';
 export * from './errors.ts';

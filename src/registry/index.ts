@@ -38,5 +38,5 @@ export { AuditTrailError, DEPLOYED_AT_TAG, PERIODS_TAG, ROLLBACK_TAG, TAG_VALUE_
 export type { ProductionPeriod, RollbackRecord } from './production-history.ts';
 export { DEPLOYED_TO_TAG, IMAGE_TAG, deployedImageOf, pinnedImage, recordDeployedImage } from './deployed-image.ts';
 export type { DeployedImage } from './deployed-image.ts';
-export { planRestoreVersion, restoreVersion } from './restore-version.ts';
+export { defaultRestoreTarget, planRestoreVersion, restoreVersion } from './restore-version.ts';
 export type { RestorePlan, RestoreVersionOptions, RestoreVersionResult } from './restore-version.ts';

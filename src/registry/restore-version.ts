@@ -53,6 +53,21 @@ function recordedByThisDagRun(versions: ModelVersion[], toVersion: string, dagRu
     .find(({ version, record }) => version !== toVersion && record?.trigger === 'manual' && record.dag_run_id === dagRunId && record.restored === toVersion);
 }
 
+/**
+ * The version a rollback without an explicit target goes back to: the one `previous` points at.
+ * Resolve it once, before the first write (a rollback moves `previous`, so a retry resolving it
+ * again would pick the version just replaced).
+ */
+export async function defaultRestoreTarget(client: MlflowClient, modelName: string): Promise<string> {
+  const model = await client.models.get(modelName);
+  if (!model) throw new PromotionError(`Cannot roll model '${modelName}' back: no such registered model; check the model name. Nothing was changed.`);
+  const previous = model.aliases[PREVIOUS_ALIAS];
+  if (!previous) {
+    throw new PromotionError(`Cannot roll model '${modelName}' back: it has no '${PREVIOUS_ALIAS}' alias (production is ${model.aliases[PRODUCTION_ALIAS] ? `version ${model.aliases[PRODUCTION_ALIAS]}` : 'not set'}); name the version to roll back to. Nothing was changed.`);
+  }
+  return previous;
+}
+
 export interface RestorePlan {
   modelName: string;
   restored: string;

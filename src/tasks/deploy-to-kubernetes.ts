@@ -3,6 +3,7 @@ import { applyRelease, k8sConfigFromEnv, recordFailure, RolloutFailedError, revi
 import { deployStageSkipReason, deployTargetSchema } from '../pipeline/contract/deploy-target.ts';
 import { deploymentSchema } from '../pipeline/contract/kubernetes.ts';
 import { imagePushSchema, promotedVersionSchema } from '../pipeline/contract/release.ts';
+import { mlflowClientFromEnv, pinnedImage, recordDeployedImage } from '../registry/index.ts';
 import { defineTask } from '../runtime/index.ts';
 
 /**
@@ -46,6 +47,10 @@ export default defineTask({
         throw error;
       }
       ctx.log.info({ rollout_s: Number(rollout.seconds.toFixed(2)), revision: revisionOf(rollout.deployment) }, rollout.message);
+      // What a manual rollback to this version rolls out (restoreVersion refuses a version without it).
+      const deployed = { image: pinnedImage(image, pushed.digest), deployedTo: `${config.namespace}/${config.deployment}` };
+      await recordDeployedImage(mlflowClientFromEnv(), promotion.model_name, promotion.version, deployed);
+      ctx.log.info({ image: deployed.image, deployed_to: deployed.deployedTo }, `recorded on ${promotion.model_name} v${promotion.version}: deployed as ${deployed.image} to ${deployed.deployedTo}`);
       return {
         namespace: config.namespace,
         deployment: config.deployment,

@@ -9,6 +9,7 @@ import {
   IMAGE_TAG,
   type MlflowClient,
   PromotionError,
+  defaultRestoreTarget,
   type Run,
   planRestoreVersion,
   productionAt,
@@ -86,6 +87,7 @@ describe('restoreVersion', () => {
     const mlflow = client(services.mlflowUri);
     const name = await model(mlflow, 'restore', 3, ['1', '2', '3']);
     const untouched = await registryState(mlflow, name);
+    expect(await defaultRestoreTarget(mlflow, name)).toBe('2'); // without to_version: the 'previous' alias
     expect(await planRestoreVersion(mlflow, name, '1', manual('manual__r1', { now: at(T4) }))).toEqual({ modelName: name, restored: '1', replaced: '3', image: imageOf('1'), deployedTo: 'hp/hp-api', resumed: false });
     expect(await registryState(mlflow, name)).toEqual(untouched); // the plan (a dry run) writes nothing
     const result = await restoreVersion(mlflow, name, '1', manual('manual__r1', { now: at(T4) }));
@@ -126,6 +128,9 @@ describe('restoreVersion', () => {
     await expect(restoreVersion(mlflow, name, '2', manual('m5', { reason: '  ' }))).rejects.toThrow(BadDataError);
     expect(await registryState(mlflow, name)).toEqual(before);
     expect(before.aliases).toEqual({ production: '3', previous: '2' });
+    await expect(defaultRestoreTarget(mlflow, unique('no-such-model'))).rejects.toThrow(/no such registered model/);
+    const first = await model(mlflow, 'restore-first', 1, ['1']);
+    await expect(defaultRestoreTarget(mlflow, first)).rejects.toThrow(/has no 'previous' alias \(production is version 1\); name the version/);
   });
 
   it('a retry after a crash between any two writes finishes the rollback with the record time as the stint start', async () => {
