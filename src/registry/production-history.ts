@@ -35,7 +35,7 @@ const periodSchema = z.object({ from: isoTime, to: isoTime.nullable(), reason: z
 export type ProductionPeriod = z.infer<typeof periodSchema>;
 
 /** Written by restorePrevious ({reason, at, restored}); a manual rollback (restoreVersion) adds trigger, dag_id and dag_run_id. */
-const rollbackSchema = z.object({
+export const rollbackRecordSchema = z.object({
   reason: z.string(),
   at: isoTime,
   restored: z.string(),
@@ -43,7 +43,7 @@ const rollbackSchema = z.object({
   dag_id: z.string().optional(),
   dag_run_id: z.string().optional(),
 });
-export type RollbackRecord = z.infer<typeof rollbackSchema>;
+export type RollbackRecord = z.infer<typeof rollbackRecordSchema>;
 
 export interface TagWrite {
   version: string;
@@ -75,7 +75,7 @@ export function readPeriods(version: ModelVersion): ProductionPeriod[] {
 /** The version's rollback record, or undefined when it has none (or an unreadable one). */
 export function readRollback(version: ModelVersion): RollbackRecord | undefined {
   try {
-    const parsed = rollbackSchema.safeParse(JSON.parse(version.tags[ROLLBACK_TAG] ?? ''));
+    const parsed = rollbackRecordSchema.safeParse(JSON.parse(version.tags[ROLLBACK_TAG] ?? ''));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

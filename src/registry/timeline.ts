@@ -18,7 +18,7 @@
  * the restored version's period, as automatic.
  */
 import { z } from 'zod';
-import { AuditTrailError, PERIODS_TAG, ROLLBACK_TAG, readPeriods } from './production-history.ts';
+import { AuditTrailError, PERIODS_TAG, ROLLBACK_TAG, type RollbackRecord, readPeriods, rollbackRecordSchema } from './production-history.ts';
 import { DAG_RUN_ID_TAG } from './promotion.ts';
 import { DECISION_RUN_KIND, DRIFT_LEVEL_TAG, KIND_TAG, TRIGGERS, TRIGGER_TAG, type Trigger } from './run-tags.ts';
 import type { ModelVersion, Run } from './schemas.ts';
@@ -77,15 +77,6 @@ export interface TimelineFilter {
   /** Only the newest N entries (warnings are always kept). */
   limit?: number;
 }
-
-const storedRollback = z.object({
-  reason: z.string(),
-  at: isoTime,
-  restored: z.string(),
-  trigger: z.enum(['automatic', 'manual']).optional(),
-  dag_id: z.string().optional(),
-  dag_run_id: z.string().optional(),
-});
 
 const ROLLBACK_REASON = /^rollback of version (\S+): ([\s\S]*)$/;
 /** Entries at the same instant read in causal order: the trigger, the decision, its effect, the stint it opens. */
@@ -233,9 +224,9 @@ function versionEntries(version: ModelVersion, byNumber: Map<string, ModelVersio
   return entries;
 }
 
-function parseRollback(raw: string): z.infer<typeof storedRollback> | undefined {
+function parseRollback(raw: string): RollbackRecord | undefined {
   try {
-    const parsed = storedRollback.safeParse(JSON.parse(raw));
+    const parsed = rollbackRecordSchema.safeParse(JSON.parse(raw));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
