@@ -4,8 +4,7 @@
  * notification that does not get through is reported without failing a rollback that worked.
  * The undo on a real cluster is in kubernetes-deploy.test.ts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MlflowClient } from '../../../src/registry/index.ts';
@@ -14,8 +13,8 @@ import { PREVIOUS_ALIAS, PRODUCTION_ALIAS, promoteRunModel } from '../../../src/
 import { EXIT_OK, EXIT_RETRYABLE } from '../../../src/runtime/index.ts';
 import rollbackTask from '../../../src/tasks/rollback-deployment.ts';
 import { useServices } from '../../harness/services.ts';
-import { closedPort } from '../notify/sinks.ts';
 import { client, unique } from '../registry/helpers.ts';
+import { unreachableKubeconfig } from './manual-rollback-fixtures.ts';
 import { useNotifyReceivers } from './notify-receivers.ts';
 import { problemsOf, runAsAirflow } from './run-as-airflow.ts';
 
@@ -24,30 +23,18 @@ const services = useServices(['mlflow']);
 const receivers = useNotifyReceivers({ webhook: [{ status: 403, body: 'invalid_token' }] });
 let mlflow: MlflowClient;
 let experimentId: string;
-let kubeDir: string;
+let kubeconfig: string;
 
 beforeAll(async () => {
   mlflow = client(services.mlflowUri);
   experimentId = (await mlflow.experiments.getOrCreate(unique('rollback-task'))).experimentId;
   // A kubeconfig naming an API server nobody listens on: a cluster that is configured but unreachable.
-  kubeDir = mkdtempSync(path.join(tmpdir(), 'hp-rollback-kube-'));
-  const server = `https://127.0.0.1:${await closedPort()}`;
-  writeFileSync(
-    path.join(kubeDir, 'config'),
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'gone', cluster: { server, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'gone', user: { token: 'unused' } }],
-      contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'gone', namespace: 'health-predict' } }],
-      'current-context': 'gone',
-    }),
-  );
+  kubeconfig = await unreachableKubeconfig();
   vi.stubEnv('MLFLOW_TRACKING_URI', services.mlflowUri);
-  vi.stubEnv('KUBECONFIG', path.join(kubeDir, 'config'));
+  vi.stubEnv('KUBECONFIG', kubeconfig);
   vi.stubEnv('K8S_REQUEST_TIMEOUT_MS', '2000');
 });
-afterAll(() => rmSync(kubeDir, { recursive: true, force: true }));
+afterAll(() => rmSync(path.dirname(kubeconfig), { recursive: true, force: true }));
 
 /** A model with versions 1 and 2, version 2 just promoted (production 2, previous 1). */
 async function promotedTwice() {
