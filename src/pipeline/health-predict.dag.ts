@@ -22,6 +22,7 @@ import rollbackDeployment from '../tasks/rollback-deployment.ts';
 import runTrainingAndHpo from '../tasks/run-training-and-hpo.ts';
 import testApiLocally from '../tasks/test-api-locally.ts';
 import verifyDeployment from '../tasks/verify-deployment.ts';
+import { DAG_DEFAULTS, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
 import { DEFAULT_NOTIFICATION_CHANNELS, GATE_SETTINGS, NOTIFICATION_CHANNELS, deployTargetSchema } from './contract/index.ts';
 
 const objectUri = z.string().regex(/^(s3:\/\/|file:\/\/\/)/);
@@ -52,26 +53,13 @@ export default dag(
   {
     description: 'Train, gate against production, and deploy (or record why not) the readmission model.',
     schedule: null,
-    startDate: '2024-01-01',
-    catchup: false,
-    maxActiveRuns: 1,
+    ...DAG_DEFAULTS,
     tags: ['health-predict', 'mlops'],
-    owner: 'health-predict',
-    // Retries back off exponentially (5 min, then 10, capped at 30); every task has a time limit
-    // (the long ones set their own) and so does the whole run.
-    defaultArgs: { retries: 2, retryDelay: { minutes: 5 }, retryExponentialBackoff: true, maxRetryDelay: { minutes: 30 }, executionTimeout: { minutes: 30 } },
+    // Every task has a time limit (the long ones set their own) and so does the whole run.
+    defaultArgs: { ...RETRY_DEFAULTS, executionTimeout: { minutes: 30 } },
     dagrunTimeout: { hours: 6 },
     params: pipelineParams,
-    profiles: {
-      local: { kind: 'bash' },
-      // One image holding Node, the task bundles and the ML environment (built by a later issue).
-      cluster: {
-        kind: 'kubernetes',
-        image: 'health-predict-tasks:latest',
-        namespace: 'health-predict',
-        resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '4Gi' } },
-      },
-    },
+    profiles: taskProfiles({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '4Gi' } }),
   },
   (d) => {
     const start = d.empty('start', { doc: 'Marks the start of a run.' });

@@ -18,6 +18,7 @@ import notifyManualRollback from '../tasks/notify-manual-rollback.ts';
 import planRollback from '../tasks/plan-rollback.ts';
 import restoreProductionVersion from '../tasks/restore-production-version.ts';
 import rollDeploymentToVersion from '../tasks/roll-deployment-to-version.ts';
+import { DAG_DEFAULTS, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
 import { DEFAULT_NOTIFICATION_CHANNELS, NOTIFICATION_CHANNELS, rollbackTargetSchema } from './contract/index.ts';
 
 /** The trigger form. */
@@ -37,25 +38,14 @@ export default dag(
   {
     description: 'Manual rollback: put a version deployed before back on the cluster and in the registry.',
     schedule: null,
-    startDate: '2024-01-01',
-    catchup: false,
-    maxActiveRuns: 1,
+    ...DAG_DEFAULTS,
     tags: ['health-predict', 'mlops', 'rollback'],
-    owner: 'health-predict',
     // As the pipeline: transient failures (MLflow or the API server answering 5xx) retry; refusals
     // and failed verifications are non-retryable and fail at once.
-    defaultArgs: { retries: 2, retryDelay: { minutes: 5 }, retryExponentialBackoff: true, maxRetryDelay: { minutes: 30 }, executionTimeout: { minutes: 10 } },
+    defaultArgs: { ...RETRY_DEFAULTS, executionTimeout: { minutes: 10 } },
     dagrunTimeout: { hours: 1 },
     params: rollbackParams,
-    profiles: {
-      local: { kind: 'bash' },
-      cluster: {
-        kind: 'kubernetes',
-        image: 'health-predict-tasks:latest',
-        namespace: 'health-predict',
-        resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
-      },
-    },
+    profiles: taskProfiles({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } }),
   },
   (d) => {
     const plan = d.task(planRollback, { inputs: { to_version: d.params.to_version, reason: d.params.reason, dry_run: d.params.dry_run } });
