@@ -21,11 +21,12 @@
  * JSON, with the log's tail on stderr) when the DAG run does not succeed.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { bundleApi } from '../src/api/bundle.ts';
 import { bundleTasks } from '../src/cli/bundle.ts';
 import { PROJECT_ROOT, taskScripts } from '../src/cli/project.ts';
 import { clusterStatus } from '../src/cluster/cluster.ts';
@@ -160,7 +161,11 @@ async function main(): Promise<{ result: object; succeeded: boolean }> {
   if (!existsSync(path.join(AIRFLOW_BIN, 'airflow'))) throw new Error(`Airflow is not installed in ${AIRFLOW_BIN}; run \`make setup\`.`);
   const cluster0 = await clusterStatus({ stateDir: clusterStateDir() });
   if (!cluster0.nodeReady || !cluster0.kubeconfig) throw new Error('the local cluster is not running (or its node is not Ready); run `health-predict cluster up` first.');
-  if (!existsSync(path.join(PROJECT_ROOT, API_BUNDLE_DIR, 'server.mjs'))) throw new Error(`the API bundle (${API_BUNDLE_DIR}) is missing; run \`health-predict bundle\` first.`);
+  // build_api_image copies the API bundle into the image: make it when a fresh checkout has none yet.
+  if (!existsSync(path.join(PROJECT_ROOT, API_BUNDLE_DIR, 'server.mjs'))) {
+    say(`bundling the prediction API into ${API_BUNDLE_DIR}`);
+    await bundleApi(path.join(PROJECT_ROOT, API_BUNDLE_DIR));
+  }
 
   const work = tempDir('hp-bench-pipeline-').path;
   noteInterrupts();
@@ -171,6 +176,7 @@ async function main(): Promise<{ result: object; succeeded: boolean }> {
   const logFile = path.join(work, 'airflow.log');
   // The task scripts as they are now, bundled where a running test lane does not read them. Two
   // levels under the checkout, like dist/tasks: a bundle finds the repository root at ../.. of itself.
+  mkdirSync(path.join(PROJECT_ROOT, 'dist'), { recursive: true });
   const tasksDir = tempDir('hp-bench-pipeline-tasks-', path.join(PROJECT_ROOT, 'dist')).path;
   await bundleTasks(taskScripts(PROJECT_ROOT), tasksDir);
   const airflowEnv: NodeJS.ProcessEnv = { ...process.env, [TASKS_DIR_ENV]: tasksDir, AIRFLOW_HOME: home, AIRFLOW__CORE__DAGS_FOLDER: path.join(PROJECT_ROOT, 'generated/dags'), AIRFLOW__CORE__LOAD_EXAMPLES: 'False', PYTHONUNBUFFERED: '1' };
