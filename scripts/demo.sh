@@ -55,8 +55,9 @@ run_dag() {
   set -e
   if [[ $test_rc -ne 0 || $print_rc -ne 0 ]]; then
     echo >&2
-    # The task scripts' own error lines and Airflow's verdicts; the full traceback is in the log.
-    grep -E '"level":"(error|fatal)"|Airflow[A-Za-z]*Exception:|DagRun Finished' "$log" | tail -n 15 | cut -c1-400 >&2 || tail -n 20 "$log" >&2
+    # The task scripts' error lines (the operator re-logs them at ERROR / CRITICAL; a pod's stay raw
+    # JSON) and Airflow's verdicts; the full traceback is in the log.
+    grep -E '\[(error|critical) *\]|"level":"(error|fatal)"|Airflow[A-Za-z]*Exception:|DagRun Finished' "$log" | tail -n 15 | cut -c1-400 >&2 || tail -n 20 "$log" >&2
     echo "demo: the run did not succeed ('airflow dags test' exit $test_rc); full log: $log" >&2
     exit 1
   fi
