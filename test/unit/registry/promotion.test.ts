@@ -20,7 +20,7 @@ import {
 } from '../../../src/registry/index.ts';
 import { BadDataError } from '../../../src/runtime/errors.ts';
 import { useServices } from '../../harness/services.ts';
-import { client, unique } from './helpers.ts';
+import { client, crashed, crashingAfter, unique } from './helpers.ts';
 
 const services = useServices(['mlflow']);
 let champion: Run;
@@ -84,32 +84,7 @@ async function stageOf(name: string, version: string): Promise<string> {
   return ((await response.json()) as { model_version: { current_stage: string } }).model_version.current_stage;
 }
 
-class Crash extends Error {}
 const WRITES = ['getOrCreate', 'create', 'setTag', 'createVersion', 'registerVersion', 'setVersionTag', 'deleteVersionTag', 'setAlias', 'deleteAlias', 'transitionStage'] as const;
-
-/** A client whose registry writes throw Crash once `k` of them went through (getOrCreate counts as one). */
-function crashingAfter(mlflow: MlflowClient, k: number): { client: MlflowClient; writes: string[] } {
-  const writes: string[] = [];
-  const models: Record<string, unknown> = { ...mlflow.models };
-  for (const name of WRITES) {
-    const real = mlflow.models[name] as (...args: unknown[]) => Promise<unknown>;
-    models[name] = async (...args: unknown[]) => {
-      if (writes.length >= k) throw new Crash(`simulated crash before write ${k + 1} (${name})`);
-      writes.push(name);
-      return real(...args);
-    };
-  }
-  return { client: { ...mlflow, models: models as MlflowClient['models'] }, writes };
-}
-
-const crashed = (promise: Promise<unknown>) =>
-  promise.then(
-    () => false,
-    (error: unknown) => {
-      if (error instanceof Crash) return true;
-      throw error;
-    },
-  );
 
 describe('promoteRunModel', () => {
   it('first promotion: registers the run directory, points production at it, no previous; a retry reuses it', async () => {
@@ -190,7 +165,7 @@ describe('promoteRunModel', () => {
       for (let k = 0; ; k++) {
         const name = unique('crash');
         for (const dagRun of before) await promoteRunModel(mlflow, request(name, champion, dagRun, T1));
-        const crashing = crashingAfter(mlflow, k);
+        const crashing = crashingAfter(mlflow, k, WRITES);
         const stopped = await crashed(promoteRunModel(crashing.client, request(name, challenger, 'manual__2', T2, { syncStages })));
         if (stopped) crashPoints.push(crashing.writes.join(' → ') || '(none)');
 
@@ -297,7 +272,7 @@ describe('productionAt and restorePrevious', () => {
       const name = unique('rollback-crash');
       await promoteRunModel(mlflow, request(name, champion, 'run-1', T1));
       await promoteRunModel(mlflow, request(name, challenger, 'run-2', T2));
-      const crashing = crashingAfter(mlflow, k);
+      const crashing = crashingAfter(mlflow, k, WRITES);
       const stopped = await crashed(restorePrevious(crashing.client, name, 'health check failed', at(T3)));
       if (stopped) crashPoints++;
       expect(await restorePrevious(mlflow, name, 'health check failed', at(T4))).toEqual({ restored: '1', failed: '2' });

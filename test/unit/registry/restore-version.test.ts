@@ -22,7 +22,7 @@ import {
 import { buildTimeline } from '../../../src/registry/timeline.ts';
 import { BadDataError } from '../../../src/runtime/errors.ts';
 import { useServices } from '../../harness/services.ts';
-import { client, unique } from './helpers.ts';
+import { Crash, client, crashed, crashingAfter, unique } from './helpers.ts';
 
 const services = useServices(['mlflow']);
 let run: Run;
@@ -65,22 +65,7 @@ async function registryState(mlflow: MlflowClient, name: string) {
 
 const manual = (dagRunId: string, extra: { now?: () => Date; reason?: string } = {}) => ({ reason: 'v3 misroutes diabetic patients', trigger: 'manual' as const, dagId: DAG_ID, dagRunId, ...extra });
 
-class Crash extends Error {}
 const WRITES = ['setVersionTag', 'deleteVersionTag', 'setAlias', 'deleteAlias', 'transitionStage'] as const;
-
-function crashingAfter(mlflow: MlflowClient, k: number): { client: MlflowClient; writes: string[] } {
-  const writes: string[] = [];
-  const models: Record<string, unknown> = { ...mlflow.models };
-  for (const name of WRITES) {
-    const real = mlflow.models[name] as (...args: unknown[]) => Promise<unknown>;
-    models[name] = async (...args: unknown[]) => {
-      if (writes.length >= k) throw new Crash(`simulated crash before write ${k + 1} (${name})`);
-      writes.push(name);
-      return real(...args);
-    };
-  }
-  return { client: { ...mlflow, models: models as MlflowClient['models'] }, writes };
-}
 
 describe('restoreVersion', () => {
   it('moves production to a deployed version two steps back, previous to the replaced one, and writes the audit trail; a repeat answers the same', async () => {
@@ -138,14 +123,8 @@ describe('restoreVersion', () => {
     let crashPoints = 0;
     for (let k = 0; ; k++) {
       const name = await model(mlflow, 'restore-crash', 3, ['1', '2', '3']);
-      const crashing = crashingAfter(mlflow, k);
-      const stopped = await restoreVersion(crashing.client, name, '1', manual('manual__crash', { now: at(T4) })).then(
-        () => false,
-        (error: unknown) => {
-          if (error instanceof Crash) return true;
-          throw error;
-        },
-      );
+      const crashing = crashingAfter(mlflow, k, WRITES);
+      const stopped = await crashed(restoreVersion(crashing.client, name, '1', manual('manual__crash', { now: at(T4) })));
       if (stopped) crashPoints++;
       const retried = await restoreVersion(mlflow, name, '1', manual('manual__crash', { now: at(T5) }));
       // before the record is written nothing marks the attempt: the retry's own time starts the stint
@@ -167,7 +146,7 @@ describe('restoreVersion', () => {
   it('a version promoted since the interrupted rollback stops its retry instead of overriding it', async () => {
     const mlflow = client(services.mlflowUri);
     const name = await model(mlflow, 'restore-moved', 2, ['1', '2']);
-    const crashing = crashingAfter(mlflow, 1); // the record is written, no alias moved
+    const crashing = crashingAfter(mlflow, 1, WRITES); // the record is written, no alias moved
     await expect(restoreVersion(crashing.client, name, '1', manual('manual__moved', { now: at(T4) }))).rejects.toThrow(Crash);
     await promoteRunModel(mlflow, { modelName: name, runId: run.info.runId, artifactPath: 'model', audit: { dag_run_id: 'run-3' }, now: at(T5), wait: { timeoutMs: 30_000, intervalMs: 100 } });
     const before = await registryState(mlflow, name);
