@@ -1,13 +1,15 @@
 /**
- * Docker's daemon as a stack service: Debian's `dockerd` with vfs storage, no bridge and no
- * iptables (containers use the host network), its API on a unix socket in the state dir.
+ * Docker's daemon as a stack service: Debian's `dockerd` with overlay2 storage (vfs where the
+ * kernel cannot mount overlayfs), no bridge and no iptables (containers use the host network),
+ * its API on a unix socket in the state dir.
  *
  * The image store (`--data-root`) lives in the machine cache so images survive `stack down`
  * and fresh clones. Two daemons must never share one store, so when another dockerd already
  * uses it (a second stack, a test run beside `stack up`), this one gets a private store in
  * its state dir and says so.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { machineCacheDir } from '../host/machine-cache.ts';
 import { releaseMounts } from '../host/mounts.ts';
@@ -22,11 +24,14 @@ import type { LaunchContext, ServiceSpec } from './services.ts';
  */
 const MAX_SOCKET_PATH = 104;
 /**
- * BuildKit's cache is garbage-collected beyond this. BuildKit counts each record's diff, but vfs
- * stores it as a whole root filesystem: 2GB of accounted cache was 12 GB on disk after one
- * `make test`. The API images are built from a new model each time, so the cache is rarely hit.
+ * BuildKit's cache is garbage-collected beyond this. BuildKit counts each record's diff; overlay2
+ * stores just that, but vfs stores it as a whole root filesystem (2GB of accounted cache was 12 GB
+ * on disk after one `make test`), so under vfs the cache is kept small. Under overlay2 it holds the
+ * Airflow image's Python environments (~3 GB), which a rebuild after a source change reuses.
  */
-const BUILD_CACHE_LIMIT = '256MB';
+const BUILD_CACHE_LIMIT = { overlay2: '6GB', vfs: '256MB' } as const;
+
+export type StorageDriver = keyof typeof BUILD_CACHE_LIMIT;
 /** containerd puts `containerd.sock.ttrpc` under `<exec-root>/containerd/`. */
 const CONTAINERD_SOCKET = path.join('containerd', 'containerd.sock.ttrpc');
 
@@ -38,6 +43,8 @@ export interface DockerPaths {
   configFile: string;
   /** The private image store used when the shared one is taken. */
   privateDataRoot: string;
+  /** Names the image store the daemon was started with. */
+  dataRootFile: string;
 }
 
 export function dockerPaths(stateDir: string): DockerPaths {
@@ -49,6 +56,7 @@ export function dockerPaths(stateDir: string): DockerPaths {
     pidFile: path.join(dir, 'run', 'docker.pid'),
     configFile: path.join(dir, 'daemon.json'),
     privateDataRoot: path.join(dir, 'data'),
+    dataRootFile: path.join(dir, 'data-root'),
   };
 }
 
@@ -60,6 +68,14 @@ export function sharedDataRoot(env: NodeJS.ProcessEnv = process.env): string {
 /** `unix://<state dir>/docker/docker.sock`: the DOCKER_HOST of this stack's daemon. */
 export function dockerHostFor(stateDir: string): string {
   return `unix://${dockerPaths(stateDir).socket}`;
+}
+
+function readFileOr(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function cgroupProblem(): string | undefined {
@@ -86,6 +102,28 @@ export function dockerUnavailableReason(stateDir: string, env: NodeJS.ProcessEnv
   const longest = [paths.socket, path.join(paths.execRoot, CONTAINERD_SOCKET)].find((socket) => socket.length > MAX_SOCKET_PATH);
   if (longest) return `the socket path ${longest} is longer than the ${MAX_SOCKET_PATH} characters dockerd's containerd starts with. Use a shorter state dir (HP_STACK_DIR or --state-dir)`;
   return undefined;
+}
+
+/**
+ * overlay2 when this kernel mounts overlayfs on the data root's file system (tried with a real
+ * mount), else vfs, which works everywhere but copies every layer and container whole.
+ * `HP_DOCKER_STORAGE_DRIVER` chooses.
+ */
+export function storageDriverFor(dataRoot: string, env: NodeJS.ProcessEnv = process.env): StorageDriver {
+  const chosen = env.HP_DOCKER_STORAGE_DRIVER;
+  if (chosen === 'overlay2' || chosen === 'vfs') return chosen;
+  mkdirSync(dataRoot, { recursive: true });
+  const probe = mkdtempSync(path.join(dataRoot, '.overlay-probe-'));
+  try {
+    for (const part of ['lower', 'upper', 'work', 'merged']) mkdirSync(path.join(probe, part));
+    const options = `lowerdir=${probe}/lower,upperdir=${probe}/upper,workdir=${probe}/work`;
+    if (spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', options, path.join(probe, 'merged')]).status !== 0) return 'vfs';
+    spawnSync('umount', [path.join(probe, 'merged')]);
+    return 'overlay2';
+  } finally {
+    releaseMounts(probe);
+    rmSync(probe, { recursive: true, force: true });
+  }
 }
 
 /** The store to use: the shared one unless another live dockerd holds it. */
@@ -115,7 +153,9 @@ export const dockerService: ServiceSpec = {
   preflight: ({ stateDir, env }) => dockerUnavailableReason(stateDir, env),
   installHint: () => "Run `make setup-docker` (as root it installs Debian's docker.io).",
   afterStop(stateDir) {
-    const left = releaseMounts(dockerPaths(stateDir).dir);
+    // overlay2 mounts each container's file system under the data root, which may be the shared one
+    const dataRoot = readFileOr(dockerPaths(stateDir).dataRootFile);
+    const left = [...releaseMounts(dockerPaths(stateDir).dir), ...(dataRoot ? releaseMounts(path.join(dataRoot, 'overlay2')) : [])];
     return left.length ? [`still mounted after dockerd stopped: ${left.join(', ')}; unmount by hand before deleting ${stateDir}`] : [];
   },
   launch({ stateDir, env }: LaunchContext) {
@@ -123,9 +163,10 @@ export const dockerService: ServiceSpec = {
     const { dataRoot, note } = chooseDataRoot(stateDir, env);
     mkdirSync(paths.execRoot, { recursive: true });
     mkdirSync(dataRoot, { recursive: true });
+    const driver = storageDriverFor(dataRoot, env);
     // A config of our own (a machine-wide /etc/docker/daemon.json must not change this daemon).
-    // vfs stores every layer as a full copy, so BuildKit's cache is kept small.
-    writeFileSync(paths.configFile, `${JSON.stringify({ builder: { gc: { enabled: true, defaultKeepStorage: BUILD_CACHE_LIMIT } } })}\n`);
+    writeFileSync(paths.configFile, `${JSON.stringify({ builder: { gc: { enabled: true, defaultKeepStorage: BUILD_CACHE_LIMIT[driver] } } })}\n`);
+    writeFileSync(paths.dataRootFile, `${dataRoot}\n`);
     return {
       command: findExecutable('dockerd', env) ?? 'dockerd',
       args: [
@@ -134,14 +175,14 @@ export const dockerService: ServiceSpec = {
         `--exec-root=${paths.execRoot}`,
         `--pidfile=${paths.pidFile}`,
         `--config-file=${paths.configFile}`,
-        '--storage-driver=vfs',
+        `--storage-driver=${driver}`,
         '--iptables=false',
         '--ip6tables=false',
         '--bridge=none',
         '--shutdown-timeout=10',
       ],
       env: { ...env, PATH: [env.PATH, '/usr/sbin', '/usr/bin', '/sbin', '/bin'].filter(Boolean).join(path.delimiter) },
-      notes: note ? [note] : [],
+      notes: [...(note ? [note] : []), ...(driver === 'vfs' ? ['this kernel cannot mount overlayfs here, so dockerd uses the vfs storage driver (every layer and container a whole copy: slower, more disk)'] : [])],
     };
   },
 };

@@ -96,9 +96,8 @@ def stack_env(tmp_path_factory):
 
 
 def remove_api_images(docker_host: str | None) -> None:
-    """The runs' API images (local and registry tags). dockerd's vfs store keeps every layer as a
-    whole copy of the file system, so leaving them would grow the machine's shared image store
-    by about 1 GB per test run."""
+    """The runs' API images (local and registry tags): leaving them would grow the machine's shared
+    image store with every test run (by about 1 GB under the vfs storage driver)."""
     if not docker_host:
         return  # no daemon came up: nothing was built
     docker = {**os.environ, "DOCKER_HOST": docker_host}

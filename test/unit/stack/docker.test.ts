@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { connectDocker } from '../../../src/images/docker.ts';
 import { mountsUnder } from '../../../src/host/mounts.ts';
 import { groupAlive, processesWithArg } from '../../../src/host/process.ts';
+import { storageDriverFor } from '../../../src/stack/docker-service.ts';
 import { readRegistryCredentials, ServiceStartError, type StackEvent, stackDown, stackEnv, stackStatus, stackUp } from '../../../src/stack/index.ts';
 import { DOCKER_SKIP_REASON } from '../../harness/services.ts';
 import { describeWithService } from '../../harness/skip.ts';
@@ -37,7 +38,7 @@ describeWithService(DOCKER_SKIP_REASON, 'dockerd and registry services', () => {
     expect(status.services.registry).toMatchObject({ running: true, healthy: true });
     expect(status.services.mlflow.running).toBe(false);
     expect(processesWithArg(`--data-root=${dataRoot}`)).toEqual([status.services.docker.pid]);
-    expect((await connectDocker(info.dockerHost).info()).Driver).toBe('vfs');
+    expect((await connectDocker(info.dockerHost).info()).Driver).toBe(storageDriverFor(dataRoot, env));
 
     // The registry: password generated into a 0600 file, basic auth enforced.
     const credentials = readRegistryCredentials(stateDir)!;
