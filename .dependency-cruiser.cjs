@@ -10,7 +10,7 @@
  *   pipeline contract             — src/pipeline/contract: zod schemas tasks pass to each other, the tasks' environment
  *   tasks                         — one thin script per DAG task
  *   dsl → compiler                — authoring and compiling DAGs
- *   stack, cluster, cli           — the local platform and the command line
+ *   stack, cluster, platform, cli — the local platform (services, Kubernetes, Airflow compose) and the command line
  */
 const DOMAIN = '(data|training|evaluation|gates|drift|registry|images|ecr|k8s|notify|api-checks)';
 
@@ -41,25 +41,25 @@ module.exports = {
       'tasks-use-contract-domain-runtime',
       'Tasks are thin glue: src/pipeline/contract, domain modules, runtime and host; never the DSL, a DAG file, the API, the CLI or the local platform.',
       { path: under('tasks') },
-      { path: `${under('dsl|compiler|cli|stack|cluster|api')}|^src/pipeline/.*\\.dag\\.ts$` },
+      { path: `${under('dsl|compiler|cli|stack|cluster|platform|api')}|^src/pipeline/.*\\.dag\\.ts$` },
     ),
     forbid(
       'domain-stays-below-the-pipeline',
       'Domain code never imports the DSL, the pipeline, tasks, the compiler, the CLI or the local platform.',
       { path: `^src/${DOMAIN}/` },
-      { path: under('dsl|pipeline|tasks|compiler|cli|stack|cluster') },
+      { path: under('dsl|pipeline|tasks|compiler|cli|stack|cluster|platform') },
     ),
     forbid(
       'pipeline-contract-is-plain',
       'The contract (schemas, the tasks environment) is plain: no DSL, no tasks.',
       { path: '^src/pipeline/', pathNot: '\\.dag\\.ts$' },
-      { path: under('dsl|compiler|tasks|cli|stack|cluster') },
+      { path: under('dsl|compiler|tasks|cli|stack|cluster|platform') },
     ),
     forbid(
       'api-serves-only',
       'The prediction service imports only what serving needs: no Airflow side, no training, no platform.',
       { path: under('api') },
-      { path: under('tasks|dsl|pipeline|compiler|cli|stack|cluster|training|gates|registry') },
+      { path: under('tasks|dsl|pipeline|compiler|cli|stack|cluster|platform|training|gates|registry') },
     ),
   ],
   options: {

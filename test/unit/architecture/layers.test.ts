@@ -35,6 +35,11 @@ const BAD_IMPORTS: { name: string; rule: string; files: Record<string, string> }
   { name: 'a task imports a DAG file', rule: 'tasks-use-contract-domain-runtime', files: { 'src/tasks/report.ts': "import dag from '../pipeline/improvement.dag.ts';\nexport default dag;\n" } },
   { name: 'domain code imports the pipeline', rule: 'domain-stays-below-the-pipeline', files: { 'src/data/read.ts': "import { schema } from '../pipeline/contract.ts';\nexport const rows = schema;\n" } },
   { name: 'domain code imports the DSL', rule: 'domain-stays-below-the-pipeline', files: { 'src/gates/decide.ts': "import { dag } from '../dsl/index.ts';\nexport const decision = dag;\n" } },
+  {
+    name: 'domain code imports the local Airflow platform',
+    rule: 'domain-stays-below-the-pipeline',
+    files: { 'src/platform/compose.ts': 'export const compose = 1;\n', 'src/data/read.ts': "import { compose } from '../platform/compose.ts';\nexport const rows = compose;\n" },
+  },
   { name: 'the contract imports the DSL', rule: 'pipeline-contract-is-plain', files: { 'src/pipeline/contract.ts': "import { dag } from '../dsl/index.ts';\nexport const schema = dag;\n" } },
   { name: 'the DSL imports the compiler', rule: 'dsl-uses-only-runtime', files: { 'src/dsl/index.ts': "import { compile } from '../compiler/index.ts';\nexport const dag = 1;\nexport const again = compile;\n" } },
   { name: 'the API imports a task', rule: 'api-serves-only', files: { 'src/api/server.ts': "import decide from '../tasks/decide.ts';\nexport const serve = decide;\n" } },
