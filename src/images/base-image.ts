@@ -1,7 +1,8 @@
 /**
  * `health-predict/node-base:<node major>-bookworm`: the local stand-in for `node:20-bookworm-slim`
  * (no registry mirror of Docker Hub here). Imported from the cached root filesystem tarball
- * (see rootfs.ts); labelled with the exact Node version so a Node upgrade rebuilds it.
+ * (see rootfs.ts); labelled with the exact Node version and the tarball's layout, so a Node
+ * upgrade or a layout change (npm added) rebuilds it.
  * Real users keep the Dockerfile's default BASE_IMAGE; tests and the local stack pass this tag.
  */
 import { createReadStream } from 'node:fs';
@@ -11,10 +12,11 @@ import { machineCacheDir } from '../host/machine-cache.ts';
 import { classifyDockerError, ensureDaemon, type ImageLog, silentLog } from './docker.ts';
 import { BaseImageError } from './errors.ts';
 import { followJsonStream } from './json-stream.ts';
-import { ensureRootfsTarball } from './rootfs.ts';
+import { CA_BUNDLE, ensureRootfsTarball, ROOTFS_LAYOUT } from './rootfs.ts';
 
 export const BASE_IMAGE_REPOSITORY = 'health-predict/node-base';
 export const NODE_VERSION_LABEL = 'org.health-predict.node-version';
+export const LAYOUT_LABEL = 'org.health-predict.rootfs-layout';
 
 /** e.g. `health-predict/node-base:20-bookworm` for Node v20.x. */
 export function baseImageTag(nodeVersion: string = process.version): string {
@@ -66,7 +68,8 @@ export async function ensureBaseImage(options: BaseImageOptions): Promise<BaseIm
   const tag = baseImageTag(nodeVersion);
   await ensureDaemon(docker, log);
   const present = await existingImage(docker, tag);
-  if (present && present.Config?.Labels?.[NODE_VERSION_LABEL] === nodeVersion && !options.rebuild) {
+  const labels = present?.Config?.Labels ?? {};
+  if (present && labels[NODE_VERSION_LABEL] === nodeVersion && labels[LAYOUT_LABEL] === ROOTFS_LAYOUT && !options.rebuild) {
     return { tag, imageId: present.Id, source: 'present', rootfsMs: 0, importMs: 0 };
   }
   const rootfs = await ensureRootfsTarball({
@@ -82,7 +85,11 @@ export async function ensureBaseImage(options: BaseImageOptions): Promise<BaseIm
   const changes = [
     'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     `ENV NODE_VERSION=${nodeVersion.replace(/^v/, '')}`,
+    // node's own roots do not include the machine's locally added CAs; the copied bundle does
+    `ENV NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
+    `ENV SSL_CERT_FILE=${CA_BUNDLE}`,
     `LABEL ${NODE_VERSION_LABEL}=${nodeVersion}`,
+    `LABEL ${LAYOUT_LABEL}=${ROOTFS_LAYOUT}`,
     'CMD ["node"]',
   ];
   let stream: NodeJS.ReadableStream;
