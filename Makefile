@@ -10,7 +10,7 @@ CLI := node bin/health-predict.mjs
 AIRFLOW_VENV := .venv/airflow
 ML_VENV := .venv/ml
 
-.PHONY: help setup setup-docker build bundle dags test test-unit test-trainer test-airflow typecheck check-dags demo bench lock clean
+.PHONY: help setup setup-docker build bundle dags test test-unit test-trainer test-airflow typecheck check-dags demo bench lock clean up down
 
 help:
 	@echo "make demo   - set up, compile the DAGs and run the example DAG in real Airflow"
@@ -20,6 +20,8 @@ help:
 	@echo "make build  - bundle the task scripts and compile the DAGs"
 	@echo "make bench  - run the benchmarks (one JSON object each)"
 	@echo "make lock   - re-resolve the pinned Python requirements"
+	@echo "make up     - Airflow in Docker Compose (UI on http://localhost:8080) with MLflow, S3, registry"
+	@echo "make down   - stop it (make down VOLUMES=1 also deletes its data)"
 
 setup: node_modules/.installed $(AIRFLOW_VENV)/.installed $(ML_VENV)/.installed setup-docker
 
@@ -67,6 +69,14 @@ lock: | $(UV)
 
 bundle: node_modules/.installed
 	$(CLI) bundle
+
+# The local Airflow platform (docker-compose.airflow.yml): secrets into .env on first start, images
+# built (cached), every service healthy, then the UI's address and login.
+up: node_modules/.installed setup-docker
+	$(CLI) airflow up
+
+down: node_modules/.installed
+	$(CLI) airflow down $(if $(VOLUMES),--volumes)
 
 dags: node_modules/.installed
 	$(CLI) dag build

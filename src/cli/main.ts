@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { dataCommands } from '../data/cli.ts';
 import { stackCommands } from '../stack/cli.ts';
 import { clusterCommands } from '../cluster/cli.ts';
+import { platformCommands } from '../platform/cli.ts';
 import { DagError } from '../dsl/errors.ts';
 import { bundleApi } from '../api/bundle.ts';
 import { API_BUNDLE_DIR } from '../images/context.ts';
@@ -28,7 +29,7 @@ async function findDag(dagId: string) {
   return found.dag;
 }
 
-const cli = clusterCommands(stackCommands(dataCommands(yargs(hideBin(process.argv)).scriptName('health-predict').strict().demandCommand(1))))
+const cli = platformCommands(clusterCommands(stackCommands(dataCommands(yargs(hideBin(process.argv)).scriptName('health-predict').strict().demandCommand(1)))))
   .command('dag', 'Compile and inspect DAGs', (dag) =>
     dag
       .command(
