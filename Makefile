@@ -103,6 +103,13 @@ test-trainer: setup
 test-airflow: setup bundle
 	$(AIRFLOW_VENV)/bin/python -m pytest test/airflow -q -rs -p no:cacheprovider
 
+# The compose platform as users run it (test/compose): `airflow up` under its own project and ports,
+# the example and the pipeline through the REST API, a scheduled DAG, a killed scheduler, the UI in
+# chromium, no leaked secret, `down --volumes`. Needs root (dockerd); skips with the reason otherwise.
+.PHONY: test-compose
+test-compose: node_modules/.installed setup-docker
+	npx vitest run --config vitest.compose.config.ts
+
 # schemathesis against the bundled prediction service: >= 2000 requests, no 5xx, no schema violation.
 .PHONY: test-fuzz
 test-fuzz: node_modules/.installed $(ML_VENV)/.installed $(FUZZ_VENV)/.installed
@@ -124,11 +131,18 @@ cluster: node_modules/.installed
 test-cluster-interrupt: setup
 	HP_LEFTOVERS_CLUSTER=1 npx vitest run test/unit/bench/leftovers.test.ts -t 'interrupted after containerd started'
 
+# The compose platform's images build in the background from the start (downloads overlap the other
+# lanes, and the cluster build on a cold machine); test-compose runs last, on the cluster still up.
 test: setup typecheck check-dags layers
 	@export HP_TEST_RUN_ID="make-test-$$(date +%s)-$$$$"; \
 	if [ "$$(id -u)" = 0 ] && ! $(CLI) cluster status --json 2>/dev/null | grep -q '"nodeReady":true'; then started=1; else started=0; fi; \
 	rc=0; if [ $$started = 1 ]; then $(MAKE) --no-print-directory test-cluster-interrupt || rc=$$?; fi; \
+	ahead=$$(mktemp -d /tmp/hpb-XXXXXX); \
+	$(CLI) airflow build --env-file "$$ahead/.env" --stack-dir "$$ahead/stack" >"$$ahead/build.log" 2>&1 & building=$$!; \
 	$(MAKE) --no-print-directory cluster test-unit test-trainer test-airflow test-fuzz || rc=$$?; \
+	wait $$building || { echo "building the compose platform's images ahead failed (test-compose builds them again); the end of its log:"; tail -20 "$$ahead/build.log"; }; \
+	rm -rf "$$ahead"; \
+	$(MAKE) --no-print-directory test-compose || rc=$$?; \
 	if [ $$started = 1 ]; then $(CLI) cluster down; fi; \
 	allow=(); if [ $$started = 0 ]; then allow=(--allow "$$(realpath -m "$${HP_CLUSTER_DIR:-.cluster}")/"); fi; \
 	scripts/check-leftovers.sh "$$HP_TEST_RUN_ID" "$${allow[@]}" || { [ $$rc != 0 ] || rc=1; }; \

@@ -7,7 +7,7 @@ import { formatTable, printResult, reportingErrors } from '../host/command-outpu
 import { HostError } from '../host/errors.ts';
 import { runCompose } from './compose.ts';
 import { PlatformError } from './errors.ts';
-import { type PlatformInfo, platformContext, platformDown, platformStatus, platformUp } from './platform.ts';
+import { type PlatformInfo, platformBuild, platformContext, platformDown, platformStatus, platformUp } from './platform.ts';
 
 const isPlatformError = (error: unknown): error is Error => error instanceof PlatformError || error instanceof HostError;
 
@@ -21,7 +21,7 @@ function upText(info: PlatformInfo): string {
     'The DAGs start unpaused; trigger health_predict_continuous_improvement from its page (Trigger) or the REST API.',
     deploys,
     `Raw data for the default raw_data_uri: ${info.rawData.endsWith('no-raw-data') ? 'synthetic rows (set HP_RAW_DATA_DIR to a directory with diabetic_data.csv for the UCI file)' : info.rawData}.`,
-    'Stop it with `make down` (add `-- --volumes`, or run `health-predict airflow down --volumes`, to delete its data).',
+    'Stop it with `make down` (`make down VOLUMES=1` also deletes its data).',
   ].join('\n');
 }
 
@@ -39,6 +39,19 @@ export function platformCommands<T>(yargs: Argv<T>): Argv<T> {
         reportingErrors(isPlatformError, async (argv) => {
           const info = await platformUp({ build: argv.build, timeoutMs: argv.timeout * 1000 });
           await printResult(argv.json, info, upText);
+        }),
+      )
+      .command(
+        'build',
+        'Build the images `up` would build, and nothing else (ahead of `up`, e.g. while other work runs)',
+        (y) =>
+          y
+            .option('env-file', { type: 'string', describe: 'Secrets file compose reads (default .env; written when missing)' })
+            .option('stack-dir', { type: 'string', describe: 'Stack state dir whose dockerd to start when no daemon answers (stopped again afterwards)' })
+            .option('json', { type: 'boolean' }),
+        reportingErrors(isPlatformError, async (argv) => {
+          const result = await platformBuild({ envFile: argv['env-file'], stackDir: argv['stack-dir'] });
+          await printResult(argv.json, result, (r) => `images built in ${Math.round(r.ms / 1000)} s`);
         }),
       )
       .command(

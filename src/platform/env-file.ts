@@ -32,7 +32,7 @@ export type PlatformSecret = keyof typeof PLATFORM_SECRETS;
 /** KEY=VALUE lines as Compose reads them (comments and blank lines skipped; optional quotes removed). */
 export function parseEnvFile(text: string): Record<string, string> {
   const values: Record<string, string> = {};
-  for (const line of text.split('\n')) {
+  for (const line of text.split(/\r?\n/)) {
     const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
     if (!match) continue;
     const [, key, raw] = match as unknown as [string, string, string];

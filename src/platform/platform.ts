@@ -36,6 +36,10 @@ export interface PlatformOptions {
   env?: Record<string, string>;
   /** Stack state dir whose dockerd to start when no daemon answers (default `<repo>/.stack`). */
   stackDir?: string;
+  /** Where `up` records its choices and puts the kubeconfig it mounts (default `<dir>/.platform/<project>`). */
+  stateDir?: string;
+  /** Namespace the pipeline deploys to on the local cluster (default health-predict). */
+  namespace?: string;
   /** Directory holding diabetic_data.csv for the raw-data bucket; default HP_RAW_DATA_DIR, else the shared UCI copy when present, else synthetic. */
   rawDataDir?: string;
   onProgress?: (line: string) => void;
@@ -45,7 +49,13 @@ export interface PlatformContext {
   target: ComposeTarget;
   /** Settings as compose sees them: .env, the local env file, then the process's. */
   settings: Record<string, string>;
+  stateDir: string;
   stateFile: string;
+}
+
+export function platformStateDir(options: PlatformOptions): string {
+  const project = options.project ?? process.env.HP_COMPOSE_PROJECT ?? DEFAULT_PROJECT;
+  return options.stateDir ?? path.join(options.dir ?? PLATFORM_DIR, '.platform', project);
 }
 
 export interface PlatformInfo {
@@ -117,19 +127,22 @@ function rawDataDir(options: PlatformOptions, dir: string): string {
 /** The compose target and settings for this checkout, without starting anything. */
 export async function platformContext(options: PlatformOptions = {}, docker?: { dockerHost: string; local: boolean }): Promise<PlatformContext> {
   const dir = options.dir ?? PLATFORM_DIR;
-  const stateFile = path.join(dir, '.platform', 'state.json');
+  const project = options.project ?? process.env.HP_COMPOSE_PROJECT ?? DEFAULT_PROJECT;
+  const stateDir = platformStateDir(options);
+  const stateFile = path.join(stateDir, 'state.json');
   const recorded = readPlatformState(stateFile);
   const dockerHost = docker?.dockerHost ?? recorded?.dockerHost ?? process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
   const local = docker?.local ?? recorded?.local ?? false;
   const envFile = options.envFile ?? path.join(dir, '.env');
   const binary = await ensureComposeBinary({ onLine: (line) => note(options, `compose build: ${line}`) });
   const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: dockerHost, ...recorded?.env, ...options.env };
-  const target: ComposeTarget = { binary, dir, project: options.project ?? process.env.HP_COMPOSE_PROJECT ?? DEFAULT_PROJECT, envFile, local, extraFiles: options.extraFiles, env };
-  const settings = { ...readEnvFile(envFile), ...(local ? readEnvFile(path.join(dir, LOCAL_ENV_FILE)) : {}), ...(options.env ?? {}) };
-  return { target, settings, stateFile };
+  const target: ComposeTarget = { binary, dir, project, envFile, local, extraFiles: options.extraFiles, env };
+  const settings = { ...readEnvFile(envFile), ...(local ? readEnvFile(path.join(dir, LOCAL_ENV_FILE)) : {}), ...(recorded?.env ?? {}), ...(options.env ?? {}) };
+  return { target, settings, stateFile, stateDir };
 }
 
 async function prepareCluster(context: PlatformContext, kubeDir: string, options: PlatformOptions): Promise<PlatformInfo['deploys']> {
+  const namespace = options.namespace ?? CLUSTER_NAMESPACE;
   const status = await clusterStatus({});
   if (!status.kubeconfig) {
     return { kubernetes: false, reason: status.binariesBuilt ? 'the local cluster is not running (`health-predict cluster up`, then `make up` again)' : 'no local cluster on this machine (`health-predict cluster up` builds and starts one)' };
@@ -138,8 +151,8 @@ async function prepareCluster(context: PlatformContext, kubeDir: string, options
   const registry = { address: `127.0.0.1:${context.settings.REGISTRY_PORT ?? '5012'}`, username: context.settings.HP_LOCAL_REGISTRY_USERNAME ?? 'AWS', password: context.settings.HP_LOCAL_REGISTRY_PASSWORD ?? '' };
   const log = { info: (_: object, msg: string) => note(options, msg), warn: (_: object, msg: string) => note(options, `warning: ${msg}`) };
   process.env.KUBECONFIG = status.kubeconfig; // withCluster reads the kubeconfig from the environment
-  await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace: CLUSTER_NAMESPACE, name: CLUSTER_PULL_SECRET, registry, log }));
-  return { kubernetes: true, namespace: CLUSTER_NAMESPACE };
+  await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace, name: CLUSTER_PULL_SECRET, registry, log }));
+  return { kubernetes: true, namespace };
 }
 
 /** Why a service is not ready yet, or undefined when it is (healthy, or a one-shot that finished). */
@@ -198,9 +211,15 @@ export async function waitUntilHealthy(context: PlatformContext, options: Platfo
   }
 }
 
-/** Builds what is missing, starts every service and waits until all are healthy. */
-export async function platformUp(options: PlatformOptions & { timeoutMs?: number; build?: boolean } = {}): Promise<PlatformInfo> {
-  const started = performance.now();
+interface Prepared {
+  docker: { dockerHost: string; started: boolean };
+  local: boolean;
+  machineEnv: { HP_DOCKER_SOCKET: string; HP_DOCKER_GID: string; HP_KUBE_DIR: string; HP_RAW_DATA_DIR: string };
+  kubeDir: string;
+}
+
+/** A daemon, the base image the local override builds from, the secrets, and the paths compose mounts. */
+async function preparePlatform(options: PlatformOptions): Promise<Prepared> {
   const dir = options.dir ?? PLATFORM_DIR;
   const docker = await findDocker(options);
   const local = await needsLocalOverride(docker.dockerHost);
@@ -211,7 +230,7 @@ export async function platformUp(options: PlatformOptions & { timeoutMs?: number
   const envFile = options.envFile ?? path.join(dir, '.env');
   const { generated } = ensureEnvFile(envFile);
   if (generated.length) note(options, `wrote new secrets to ${path.relative(process.cwd(), envFile) || envFile}: ${generated.join(', ')}`);
-  const kubeDir = path.join(dir, '.platform', 'kube');
+  const kubeDir = path.join(platformStateDir(options), 'kube');
   mkdirSync(kubeDir, { recursive: true });
   const socket = socketPath(docker.dockerHost);
   const machineEnv = {
@@ -220,6 +239,30 @@ export async function platformUp(options: PlatformOptions & { timeoutMs?: number
     HP_KUBE_DIR: kubeDir,
     HP_RAW_DATA_DIR: rawDataDir(options, dir),
   };
+  return { docker, local, machineEnv, kubeDir };
+}
+
+async function buildImages(context: PlatformContext, options: PlatformOptions): Promise<void> {
+  note(options, 'building the images (cached after the first build)');
+  await compose(context.target, ['build'], (line) => note(options, `  ${line}`));
+}
+
+/** Builds the images `up` would build, and nothing else; stops the dockerd it had to start. */
+export async function platformBuild(options: PlatformOptions = {}): Promise<{ ms: number; dockerHost: string }> {
+  const started = performance.now();
+  const { docker, local, machineEnv } = await preparePlatform(options);
+  try {
+    await buildImages(await platformContext({ ...options, env: { ...machineEnv, ...options.env } }, { dockerHost: docker.dockerHost, local }), options);
+  } finally {
+    if (docker.started) await stackDown({ stateDir: options.stackDir, services: ['docker'] });
+  }
+  return { ms: Math.round(performance.now() - started), dockerHost: docker.dockerHost };
+}
+
+/** Builds what is missing, starts every service and waits until all are healthy. */
+export async function platformUp(options: PlatformOptions & { timeoutMs?: number; build?: boolean } = {}): Promise<PlatformInfo> {
+  const started = performance.now();
+  const { docker, local, machineEnv, kubeDir } = await preparePlatform(options);
   let context = await platformContext({ ...options, env: { ...machineEnv, ...options.env } }, { dockerHost: docker.dockerHost, local });
   const deploys = await prepareCluster(context, kubeDir, options);
   const clusterEnv: Record<string, string> = deploys.kubernetes ? { K8S_NAMESPACE: deploys.namespace, K8S_IMAGE_PULL_SECRET: CLUSTER_PULL_SECRET } : {};
@@ -227,10 +270,7 @@ export async function platformUp(options: PlatformOptions & { timeoutMs?: number
   context = await platformContext({ ...options, env }, { dockerHost: docker.dockerHost, local });
   const previous = readPlatformState(context.stateFile);
   writePlatformState(context.stateFile, { dockerHost: docker.dockerHost, local, startedDocker: docker.started || (previous?.startedDocker ?? false), env, project: context.target.project });
-  if (options.build !== false) {
-    note(options, 'building the images (cached after the first build)');
-    await compose(context.target, ['build'], (line) => note(options, `  ${line}`));
-  }
+  if (options.build !== false) await buildImages(context, options);
   const up = await runCompose(context.target, ['up', '--detach', '--remove-orphans', '--no-build'], (line) => note(options, `  ${line}`));
   if (up.code !== 0) throw new PlatformError(`docker compose up failed (exit ${up.code}): ${(up.stderr.trim() || up.stdout.trim()).split('\n').at(-1)}${await unreadyLogs(context)}`);
   const services = await waitUntilHealthy(context, options);
