@@ -16,7 +16,7 @@ help:
 	@echo "make demo   - set up, compile the DAGs and run the example DAG in real Airflow"
 	@echo "make test   - set up and run every test lane (what CI runs)"
 	@echo "make setup  - install npm packages and the two Python environments"
-	@echo "make setup-docker - as root: Debian's docker.io, docker-registry, debootstrap, apache2-utils (image tests, local ECR)"
+	@echo "make setup-docker - as root: Debian's docker.io, docker-registry, debootstrap, apache2-utils, chromium (image tests, local ECR, UI test)"
 	@echo "make build  - bundle the task scripts and compile the DAGs"
 	@echo "make bench  - run the benchmarks (one JSON object each)"
 	@echo "make lock   - re-resolve the pinned Python requirements"
@@ -25,10 +25,11 @@ help:
 
 setup: node_modules/.installed $(AIRFLOW_VENV)/.installed $(ML_VENV)/.installed setup-docker
 
-# dockerd (vfs, host network), the registry standing in for ECR's, debootstrap for the local base
-# image, htpasswd for the registry's password. Installed when missing and we are root; otherwise
-# a warning: the image tests then skip and say why.
-DOCKER_PACKAGES := docker.io docker-registry debootstrap apache2-utils
+# dockerd (overlay2 or vfs, host network), the registry standing in for ECR's, debootstrap for the
+# local base image, htpasswd for the registry's password, chromium for the compose lane's UI test
+# (puppeteer-core drives it). Installed when missing and we are root; otherwise a warning: the
+# image tests then skip and say why.
+DOCKER_PACKAGES := docker.io docker-registry debootstrap apache2-utils chromium
 setup-docker:
 	@missing=$$(for pkg in $(DOCKER_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}\n' $$pkg 2>/dev/null | grep -q '^install ok installed$$' || printf '%s ' $$pkg; done); \
