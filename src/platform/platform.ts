@@ -3,7 +3,7 @@
  * writes the secrets, builds the images, starts every service and waits until each is healthy;
  * `down` stops it (and removes its volumes when asked); `status` lists the services.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { clusterStatus } from '../cluster/index.ts';
 import { ensureBaseImage } from '../images/base-image.ts';
@@ -63,7 +63,7 @@ export interface PlatformInfo {
   username: string;
   password: string;
   /** Where the pipeline deploys: the local cluster, or only as far as the registry push. */
-  deploys: { kubernetes: true; namespace: string } | { kubernetes: false; reason: string };
+  deploys: { kubernetes: true; namespace: string; pullSecret?: string } | { kubernetes: false; reason: string };
   local: boolean;
   dockerHost: string;
   startedDocker: boolean;
@@ -143,16 +143,27 @@ export async function platformContext(options: PlatformOptions = {}, docker?: { 
 
 async function prepareCluster(context: PlatformContext, kubeDir: string, options: PlatformOptions): Promise<PlatformInfo['deploys']> {
   const namespace = options.namespace ?? CLUSTER_NAMESPACE;
+  const kubeconfig = path.join(kubeDir, 'config');
+  const own = process.env.HP_KUBECONFIG;
+  if (own) {
+    // The user's own cluster: its namespace and image pull secret are the user's to set (K8S_NAMESPACE, K8S_IMAGE_PULL_SECRET in .env).
+    if (!existsSync(own)) throw new PlatformError(`HP_KUBECONFIG=${own} does not exist.`);
+    copyFileSync(own, kubeconfig);
+    chmodSync(kubeconfig, 0o640);
+    return { kubernetes: true, namespace: context.settings.K8S_NAMESPACE ?? 'default' };
+  }
   const status = await clusterStatus({});
   if (!status.kubeconfig) {
     return { kubernetes: false, reason: status.binariesBuilt ? 'the local cluster is not running (`health-predict cluster up`, then `make up` again)' : 'no local cluster on this machine (`health-predict cluster up` builds and starts one)' };
   }
-  copyFileSync(status.kubeconfig, path.join(kubeDir, 'config'));
+  copyFileSync(status.kubeconfig, kubeconfig);
+  // The containers run as AIRFLOW_UID with group 0: the copy must be group-readable (the cluster's own is 0600).
+  chmodSync(kubeconfig, 0o640);
   const registry = { address: `127.0.0.1:${context.settings.REGISTRY_PORT ?? '5012'}`, username: context.settings.HP_LOCAL_REGISTRY_USERNAME ?? 'AWS', password: context.settings.HP_LOCAL_REGISTRY_PASSWORD ?? '' };
   const log = { info: (_: object, msg: string) => note(options, msg), warn: (_: object, msg: string) => note(options, `warning: ${msg}`) };
   process.env.KUBECONFIG = status.kubeconfig; // withCluster reads the kubeconfig from the environment
   await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace, name: CLUSTER_PULL_SECRET, registry, log }));
-  return { kubernetes: true, namespace };
+  return { kubernetes: true, namespace, pullSecret: CLUSTER_PULL_SECRET };
 }
 
 /** Why a service is not ready yet, or undefined when it is (healthy, or a one-shot that finished). */
@@ -265,7 +276,7 @@ export async function platformUp(options: PlatformOptions & { timeoutMs?: number
   const { docker, local, machineEnv, kubeDir } = await preparePlatform(options);
   let context = await platformContext({ ...options, env: { ...machineEnv, ...options.env } }, { dockerHost: docker.dockerHost, local });
   const deploys = await prepareCluster(context, kubeDir, options);
-  const clusterEnv: Record<string, string> = deploys.kubernetes ? { K8S_NAMESPACE: deploys.namespace, K8S_IMAGE_PULL_SECRET: CLUSTER_PULL_SECRET } : {};
+  const clusterEnv: Record<string, string> = deploys.kubernetes ? { K8S_NAMESPACE: deploys.namespace, ...(deploys.pullSecret ? { K8S_IMAGE_PULL_SECRET: deploys.pullSecret } : {}) } : {};
   const env = { ...machineEnv, ...clusterEnv, ...options.env };
   context = await platformContext({ ...options, env }, { dockerHost: docker.dockerHost, local });
   const previous = readPlatformState(context.stateFile);
