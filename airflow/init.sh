@@ -2,10 +2,18 @@
 # airflow-init (docker-compose.airflow.yml): migrates the metadata database and writes the two
 # password files the other services read, from the secrets in .env. Idempotent: every start runs it.
 set -euo pipefail
-: "${_AIRFLOW_WWW_USER_USERNAME:?_AIRFLOW_WWW_USER_USERNAME is not set (make up writes it to .env)}"
-: "${_AIRFLOW_WWW_USER_PASSWORD:?_AIRFLOW_WWW_USER_PASSWORD is not set (make up writes it to .env)}"
-: "${HP_LOCAL_REGISTRY_USERNAME:?HP_LOCAL_REGISTRY_USERNAME is not set (make up writes it to .env)}"
-: "${HP_LOCAL_REGISTRY_PASSWORD:?HP_LOCAL_REGISTRY_PASSWORD is not set (make up writes it to .env)}"
+# The compose file lets every secret default to empty so that `docker compose config` works without
+# .env; nothing starts without them: every Airflow service waits for this script to succeed, and
+# Postgres refuses to initialise without its password.
+missing=()
+for name in _AIRFLOW_WWW_USER_USERNAME _AIRFLOW_WWW_USER_PASSWORD HP_LOCAL_REGISTRY_USERNAME HP_LOCAL_REGISTRY_PASSWORD \
+  AIRFLOW__CORE__FERNET_KEY AIRFLOW__API_AUTH__JWT_SECRET AIRFLOW__API__SECRET_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; do
+  [[ -n "${!name:-}" ]] || missing+=("$name")
+done
+if ((${#missing[@]})); then
+  echo "airflow-init: no value for ${missing[*]}: run \`make up\` once (it writes the secrets to .env), or set them in .env yourself" >&2
+  exit 1
+fi
 
 echo "airflow-init: migrating the metadata database"
 airflow db migrate
