@@ -141,7 +141,8 @@ test: setup typecheck check-dags layers
 	ahead=$$(mktemp -d /tmp/hpb-XXXXXX); \
 	$(CLI) airflow build --env-file "$$ahead/.env" --stack-dir "$$ahead/stack" >"$$ahead/build.log" 2>&1 & building=$$!; \
 	$(MAKE) --no-print-directory cluster test-unit test-trainer test-airflow test-fuzz || rc=$$?; \
-	wait $$building || { echo "building the compose platform's images ahead failed (test-compose builds them again); the end of its log:"; tail -20 "$$ahead/build.log"; }; \
+	if wait $$building; then echo "compose platform: $$(tail -1 "$$ahead/build.log") (in the background)"; \
+	else echo "building the compose platform's images ahead failed (test-compose builds them again); the end of its log:"; tail -20 "$$ahead/build.log"; fi; \
 	rm -rf "$$ahead"; \
 	$(MAKE) --no-print-directory test-compose || rc=$$?; \
 	if [ $$started = 1 ]; then $(CLI) cluster down; fi; \
