@@ -139,7 +139,7 @@ test: setup typecheck check-dags layers
 	if [ "$$(id -u)" = 0 ] && ! $(CLI) cluster status --json 2>/dev/null | grep -q '"nodeReady":true'; then started=1; else started=0; fi; \
 	rc=0; if [ $$started = 1 ]; then $(MAKE) --no-print-directory test-cluster-interrupt || rc=$$?; fi; \
 	ahead=$$(mktemp -d /tmp/hpb-XXXXXX); \
-	$(CLI) airflow build --env-file "$$ahead/.env" --stack-dir "$$ahead/stack" >"$$ahead/build.log" 2>&1 & building=$$!; \
+	$(CLI) airflow build --secrets-file "$$ahead/.env" --stack-dir "$$ahead/stack" >"$$ahead/build.log" 2>&1 & building=$$!; \
 	$(MAKE) --no-print-directory cluster test-unit test-trainer test-airflow test-fuzz || rc=$$?; \
 	if wait $$building; then echo "compose platform: $$(tail -1 "$$ahead/build.log") (in the background)"; \
 	else echo "building the compose platform's images ahead failed (test-compose builds them again); the end of its log:"; tail -20 "$$ahead/build.log"; fi; \

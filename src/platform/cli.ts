@@ -46,11 +46,11 @@ export function platformCommands<T>(yargs: Argv<T>): Argv<T> {
         'Build the images `up` would build, and nothing else (ahead of `up`, e.g. while other work runs)',
         (y) =>
           y
-            .option('env-file', { type: 'string', describe: 'Secrets file compose reads (default .env; written when missing)' })
+            .option('secrets-file', { type: 'string', describe: 'Secrets file compose reads (default .env; written when missing)' })
             .option('stack-dir', { type: 'string', describe: 'Stack state dir whose dockerd to start when no daemon answers (stopped again afterwards)' })
             .option('json', { type: 'boolean' }),
         reportingErrors(isPlatformError, async (argv) => {
-          const result = await platformBuild({ envFile: argv['env-file'], stackDir: argv['stack-dir'] });
+          const result = await platformBuild({ envFile: argv['secrets-file'], stackDir: argv['stack-dir'] });
           await printResult(argv.json, result, (r) => `images built in ${Math.round(r.ms / 1000)} s`);
         }),
       )

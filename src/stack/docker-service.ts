@@ -126,6 +126,21 @@ export function storageDriverFor(dataRoot: string, env: NodeJS.ProcessEnv = proc
   }
 }
 
+/**
+ * A store used before with the other storage driver keeps that driver's layers (unreachable now,
+ * often many GB) and BuildKit state naming them, which fails later builds with "layer does not
+ * exist" on a cache hit: both go when the driver changes. Returns what was removed.
+ */
+function forgetOtherDriver(dataRoot: string, driver: StorageDriver): string[] {
+  const stamp = path.join(dataRoot, '.storage-driver');
+  if (readFileOr(stamp) === driver) return [];
+  const other: StorageDriver = driver === 'vfs' ? 'overlay2' : 'vfs';
+  const stale = [path.join(dataRoot, 'buildkit'), path.join(dataRoot, other), path.join(dataRoot, 'image', other)].filter((dir) => existsSync(dir));
+  for (const dir of stale) rmSync(dir, { recursive: true, force: true });
+  writeFileSync(stamp, `${driver}\n`);
+  return stale;
+}
+
 /** The store to use: the shared one unless another live dockerd holds it. */
 function chooseDataRoot(stateDir: string, env: NodeJS.ProcessEnv): { dataRoot: string; note?: string } {
   const shared = sharedDataRoot(env);
@@ -164,6 +179,7 @@ export const dockerService: ServiceSpec = {
     mkdirSync(paths.execRoot, { recursive: true });
     mkdirSync(dataRoot, { recursive: true });
     const driver = storageDriverFor(dataRoot, env);
+    const forgotten = forgetOtherDriver(dataRoot, driver);
     // A config of our own (a machine-wide /etc/docker/daemon.json must not change this daemon).
     writeFileSync(paths.configFile, `${JSON.stringify({ builder: { gc: { enabled: true, defaultKeepStorage: BUILD_CACHE_LIMIT[driver] } } })}\n`);
     writeFileSync(paths.dataRootFile, `${dataRoot}\n`);
@@ -182,7 +198,11 @@ export const dockerService: ServiceSpec = {
         '--shutdown-timeout=10',
       ],
       env: { ...env, PATH: [env.PATH, '/usr/sbin', '/usr/bin', '/sbin', '/bin'].filter(Boolean).join(path.delimiter) },
-      notes: [...(note ? [note] : []), ...(driver === 'vfs' ? ['this kernel cannot mount overlayfs here, so dockerd uses the vfs storage driver (every layer and container a whole copy: slower, more disk)'] : [])],
+      notes: [
+        ...(note ? [note] : []),
+        ...(forgotten.length ? [`the image store changes to the ${driver} storage driver: removed the other driver's layers and the build cache (${forgotten.join(', ')})`] : []),
+        ...(driver === 'vfs' ? ['this kernel cannot mount overlayfs here, so dockerd uses the vfs storage driver (every layer and container a whole copy: slower, more disk)'] : []),
+      ],
     };
   },
 };

@@ -43,13 +43,13 @@ describeWithService(DOCKER_SKIP_REASON, 'local Postgres and registry images from
   let docker: Docker;
   let client: Docker.Container | undefined;
 
-  /** Builds airflow/local/<dir> on the local base image; RUN steps use the host network (dockerd has no bridge). */
+  /** Builds airflow/local/<dir> on the local base image with the classic builder, as Compose does here without buildx; RUN steps use the host network (dockerd has no bridge). */
   async function buildLocalImage(dir: string, tag: string, baseImage: string): Promise<void> {
     const context = path.join(REPO_ROOT, 'airflow/local', dir);
     const started = performance.now();
     const stream = await docker.buildImage(
       { context, src: readdirSync(context) },
-      { t: tag, buildargs: { BASE_IMAGE: baseImage }, networkmode: 'host', version: '2' },
+      { t: tag, buildargs: { BASE_IMAGE: baseImage }, networkmode: 'host', version: '1' },
     );
     const result = await followDockerStream(docker, stream);
     expect(result.error, `building ${tag}`).toBeUndefined();
