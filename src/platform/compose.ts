@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { z } from 'zod';
-import { REPO_ROOT } from '../host/repo-root.ts';
 import { PlatformError } from './errors.ts';
 
 export const COMPOSE_FILE = 'docker-compose.airflow.yml';
@@ -102,6 +101,3 @@ export async function listContainers(target: ComposeTarget): Promise<ComposeCont
       return (Array.isArray(parsed) ? parsed : [parsed]).map((item) => containerSchema.parse(item));
     });
 }
-
-/** The repository root, where the compose files live. */
-export const PLATFORM_DIR = REPO_ROOT;

@@ -10,7 +10,8 @@ import { ensureBaseImage } from '../images/base-image.ts';
 import { connectDocker } from '../images/docker.ts';
 import { applyPullSecret, withCluster } from '../k8s/index.ts';
 import { stackDown, stackStatus, stackUp } from '../stack/index.ts';
-import { type ComposeContainer, type ComposeTarget, DEFAULT_PROJECT, LOCAL_ENV_FILE, PLATFORM_DIR, compose, listContainers, runCompose } from './compose.ts';
+import { REPO_ROOT } from '../host/repo-root.ts';
+import { type ComposeContainer, type ComposeTarget, DEFAULT_PROJECT, LOCAL_ENV_FILE, compose, listContainers, runCompose } from './compose.ts';
 import { ensureComposeBinary } from './compose-binary.ts';
 import { ensureEnvFile, parseEnvFile } from './env-file.ts';
 import { PlatformError } from './errors.ts';
@@ -22,7 +23,7 @@ export const PLATFORM_SERVICES = ['postgres', 'airflow-init', 'registry', 'mlflo
 /** The namespace and pull secret the pipeline deploys with on the local cluster. */
 export const CLUSTER_NAMESPACE = 'health-predict';
 export const CLUSTER_PULL_SECRET = 'health-predict-registry';
-const REAL_DATA_DIR = path.resolve(PLATFORM_DIR, '../shared/data/diabetes-130');
+const REAL_DATA_DIR = path.resolve(REPO_ROOT, '../shared/data/diabetes-130');
 
 export interface PlatformOptions {
   /** Where the compose files are (default: the repository root). */
@@ -55,7 +56,7 @@ export interface PlatformContext {
 
 export function platformStateDir(options: PlatformOptions): string {
   const project = options.project ?? process.env.HP_COMPOSE_PROJECT ?? DEFAULT_PROJECT;
-  return options.stateDir ?? path.join(options.dir ?? PLATFORM_DIR, '.platform', project);
+  return options.stateDir ?? path.join(options.dir ?? REPO_ROOT, '.platform', project);
 }
 
 export interface PlatformInfo {
@@ -73,6 +74,8 @@ export interface PlatformInfo {
 }
 
 const note = (options: PlatformOptions, line: string) => (options.onProgress ?? ((text: string) => console.error(text)))(line);
+/** The progress lines as the log of what `up` calls (the base image, the pull secret). */
+const progressLog = (options: PlatformOptions) => ({ info: (_: object, msg: string) => note(options, msg), warn: (_: object, msg: string) => note(options, `warning: ${msg}`) });
 
 function socketPath(dockerHost: string): string {
   if (!dockerHost.startsWith('unix://')) throw new PlatformError(`DOCKER_HOST=${dockerHost}: the platform mounts the daemon's socket into the Airflow containers, so it needs a unix:// socket.`);
@@ -126,7 +129,7 @@ function rawDataDir(options: PlatformOptions, dir: string): string {
 
 /** The compose target and settings for this checkout, without starting anything. */
 export async function platformContext(options: PlatformOptions = {}, docker?: { dockerHost: string; local: boolean }): Promise<PlatformContext> {
-  const dir = options.dir ?? PLATFORM_DIR;
+  const dir = options.dir ?? REPO_ROOT;
   const project = options.project ?? process.env.HP_COMPOSE_PROJECT ?? DEFAULT_PROJECT;
   const stateDir = platformStateDir(options);
   const stateFile = path.join(stateDir, 'state.json');
@@ -160,9 +163,8 @@ async function prepareCluster(context: PlatformContext, kubeDir: string, options
   // The containers run as AIRFLOW_UID with group 0: the copy must be group-readable (the cluster's own is 0600).
   chmodSync(kubeconfig, 0o640);
   const registry = { address: `127.0.0.1:${context.settings.REGISTRY_PORT ?? '5012'}`, username: context.settings.HP_LOCAL_REGISTRY_USERNAME ?? 'AWS', password: context.settings.HP_LOCAL_REGISTRY_PASSWORD ?? '' };
-  const log = { info: (_: object, msg: string) => note(options, msg), warn: (_: object, msg: string) => note(options, `warning: ${msg}`) };
   process.env.KUBECONFIG = status.kubeconfig; // withCluster reads the kubeconfig from the environment
-  await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace, name: CLUSTER_PULL_SECRET, registry, log }));
+  await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace, name: CLUSTER_PULL_SECRET, registry, log: progressLog(options) }));
   return { kubernetes: true, namespace, pullSecret: CLUSTER_PULL_SECRET };
 }
 
@@ -231,12 +233,12 @@ interface Prepared {
 
 /** A daemon, the base image the local override builds from, the secrets, and the paths compose mounts. */
 async function preparePlatform(options: PlatformOptions): Promise<Prepared> {
-  const dir = options.dir ?? PLATFORM_DIR;
+  const dir = options.dir ?? REPO_ROOT;
   const docker = await findDocker(options);
   const local = await needsLocalOverride(docker.dockerHost);
   if (local) {
     note(options, 'this dockerd has no bridge network: adding docker-compose.local.yml (host networking, images built from Debian packages)');
-    await ensureBaseImage({ docker: connectDocker(docker.dockerHost), log: { info: (_: object, msg: string) => note(options, msg), warn: (_: object, msg: string) => note(options, `warning: ${msg}`) } });
+    await ensureBaseImage({ docker: connectDocker(docker.dockerHost), log: progressLog(options) });
   }
   const envFile = options.envFile ?? path.join(dir, '.env');
   const { generated } = ensureEnvFile(envFile);

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { beforeAll, expect, inject, it } from 'vitest';
 import { describeWithService } from '../harness/skip.ts';
 import { AirflowApi } from './airflow-api.ts';
+import { composeSync } from './compose-cli.ts';
 import './context.ts';
 
 const DAG = 'health_predict_continuous_improvement';
@@ -31,8 +32,7 @@ describeWithService(inject('platformSkip'), 'compose Airflow: the pipeline deplo
   const versions = async () => (await mlflow<{ model_versions?: { version: string; run_id: string }[] }>(`model-versions/search?filter=${encodeURIComponent(`name='${MODEL}'`)}`)).model_versions ?? [];
   const production = async () => (await mlflow<{ model_version: { version: string } }>(`registered-models/alias?name=${MODEL}&alias=production`)).model_version.version;
   const compose = (...args: string[]) => {
-    const [binary, ...global] = platform.compose;
-    const done = spawnSync(binary as string, [...global, ...args], { env: platform.composeEnv, encoding: 'utf8', timeout: 120_000 });
+    const done = composeSync(platform, args);
     if (done.status !== 0) throw new Error(`docker compose ${args.join(' ')}: ${done.stderr}`);
     return done.stdout;
   };

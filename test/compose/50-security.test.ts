@@ -3,13 +3,13 @@
  * AWS keys; the Slack webhook URL) appears in a DAG file the scheduler reads, an XCom, a rendered
  * template field or a task log.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../../src/host/repo-root.ts';
 import { describeWithService } from '../harness/skip.ts';
 import { AirflowApi } from './airflow-api.ts';
+import { composeSync } from './compose-cli.ts';
 import './context.ts';
 
 describeWithService(inject('platformSkip'), 'compose Airflow: no secret leaks', () => {
@@ -27,8 +27,7 @@ describeWithService(inject('platformSkip'), 'compose Airflow: no secret leaks', 
     const found: string[] = [];
     const committed = path.join(REPO_ROOT, 'generated', 'dags');
     for (const file of readdirSync(committed).filter((name) => name.endsWith('.py'))) found.push(...leaks(`generated/dags/${file}`, readFileSync(path.join(committed, file), 'utf8')));
-    const [binary, ...global] = platform.compose;
-    const inImage = spawnSync(binary as string, [...global, 'exec', '-T', 'airflow-scheduler', 'sh', '-c', 'cat /opt/airflow/dags/*.py'], { env: platform.composeEnv, encoding: 'utf8', timeout: 60_000 });
+    const inImage = composeSync(platform, ['exec', '-T', 'airflow-scheduler', 'sh', '-c', 'cat /opt/airflow/dags/*.py'], 60_000);
     expect(inImage.status, inImage.stderr).toBe(0);
     expect(inImage.stdout).toContain('health_predict_continuous_improvement');
     found.push(...leaks('the image\'s DAG files', inImage.stdout));

@@ -1,8 +1,9 @@
 /** `down --volumes` leaves no container, volume or process of the platform (the lane's teardown then stops its dockerd). */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect, inject, it } from 'vitest';
 import { describeWithService } from '../harness/skip.ts';
+import { composeSync } from './compose-cli.ts';
 import './context.ts';
 
 /** Live processes in the cgroup of one of these containers (their ids are in the cgroup path). */
@@ -27,8 +28,7 @@ describeWithService(inject('platformSkip'), 'compose Airflow: down --volumes', (
     const containers = docker('ps', '--all', '--quiet', '--no-trunc', '--filter', `label=com.docker.compose.project=${platform.project}`).split('\n').filter(Boolean);
     expect(containers.length).toBeGreaterThanOrEqual(8);
     expect(processesOf(containers).length).toBeGreaterThan(0);
-    const [binary, ...global] = platform.compose;
-    const down = spawnSync(binary as string, [...global, 'down', '--volumes', '--remove-orphans'], { env: platform.composeEnv, encoding: 'utf8', timeout: 300_000 });
+    const down = composeSync(platform, ['down', '--volumes', '--remove-orphans'], 300_000);
     expect(down.status, down.stderr).toBe(0);
     expect(docker('ps', '--all', '--quiet', '--filter', `label=com.docker.compose.project=${platform.project}`)).toBe('');
     expect(docker('volume', 'ls', '--quiet', '--filter', `label=com.docker.compose.project=${platform.project}`)).toBe('');

@@ -6,8 +6,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -17,6 +15,7 @@ import { composeArgs } from '../../src/platform/compose.ts';
 import { parseEnvFile } from '../../src/platform/env-file.ts';
 import { platformContext, platformDown, platformUp } from '../../src/platform/platform.ts';
 import { dockerUnavailableReason } from '../../src/stack/index.ts';
+import { startHttpSink } from '../unit/notify/sinks.ts';
 import type { PlatformUnderTest } from './context.ts';
 
 export const PROJECT = 'hp-compose-test';
@@ -45,32 +44,6 @@ const TUNING = {
   MLFLOW_EXPERIMENT_NAME: 'health-predict-compose-test',
 };
 
-interface Sink {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** A Slack stand-in: accepts webhook POSTs, lists them at GET /received. */
-async function startWebhookSink(secretPath: string): Promise<Sink> {
-  const received: unknown[] = [];
-  const server = http.createServer((request, response) => {
-    if (request.method === 'GET' && request.url === '/received') {
-      response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify(received));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ path: request.url, body: Buffer.concat(chunks).toString('utf8') });
-      response.end(request.url === secretPath ? 'ok' : 'no_service');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stackDir = mkdtempSync(path.join(os.tmpdir(), 'hpc-'));
   const skip = dockerUnavailableReason(stackDir);
@@ -85,13 +58,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const screenshotsDir = path.join(REPO_ROOT, 'test-results', 'compose');
   mkdirSync(screenshotsDir, { recursive: true });
   const secretPath = `/services/T0TEST/B0TEST/${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
-  const sink = await startWebhookSink(secretPath);
+  const sink = await startHttpSink([{ status: 200 }], secretPath, '/received');
+  const sinkOrigin = new URL(sink.url).origin;
   const cluster = await clusterStatus({});
   const namespace = `hp-compose-${process.pid}`;
   const env = {
     ...PORTS,
     ...TUNING,
-    SLACK_WEBHOOK_URL: `${sink.url}${secretPath}`,
+    SLACK_WEBHOOK_URL: sink.url,
   };
   const options = {
     project: PROJECT,
@@ -133,7 +107,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         ? { target: 'kubernetes', namespace, kubectl: [cluster.kubectl, '--kubeconfig', cluster.kubeconfig, '--namespace', namespace] }
         : { target: 'ecr', reason: info.deploys.kubernetes ? 'no kubeconfig' : info.deploys.reason },
       webhookUrl: env.SLACK_WEBHOOK_URL,
-      webhookReceived: `${sink.url}/received`,
+      webhookReceived: `${sinkOrigin}/received`,
       secrets,
       compose: [context.target.binary, ...composeArgs(context.target, [])],
       composeEnv: Object.fromEntries(Object.entries(context.target.env).filter((entry): entry is [string, string] => entry[1] !== undefined)),

@@ -102,10 +102,18 @@ export interface HttpSink {
   close(): Promise<void>;
 }
 
-/** Answers requests with `script` in order, repeating its last entry. */
-export async function startHttpSink(script: readonly ScriptedResponse[], path = '/services/T000TEST/B000TEST/s3cr3tW3bh00kT0ken'): Promise<HttpSink> {
+/**
+ * Answers requests with `script` in order, repeating its last entry. With `listAt`, a GET of that
+ * path answers the requests so far as JSON (for a sink started in another process than its test).
+ */
+export async function startHttpSink(script: readonly ScriptedResponse[], path = '/services/T000TEST/B000TEST/s3cr3tW3bh00kT0ken', listAt?: string): Promise<HttpSink> {
   const requests: HttpSink['requests'] = [];
   const server = http.createServer((request, response) => {
+    if (listAt && request.method === 'GET' && request.url === listAt) {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(requests));
+      return;
+    }
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
