@@ -19,11 +19,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { GetObjectCommand, type GetObjectCommandOutput, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BadDataError, CredentialsRefusedError, NonRetryableError, RetryableError } from '../runtime/errors.ts';
 import { withRetries } from '../runtime/retry.ts';
 
@@ -48,6 +48,19 @@ export interface ObjectStore {
   /** Uploads a local file without reading it into memory. */
   putFile(uri: string, localFile: string, contentType: string): Promise<{ etag?: string }>;
   exists(uri: string): Promise<boolean>;
+  /**
+   * Every object under a folder-like prefix (`s3://bucket/raw/` or `file:///data/raw`, a trailing
+   * slash implied), at any depth, sorted by key; an empty list when there is none.
+   */
+  list(prefixUri: string): Promise<ListedObject[]>;
+}
+
+/** One object found by `list`. */
+export interface ListedObject {
+  /** The object's full URI (`s3://bucket/key` or `file:///path`). */
+  readonly uri: string;
+  readonly size: number;
+  readonly etag?: string;
 }
 
 /** The subset of a pino logger the store uses. */
@@ -76,6 +89,8 @@ export interface ObjectStoreOptions {
   readonly random?: () => number;
   /** For tests: a prebuilt client (its own retries should be off). */
   readonly client?: S3Client;
+  /** For tests: keys per ListObjectsV2 page (S3's default and maximum: 1000). */
+  readonly listPageSize?: number;
 }
 
 /** All attempts of a transient failure were used up; Airflow may retry the task (exit 1). */
@@ -246,10 +261,32 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ObjectStore
         }
       });
     },
+    async list(prefixUri) {
+      const where = parseUri(prefixUri);
+      if (where.scheme === 'file') return fileList(prefixUri, where.path);
+      const prefix = where.key && !where.key.endsWith('/') ? `${where.key}/` : where.key;
+      const listed: ListedObject[] = [];
+      let token: string | undefined;
+      do {
+        // One retried call per page: a failure on page 5 does not start the listing over.
+        const page = await withRetry('list', prefixUri, () =>
+          s3().send(new ListObjectsV2Command({ Bucket: where.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: options.listPageSize })),
+        );
+        for (const item of page.Contents ?? []) {
+          if (item.Key === undefined || item.Key.endsWith('/')) continue; // a console-made "folder" marker holds no data
+          listed.push({ uri: `s3://${where.bucket}/${item.Key}`, size: item.Size ?? 0, ...etagOf(item.ETag) });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return listed.sort(byUri);
+    },
   };
 }
 
-type Operation = 'get' | 'put' | 'exists';
+/** Code-unit order, which is S3's key order for the ASCII keys batches use. */
+const byUri = (a: ListedObject, b: ListedObject) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0);
+
+type Operation = 'get' | 'put' | 'exists' | 'list';
 type Kind = 'transient' | 'missing' | 'auth' | 'rejected' | 'unknown';
 
 const MISSING_CODES = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'NoSuchVersion']);
@@ -316,7 +353,7 @@ function nonRetryable(kind: Kind, op: Operation, uri: string, error: unknown, en
           ? `S3 ${op} of ${uri} failed: no AWS credentials were found (${e.message}). ` +
               `Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE / an instance role) for the task.`
           : `S3 ${op} of ${uri} was refused: ${describe(error)}${at}. The credentials are wrong, expired, or lack permission ` +
-              `(s3:${op === 'put' ? 'PutObject' : 'GetObject'} on ${bucket}); fix AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / the IAM policy. Retrying would fail again.`,
+              `(s3:${op === 'put' ? 'PutObject' : op === 'list' ? 'ListBucket' : 'GetObject'} on ${bucket}); fix AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / the IAM policy. Retrying would fail again.`,
         { cause: error },
       );
     case 'rejected':
@@ -399,6 +436,29 @@ async function fileExists(uri: string, file: string): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
     throw fileError('check', uri, error);
   }
+}
+
+/** A file written by filePut that is not renamed into place yet. */
+const IN_FLIGHT = /\.tmp-\d+-[0-9a-f]{8}$/;
+
+async function fileList(uri: string, directory: string): Promise<ListedObject[]> {
+  let names: string[];
+  try {
+    names = await readdir(directory, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return []; // like an S3 prefix nothing was written under yet
+    if (code === 'ENOTDIR') throw new BadDataError(`Cannot list ${uri}: it is a file, not a directory. Point the URI at the directory holding the objects.`, { cause: error });
+    throw fileError('list', uri, error);
+  }
+  const listed: ListedObject[] = [];
+  for (const name of names) {
+    if (IN_FLIGHT.test(name)) continue;
+    const file = path.join(directory, name);
+    const info = await stat(file).catch(() => undefined); // removed since readdir: not there any more
+    if (info?.isFile()) listed.push({ uri: fileUri(file), size: info.size });
+  }
+  return listed.sort(byUri);
 }
 
 function fileError(op: string, uri: string, error: unknown): Error {
