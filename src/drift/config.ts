@@ -6,6 +6,10 @@
  *   on a batch of a few thousand rows the sampling error of F1 is about 0.01, so a drop of 0.05
  *   is several standard errors — a real loss, not noise — and it equals the gates'
  *   MAX_METRIC_DEGRADATION, the largest drop the pipeline tolerates when it deploys a model.
+ * DRIFT_ALERT_COOLDOWN_HOURS — how long after a retrain trigger (or a MINOR warning) the
+ *   monitoring stays quiet about the next one (alerts.ts), default 6: two periods of the 3-hourly
+ *   schedule, long enough for a triggered improvement run to finish and its model to be measured
+ *   on a batch before drift may trigger again; 0 turns the cooldown off.
  * A value that is not a number in range, or thresholds out of order, is a ConfigurationError
  * naming the variable.
  */
@@ -60,4 +64,18 @@ export function driftThresholdsFromEnv(env: Readonly<Record<string, string | und
     throw new ConfigurationError(`${moderate.env} (${thresholds.moderate}) must be below ${major.env} (${thresholds.major}): the levels need 0 < minor < moderate < major.`);
   }
   return thresholds;
+}
+
+export const DRIFT_ALERT_COOLDOWN = { env: 'DRIFT_ALERT_COOLDOWN_HOURS', default: 6 } as const;
+
+/** The alert cooldown in hours from `env` (blank or absent: the default; 0: no cooldown). */
+export function driftCooldownHoursFromEnv(env: Readonly<Record<string, string | undefined>>): number {
+  const { env: name, default: fallback } = DRIFT_ALERT_COOLDOWN;
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const parsed = Number(raw);
+  if (!(parsed >= 0 && Number.isFinite(parsed))) {
+    throw new ConfigurationError(`${name}='${raw}' is not a number of hours >= 0 (0 turns the cooldown off). Fix or unset ${name} (default ${fallback}).`);
+  }
+  return parsed;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DRIFT_THRESHOLDS, driftThresholdsFromEnv } from '../../../src/drift/index.ts';
+import { DEFAULT_DRIFT_THRESHOLDS, driftCooldownHoursFromEnv, driftThresholdsFromEnv } from '../../../src/drift/index.ts';
 import { ConfigurationError } from '../../../src/runtime/errors.ts';
 
 describe('drift thresholds from the environment', () => {
@@ -24,5 +24,21 @@ describe('drift thresholds from the environment', () => {
   ])('refuses %o with a ConfigurationError naming the variable', (env, message) => {
     expect(() => driftThresholdsFromEnv(env)).toThrow(ConfigurationError);
     expect(() => driftThresholdsFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('the alert cooldown from the environment', () => {
+  it('defaults to 6 hours; blank means default; 0 and fractions are allowed', () => {
+    expect(driftCooldownHoursFromEnv({})).toBe(6);
+    expect(driftCooldownHoursFromEnv({ DRIFT_ALERT_COOLDOWN_HOURS: '  ' })).toBe(6);
+    expect(driftCooldownHoursFromEnv({ DRIFT_ALERT_COOLDOWN_HOURS: '0' })).toBe(0);
+    expect(driftCooldownHoursFromEnv({ DRIFT_ALERT_COOLDOWN_HOURS: '1.5' })).toBe(1.5);
+  });
+
+  it.each(['-1', 'six', 'Infinity', '1h'])("refuses '%s' with a ConfigurationError naming the variable", (value) => {
+    expect(() => driftCooldownHoursFromEnv({ DRIFT_ALERT_COOLDOWN_HOURS: value })).toThrow(ConfigurationError);
+    expect(() => driftCooldownHoursFromEnv({ DRIFT_ALERT_COOLDOWN_HOURS: value })).toThrow(
+      `DRIFT_ALERT_COOLDOWN_HOURS='${value}' is not a number of hours >= 0 (0 turns the cooldown off). Fix or unset DRIFT_ALERT_COOLDOWN_HOURS (default 6).`,
+    );
   });
 });
