@@ -2,7 +2,7 @@
  * Drift monitoring's statistics and decision: PSI, KS and chi-square per feature, drift of
  * the predicted probabilities, and the NONE / MINOR / MODERATE / MAJOR / PERFORMANCE_DROP
  * decision (pure, deterministic functions); what a check does about it, with a cooldown kept in
- * the object store (alerts.ts).
+ * the object store (alerts.ts); the check's report (report.ts) and its picture (picture.ts).
  *
  * Why TypeScript, not scipy or Evidently in the ML environment: the drift tasks read the batch
  * with src/data and score it with onnxruntime-node, both Node; computing the statistics in the
@@ -20,3 +20,5 @@ export * from './feature-drift.ts';
 export * from './config.ts';
 export * from './decide.ts';
 export * from './alerts.ts';
+export * from './report.ts';
+export * from './picture.ts';

@@ -35,12 +35,12 @@ const HEIGHT = TOP + SIZE + 56;
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
 /** Fixed-precision number for coordinates: at most 2 decimals, no trailing zeros, never "-0". */
-function num(value: number): string {
+export function num(value: number): string {
   const rounded = Math.round(value * 100) / 100;
   return String(rounded === 0 ? 0 : rounded);
 }
 
-function formatMetric(value: number | undefined, digits = 3): string {
+export function formatMetric(value: number | undefined, digits = 3): string {
   return value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits);
 }
 
@@ -48,7 +48,8 @@ const px = (x: number) => LEFT + clamp01(x) * SIZE;
 const py = (y: number) => TOP + (1 - clamp01(y)) * SIZE;
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
-function svgOpen(width: number, height: number, title: string): string[] {
+/** The XML declaration, the <svg> element with the charts' font, its <title> and a white background. */
+export function svgOpen(width: number, height: number, title: string): string[] {
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ${FONT} font-size="12">`,
