@@ -2,7 +2,8 @@
  * Drift monitoring's statistics and decision: PSI, KS and chi-square per feature, drift of
  * the predicted probabilities, and the NONE / MINOR / MODERATE / MAJOR / PERFORMANCE_DROP
  * decision (pure, deterministic functions); what a check does about it, with a cooldown kept in
- * the object store (alerts.ts); the check's report (report.ts) and its picture (picture.ts).
+ * the object store (alerts.ts); the check's report (report.ts), its picture (picture.ts) and its
+ * MLflow run (record.ts).
  *
  * Why TypeScript, not scipy or Evidently in the ML environment: the drift tasks read the batch
  * with src/data and score it with onnxruntime-node, both Node; computing the statistics in the
@@ -22,3 +23,4 @@ export * from './decide.ts';
 export * from './alerts.ts';
 export * from './report.ts';
 export * from './picture.ts';
+export * from './record.ts';
