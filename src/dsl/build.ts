@@ -34,6 +34,7 @@ export function buildSpec(
     description: options.description,
     doc: options.doc,
     schedule: scheduleSpec(options.schedule),
+    scheduleEnv: options.scheduleEnv,
     startDate: new Date(options.startDate).toISOString().replace('.000Z', 'Z'),
     catchup: options.catchup,
     maxActiveRuns: options.maxActiveRuns,

@@ -10,7 +10,7 @@ import { FAILURE_INPUT_FIELD, type SourceLocation, type TaskDefinition } from '.
 import { buildSpec } from './build.ts';
 import { DagDefinitionError } from './errors.ts';
 import { checkOptions } from './checked-options.ts';
-import { continuousProblems, definitionProblem, paramProblems } from './declaration-rules.ts';
+import { continuousProblems, definitionProblem, paramProblems, scheduleEnvProblems } from './declaration-rules.ts';
 import { dagOptionsSchema, groupOptionsSchema, identifierSchema, nodeTaskOptionsSchema, taskCommonSchema, triggerOptionsSchema } from './options.ts';
 import { BranchOutcome, OutputRef, ParamRef, type DagIdentity, type Dependency, type GroupHandle } from './refs.ts';
 import type { DagSpec, DefinitionProblem, RunnerSpec } from './spec.ts';
@@ -287,7 +287,7 @@ export function dag<P extends Record<string, ParamDeclaration> = Record<never, P
   const state: DagState = { dagId, tasks: [], groups: [], handles: new Map(), problems: [] };
   const checked = checkOptions(dagOptionsSchema, rest, `DAG '${dagId}'`, { startDate: '1970-01-01', schedule: null });
   for (const problem of checked.problems) state.problems.push(definitionProblem(problem.message, source, problem.path));
-  state.problems.push(...continuousProblems(dagId, checked.data, rest, source), ...paramProblems(dagId, params, source));
+  state.problems.push(...continuousProblems(dagId, checked.data, rest, source), ...scheduleEnvProblems(dagId, rest, source), ...paramProblems(dagId, params, source));
   const refs = Object.fromEntries(Object.keys(params).map((name) => [name, new ParamRef(state, name)])) as ParamRefs<P>;
   declare(new Scope<P>(state, undefined, refs));
   return { kind: 'dag', dagId, spec: buildSpec(state, checked.data, params, source) };

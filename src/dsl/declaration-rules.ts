@@ -1,6 +1,7 @@
 /**
  * Rules checked while a DAG is declared that span more than one option: Airflow's limit for
- * continuous schedules, and params whose defaults must exist and satisfy their own schema.
+ * continuous schedules, a schedule override that needs a recurring default, and params whose
+ * defaults must exist and satisfy their own schema.
  * They return problems instead of throwing, so one build reports everything.
  */
 import type { z } from 'zod';
@@ -23,6 +24,32 @@ export function continuousProblems(dagId: string, options: z.output<typeof dagOp
       `DAG '${dagId}' has schedule '@continuous' with maxActiveRuns ${options.maxActiveRuns}${said ? '' : ' (the default)'}; Airflow's ContinuousTimetable allows at most 1 active run and refuses the DAG at import. Set maxActiveRuns: 1.`,
       source,
       [said ? 'maxActiveRuns' : 'schedule'],
+    ),
+  ];
+}
+
+/**
+ * `scheduleEnv` lets a deployment change *when* a DAG runs, not *whether* it is scheduled: the
+ * default it replaces must repeat on a timetable (a cron, a recurring preset or an interval).
+ * `written` is the options as written: a schedule that failed its own check is reported there.
+ */
+export function scheduleEnvProblems(dagId: string, written: { readonly schedule?: unknown; readonly scheduleEnv?: unknown }, source: SourceLocation | undefined): DefinitionProblem[] {
+  const { schedule, scheduleEnv } = written;
+  if (typeof scheduleEnv !== 'string') return [];
+  const why =
+    schedule === null
+      ? 'a DAG without a schedule runs only when triggered, and scheduling it is a decision for its source (start date, catchup, params), not for its deployment'
+      : schedule === '@once'
+        ? "an '@once' DAG runs a single time, and making it recurring is a decision for its source, not for its deployment"
+        : schedule === '@continuous'
+          ? "a '@continuous' DAG starts a run as soon as the last one ends: there is no timetable to tune, and replacing it with one changes what the DAG is"
+          : undefined;
+  if (!why) return [];
+  return [
+    definitionProblem(
+      `DAG '${dagId}' option 'scheduleEnv' would replace schedule ${showValue(schedule)}, but ${why}. Give the DAG a recurring default schedule for the variable to override (a cron string, a preset such as '@daily', or { every: … }), or leave scheduleEnv out.`,
+      source,
+      ['scheduleEnv'],
     ),
   ];
 }

@@ -32,6 +32,8 @@ export function durationSeconds(duration: Duration): number {
 export const SCHEDULE_PRESETS = ['@once', '@continuous', '@hourly', '@daily', '@weekly', '@monthly', '@quarterly', '@yearly'] as const;
 export type SchedulePreset = (typeof SCHEDULE_PRESETS)[number];
 export type Schedule = null | SchedulePreset | (string & {}) | { every: Duration };
+/** The presets that repeat on a timetable: what `scheduleEnv` may replace, and replace with. */
+export const RECURRING_SCHEDULE_PRESETS = SCHEDULE_PRESETS.filter((preset) => preset !== '@once' && preset !== '@continuous');
 
 /** Why `value` is not a schedule Airflow accepts (its presets, croniter's cron, a positive interval). */
 function scheduleProblem(value: unknown): string | undefined {
@@ -93,7 +95,8 @@ const resourcesSchema = z.strictObject({
   requests: z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() }).optional(),
   limits: z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() }).optional(),
 });
-const envSchema = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string());
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envSchema = z.record(z.string().regex(ENV_NAME_PATTERN, 'an environment variable name'), z.string());
 
 export const runnerSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('bash') }),
@@ -118,6 +121,11 @@ export const dagOptionsSchema = z.strictObject({
   description: z.string().optional(),
   doc: z.string().optional(),
   schedule: scheduleSchema,
+  /** An environment variable that, set where Airflow parses the DAG file, replaces `schedule` (declaration-rules.ts). */
+  scheduleEnv: z
+    .string()
+    .regex(ENV_NAME_PATTERN, 'an environment variable name: a letter or "_" followed by letters, digits or "_", e.g. \'HP_DRIFT_SCHEDULE\'')
+    .optional(),
   startDate: z.string().refine((value) => z.iso.date().safeParse(value).success || z.iso.datetime().safeParse(value).success, "it must be 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM:SSZ' (UTC), e.g. '2024-01-01'"),
   catchup: z.boolean().default(false),
   maxActiveRuns: z.number().int().positive().default(16),

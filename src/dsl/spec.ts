@@ -181,7 +181,14 @@ export interface DagSpec {
   readonly dagId: string;
   readonly description?: string;
   readonly doc?: string;
+  /** The default schedule; `scheduleEnv` may replace it where the DAG file is parsed. */
   readonly schedule: ScheduleSpec;
+  /**
+   * An environment variable read when Airflow parses the DAG file: set and not blank, its value (a
+   * cron expression or a recurring preset) is the schedule instead of `schedule`, which then
+   * repeats on a timetable (never none, `@once` or `@continuous`).
+   */
+  readonly scheduleEnv?: string;
   /** ISO 8601 UTC date-time. */
   readonly startDate: string;
   readonly catchup: boolean;

@@ -1,17 +1,48 @@
 /**
  * The Markdown Airflow shows as the DAG's and each task's docs (doc_md). An explicit DSL `doc`
- * wins over the source's doc comment; a Node task's doc ends with its inputs (field → param,
- * upstream output or constant) and output fields, generated from the IR.
+ * wins over the source's doc comment; a DAG whose schedule the deployment may override ends
+ * with how to do it; a Node task's doc ends with its inputs (field → param, upstream output or
+ * constant) and output fields, generated from the IR.
  */
 import type { InputBinding } from '../../runtime/index.ts';
-import type { DagSpec, JsonSchema, NodeTaskSpec, TaskSpec } from '../../dsl/spec.ts';
+import type { DagSpec, JsonSchema, NodeTaskSpec, ScheduleSpec, TaskSpec } from '../../dsl/spec.ts';
 import type { DocComments } from '../doc-comments.ts';
 
 /** Longest constant shown in a task's inputs; longer ones end in `…`. */
 const CONSTANT_WIDTH = 80;
 
 export function dagDoc(spec: DagSpec, comments: DocComments | undefined): string | undefined {
-  return spec.doc ?? (spec.source && comments?.fileDoc(spec.source.file));
+  const prose = spec.doc ?? (spec.source && comments?.fileDoc(spec.source.file));
+  if (spec.scheduleEnv === undefined) return prose;
+  return [prose, scheduleSection(spec.schedule, spec.scheduleEnv)].filter((part) => part !== undefined).join('\n\n');
+}
+
+/** How an operator replaces the default schedule, for the DAG's docs in the UI. */
+function scheduleSection(schedule: ScheduleSpec, variable: string): string {
+  return [
+    `**Schedule:** ${scheduleText(schedule)} by default. To change it without rebuilding, set the environment variable`,
+    `${code(variable)} where Airflow parses DAG files (the DAG processor) to a cron expression such as ${code('0 */6 * * *')}`,
+    `or a preset such as ${code('@daily')}; unset or blank keeps the default. The DAG's details in the UI show the schedule in effect.`,
+  ].join('\n');
+}
+
+function scheduleText(schedule: ScheduleSpec): string {
+  if (schedule.kind === 'none') return 'none';
+  if (schedule.kind === 'interval') return `every ${intervalText(schedule.seconds)}`;
+  return code(schedule.value);
+}
+
+/** `3 hours`, `1 day 30 minutes`, `90 seconds`: whole units, largest first. */
+function intervalText(seconds: number): string {
+  const units: [string, number][] = [['day', 86_400], ['hour', 3_600], ['minute', 60], ['second', 1]];
+  let left = seconds;
+  const parts: string[] = [];
+  for (const [unit, size] of units) {
+    const count = unit === 'second' ? left : Math.floor(left / size);
+    if (count > 0) parts.push(`${count} ${unit}${count === 1 ? '' : 's'}`);
+    left -= unit === 'second' ? left : count * size;
+  }
+  return parts.join(' ') || '0 seconds';
 }
 
 export function taskDoc(task: TaskSpec, comments: DocComments | undefined): string | undefined {

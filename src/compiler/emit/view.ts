@@ -2,6 +2,7 @@
  * IR → the view the Python template renders. Every value here is either a JSON-like value
  * or a PyCode built from validated pieces; the template prints them through `py`.
  */
+import { RECURRING_SCHEDULE_PRESETS } from '../../dsl/options.ts';
 import type { BranchTaskSpec, DagSpec, FailureHandlerSpec, JsonSchema, NodeTaskSpec, RunnerSpec, TaskSpec, TriggerTaskSpec } from '../../dsl/spec.ts';
 import type { InputBinding } from '../../runtime/contract.ts';
 import { ENV, EXIT_NON_RETRYABLE, EXIT_SKIP, KPO_XCOM_FILE } from '../../runtime/contract.ts';
@@ -56,6 +57,8 @@ export interface DagView {
   /** Bash tasks or the failure handler run a script here: `_log_script_line` re-logs its output. */
   readonly relogsScriptOutput: boolean;
   readonly nonRetryableExitCode: number;
+  /** The DAG has `scheduleEnv`: `_schedule_from_env` is emitted, accepting these presets. */
+  readonly scheduleOverride?: { readonly presets: readonly string[] };
   readonly branches: readonly BranchView[];
   readonly dagKwargs: readonly Kwarg[];
   readonly groups: readonly { variable: string; kwargs: readonly Kwarg[] }[];
@@ -122,9 +125,19 @@ function withTriggerFormChoices(schema: JsonSchema): JsonSchema {
   return schema.type === 'array' && Array.isArray(choices) && !('examples' in schema) ? { ...schema, examples: choices } : schema;
 }
 
+/** The schedule argument: the default, or the template's `_schedule_from_env(name, default)` when the deployment may override it. */
+function scheduleArgument(spec: DagSpec): unknown {
+  const schedule = spec.schedule;
+  const compiled = schedule.kind === 'none' ? null : schedule.kind === 'interval' ? timedelta(schedule.seconds) : schedule.value;
+  if (spec.scheduleEnv === undefined) return compiled;
+  if (schedule.kind === 'none' || (schedule.kind === 'preset' && !(RECURRING_SCHEDULE_PRESETS as readonly string[]).includes(schedule.value))) {
+    throw new CompileError(`DAG '${spec.dagId}' has scheduleEnv '${spec.scheduleEnv}' but no recurring schedule for it to override.`, spec.dagId, undefined, spec.source);
+  }
+  return py(`_schedule_from_env(${pyStr(spec.scheduleEnv)}, ${pyValue(compiled)})`);
+}
+
 function dagKwargs(spec: DagSpec, docComments: DocComments | undefined): Kwarg[] {
-  const schedule =
-    spec.schedule.kind === 'none' ? null : spec.schedule.kind === 'interval' ? timedelta(spec.schedule.seconds) : spec.schedule.value;
+  const schedule = scheduleArgument(spec);
   const args = spec.defaultArgs;
   const defaultArgs = Object.fromEntries(
     Object.entries({
@@ -341,12 +354,13 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     ...(usesNode || kinds.has('branch') ? [`from airflow.sdk.exceptions import ${exceptions.join(', ')}`] : []),
   ].sort();
   const needsTasksDir = usesBash || !!spec.onFailure;
+  const readsEnvironment = needsTasksDir || spec.scheduleEnv !== undefined;
   const imports = [
     'import datetime',
     ...(usesBash ? ['import functools'] : []),
     ...(needsTasksDir ? ['import json'] : []),
     ...(spec.onFailure ? ['import logging'] : []),
-    ...(needsTasksDir ? ['import os'] : []),
+    ...(readsEnvironment ? ['import os'] : []),
     ...(spec.onFailure ? ['import subprocess'] : []),
     '',
     ...fromImports,
@@ -366,6 +380,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     usesPod,
     usesSkipUnlessSucceeded,
     nonRetryableExitCode: EXIT_NON_RETRYABLE,
+    ...(spec.scheduleEnv === undefined ? {} : { scheduleOverride: { presets: RECURRING_SCHEDULE_PRESETS } }),
     branches,
     dagKwargs: dagKwargs(spec, options.docComments),
     groups: spec.groups.map((group) => ({

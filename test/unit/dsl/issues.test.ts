@@ -12,7 +12,7 @@ describe('option problems', () => {
     expect(closest('colour', ['schedule', 'startDate'])).toBeUndefined();
     const [problem] = checkOptions(nodeTaskOptionsSchema, { runner: { kind: 'kubernetes', image: 'i', namespace: 'n', imagePulPolicy: 'Always' } }, "Task 't'").problems;
     expect(problem).toEqual({ path: ['runner', 'imagePulPolicy'], message: "Task 't' has an unknown option 'runner.imagePulPolicy'. Did you mean 'imagePullPolicy'?" });
-    expect(messages({ schedule: null, startDate: '2024-01-01', colour: 'red' })[0]).toMatch(/^colour: DAG 'd' has an unknown option 'colour'. Known options: description, doc, schedule, startDate/);
+    expect(messages({ schedule: null, startDate: '2024-01-01', colour: 'red' })[0]).toMatch(/^colour: DAG 'd' has an unknown option 'colour'. Known options: description, doc, schedule, scheduleEnv, startDate/);
   });
 
   it('gives dates and durations their expected form, and keeps valid keys when others fail', () => {
