@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -110,7 +111,10 @@ def test_dag_arguments_match_ir(dag_and_ir):
     assert dag.dag_id == ir["dagId"]
 
     schedule = ir["schedule"]
-    if schedule["kind"] == "none":
+    override = os.environ.get(ir["scheduleEnv"], "").strip() if "scheduleEnv" in ir else ""
+    if override:  # scheduleEnv set where this lane parses the file (test_schedule_env.py covers it)
+        assert dag.schedule == " ".join(override.split())
+    elif schedule["kind"] == "none":
         assert dag.schedule is None
     elif schedule["kind"] == "interval":
         assert dag.schedule == datetime.timedelta(seconds=schedule["seconds"])
@@ -122,7 +126,9 @@ def test_dag_arguments_match_ir(dag_and_ir):
     assert set(dag.tags) == set(ir["tags"])
     assert dag.description == ir.get("description")
     if ir.get("doc") is not None:  # an explicit doc wins; else the DAG file's doc comment (test_every_dag_and_task_has_docs)
-        assert dag.doc_md == ir["doc"]
+        assert dag.doc_md == ir["doc"] or ("scheduleEnv" in ir and dag.doc_md.startswith(ir["doc"] + "\n\n**Schedule:**"))
+    if "scheduleEnv" in ir:  # the docs say how to override the schedule
+        assert f"`{ir['scheduleEnv']}` where Airflow parses DAG files" in dag.doc_md
     expected_timeout = ir.get("dagrunTimeoutSeconds")
     assert dag.dagrun_timeout == (None if expected_timeout is None else datetime.timedelta(seconds=expected_timeout))
     expected_start = datetime.datetime.fromisoformat(ir["startDate"].replace("Z", "+00:00"))
