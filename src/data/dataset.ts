@@ -1,12 +1,14 @@
 /**
- * Preparing training data from the raw CSV in bounded memory: two passes over the source
- * byte stream, never holding the file, its records or a split.
+ * Preparing training data from raw CSVs in bounded memory: two passes over each source byte
+ * stream, never holding a file, its records or a split.
  *  1. hash, parse and validate every row, and count them (validate.ts; nothing is kept);
  *  2. hash and parse again, clean each row and append it to its split's file in `workDir`.
  * The origin split routes a row by its position, between bounds computed from the count of
  * pass 1. The random split writes rows in shuffled order, so pass 2 stages the cleaned rows
  * in raw order in one local file and the split files are then copied from it row by row in
  * shuffled order; only the permutation and the row offsets (~17 bytes a row) stay in memory.
+ * Training on arrived data (prepareArrivedDataset) routes by position too, over several
+ * inputs in turn: the reference file's initial set, then each arrived batch (split.ts `arrived`).
  * Pass 2 must read the bytes pass 1 validated: a different sha256 means the object changed
  * while it was being read, which a retry fixes.
  */
@@ -18,8 +20,16 @@ import { BadDataError, TaskError } from '../runtime/errors.ts';
 import { isPositive, type RowCleaner, rowCleaner } from './clean.ts';
 import { formatRecord, readCsv } from './csv.ts';
 import { HashedFileWriter, type WrittenFile } from './hashed-file.ts';
-import { CLEAN_COLUMNS } from './schema.ts';
-import { describeOriginSplit, originBounds, planSplit, type SplitDescription, type SplitName, type SplitSpec } from './split.ts';
+import { CLEAN_COLUMNS, type RawColumn } from './schema.ts';
+import {
+  arrivedBatchBounds,
+  describeOriginSplit,
+  originBounds,
+  planSplit,
+  type SplitDescription,
+  type SplitName,
+  type SplitSpec,
+} from './split.ts';
 import { validateStream } from './validate.ts';
 
 export interface PreparedSplit {
@@ -35,6 +45,7 @@ export interface PreparedSplit {
 }
 
 export interface PreparedDataset {
+  /** The raw source file (for training on arrived data: the reference file). */
   readonly source: { readonly sha256: string; readonly bytes: number };
   readonly rawRows: number;
   readonly split: SplitDescription;
@@ -45,41 +56,131 @@ export interface PreparedDataset {
 /** Opens the raw CSV bytes from the start; called once per pass. */
 export type OpenSource = () => Promise<Readable>;
 
+/** One raw CSV to read: its name in messages (the URI) and how to open it. */
+export interface RawInput {
+  readonly source: string;
+  readonly open: OpenSource;
+}
+
+/** What pass 1 learnt about an input. */
+interface CheckedInput extends RawInput {
+  readonly index: Record<RawColumn, number>;
+  readonly rawRows: number;
+  readonly digest: { sha256: string; bytes: number };
+}
+
 /**
  * Validates, splits and cleans the raw CSV, writing `<split>.csv` files (header = CLEAN_COLUMNS)
  * into `workDir`; throws BadDataError when the data cannot be used.
  */
 export async function prepareDataset(open: OpenSource, spec: SplitSpec, source: string, workDir: string): Promise<PreparedDataset> {
-  const first = hashing(await open());
-  const { index, rows: rawRows } = await validateStream(readCsv(first.stream, { source }), source);
-  const digest = first.digest();
-
-  const second = hashing(await open());
-  const records = dataRows(readCsv(second.stream, { source }));
-  const clean = rowCleaner(index);
+  const input = await validatePass({ source, open });
+  const { rawRows } = input;
   const shuffled = spec.kind === 'random' ? planSplit(rawRows, spec) : undefined;
   const splits = shuffled
-    ? await writeShuffledSplits(records, clean, shuffled.parts, workDir)
-    : await writeOriginSplits(records, clean, rawRows, workDir);
+    ? await readAgain(input, (records) => writeShuffledSplits(records, rowCleaner(input.index), shuffled.parts, workDir))
+    : await writeRoutedSplits(['train', 'validation', 'test', 'future'], workDir, async (outputs) => {
+        const bounds = originBounds(rawRows);
+        // Past the last bound only if the source grew between passes; the sha256 check then fails.
+        await routeRows(input, (position) => outputs.find((output) => position < bounds[output.name][1]) ?? outputs.at(-1));
+      });
+  return summarize(input, shuffled?.description ?? describeOriginSplit(rawRows), splits, 'Use a larger file, or a split with more rows in');
+}
+
+/**
+ * Training on arrived data: every row of the reference's origin initial set and of every batch
+ * but the newest goes to train; the newest batch is cut by position into train, validation and
+ * test (split.ts ARRIVED_SPLIT). No future split. Every input is validated before anything is
+ * written; `batches` are raw CSVs with the reference's columns, oldest first.
+ */
+export async function prepareArrivedDataset(reference: RawInput, batches: readonly RawInput[], workDir: string): Promise<PreparedDataset> {
+  if (!batches.length) throw new RangeError('prepareArrivedDataset needs at least one batch');
+  const checkedReference = await validatePass(reference);
+  const checkedBatches: CheckedInput[] = [];
+  for (const batch of batches) checkedBatches.push(await validatePass(batch));
+  const newest = checkedBatches.at(-1)!;
+  const initialRows = originBounds(checkedReference.rawRows).test[1];
+  const newestBounds = arrivedBatchBounds(newest.rawRows);
+
+  const splits = await writeRoutedSplits(['train', 'validation', 'test'], workDir, async ([train, validation, test]) => {
+    await routeRows(checkedReference, (position) => (position < initialRows ? train : undefined));
+    for (const batch of checkedBatches.slice(0, -1)) await routeRows(batch, () => train);
+    await routeRows(newest, (position) => (position < newestBounds.train[1] ? train : position < newestBounds.validation[1] ? validation : test));
+  });
+  const rowsIn = (part: readonly [number, number]) => part[1] - part[0];
+  const split: SplitDescription = {
+    kind: 'arrived',
+    reference: { uri: reference.source, raw_rows: checkedReference.rawRows, initial_rows: initialRows },
+    batches: checkedBatches.map((batch) => ({ uri: batch.source, raw_rows: batch.rawRows, sha256: batch.digest.sha256 })),
+    newest: {
+      uri: newest.source,
+      train_rows: rowsIn(newestBounds.train),
+      validation_rows: rowsIn(newestBounds.validation),
+      test_rows: rowsIn(newestBounds.test),
+    },
+    applied: 'reference and older batches to train; newest batch split by position 50/25/25; then clean each part',
+  };
+  return summarize(checkedReference, split, splits, 'Take larger batches (batch_size), or fewer rows dropped, so that the newest batch has rows of both classes in');
+}
+
+/** Pass 1: hash, parse, validate and count an input's rows, keeping none. */
+async function validatePass(input: RawInput): Promise<CheckedInput> {
+  const first = hashing(await input.open());
+  const { index, rows } = await validateStream(readCsv(first.stream, { source: input.source }), input.source);
+  return { ...input, index, rawRows: rows, digest: first.digest() };
+}
+
+/** Pass 2: the input's data rows, read again and checked to be the bytes pass 1 validated. */
+async function readAgain<T>(input: CheckedInput, consume: (records: AsyncIterable<readonly string[]>) => Promise<T>): Promise<T> {
+  const second = hashing(await input.open());
+  const result = await consume(dataRows(readCsv(second.stream, { source: input.source })));
   const reread = second.digest();
-  if (reread.sha256 !== digest.sha256) {
+  if (reread.sha256 !== input.digest.sha256) {
     throw new TaskError(
-      `${source} changed while it was being read (sha256 ${digest.sha256} on the first pass, ${reread.sha256} on the second). ` +
+      `${input.source} changed while it was being read (sha256 ${input.digest.sha256} on the first pass, ${reread.sha256} on the second). ` +
         `Wait for the upload to finish; the task fails retryably, so Airflow tries again later.`,
       true,
     );
   }
+  return result;
+}
 
+/** Pass 2 of an input routed by position: each row is cleaned into the output `route` names, or left out. */
+function routeRows(input: CheckedInput, route: (position: number) => SplitOutput | undefined): Promise<void> {
+  const clean = rowCleaner(input.index);
+  return readAgain(input, async (records) => {
+    let position = 0;
+    for await (const fields of records) {
+      const output = route(position++);
+      if (!output) continue;
+      const row = clean(fields);
+      await output.add(row && formatRecord(row), row !== undefined && isPositive(row));
+    }
+  });
+}
+
+/** Opens one output per split name, lets `write` fill them (in the order named), and closes them. */
+function writeRoutedSplits(names: readonly SplitName[], workDir: string, write: (outputs: SplitOutput[]) => Promise<void>): Promise<PreparedSplit[]> {
+  const outputs = names.map((name) => new SplitOutput(name, workDir));
+  return withOutputs(outputs, async () => {
+    await write(outputs);
+    return Promise.all(outputs.map((output) => output.close()));
+  });
+}
+
+/** The dataset's totals, after checking that every split a model needs has both classes. */
+function summarize(source: CheckedInput, split: SplitDescription, splits: readonly PreparedSplit[], fix: string): PreparedDataset {
+  const rowsIn = splits.reduce((sum, s) => sum + s.rawRows, 0);
   const rowsOut = splits.reduce((sum, s) => sum + s.rows, 0);
   const positives = splits.reduce((sum, s) => sum + s.positives, 0);
   const dropped = splits.reduce((sum, s) => sum + s.droppedExcludedDischarge, 0);
-  checkTarget(source, rowsOut, positives, splits);
+  checkTarget(source.source, rowsOut, positives, splits, fix);
   return {
-    source: digest,
-    rawRows,
-    split: shuffled?.description ?? describeOriginSplit(rawRows),
+    source: source.digest,
+    rawRows: source.rawRows,
+    split,
     splits,
-    cleaning: { rows_in: rawRows, rows_dropped_excluded_discharge: dropped, rows_out: rowsOut },
+    cleaning: { rows_in: rowsIn, rows_dropped_excluded_discharge: dropped, rows_out: rowsOut },
   };
 }
 
@@ -132,24 +233,6 @@ async function withOutputs<T>(outputs: readonly SplitOutput[], write: () => Prom
     for (const output of outputs) output.abandon();
     throw error;
   }
-}
-
-/** Origin split: rows go, in file order, to train, validation, test and future by position. */
-async function writeOriginSplits(records: AsyncIterable<readonly string[]>, clean: RowCleaner, rawRows: number, workDir: string): Promise<PreparedSplit[]> {
-  const bounds = originBounds(rawRows);
-  const outputs = (['train', 'validation', 'test', 'future'] as const).map((name) => new SplitOutput(name, workDir));
-  return withOutputs(outputs, async () => {
-    let position = 0;
-    let current = 0;
-    for await (const fields of records) {
-      // Past the last bound only if the source grew between passes; the sha256 check then fails.
-      while (current < outputs.length - 1 && position >= bounds[outputs[current]!.name][1]) current++;
-      const row = clean(fields);
-      await outputs[current]!.add(row && formatRecord(row), row !== undefined && isPositive(row));
-      position++;
-    }
-    return Promise.all(outputs.map((output) => output.close()));
-  });
 }
 
 /**
@@ -209,7 +292,7 @@ async function writeShuffledSplits(
 }
 
 /** The data rows' fields (the header, already validated in pass 1, is skipped). */
-async function* dataRows(records: AsyncIterable<{ fields: string[] }>): AsyncGenerator<readonly string[]> {
+export async function* dataRows(records: AsyncIterable<{ fields: string[] }>): AsyncGenerator<readonly string[]> {
   let header = true;
   for await (const { fields } of records) {
     if (header) header = false;
@@ -218,7 +301,7 @@ async function* dataRows(records: AsyncIterable<{ fields: string[] }>): AsyncGen
 }
 
 /** Passes a byte stream through unchanged while computing its sha256 and length. */
-function hashing(input: Readable): { stream: Readable; digest(): { sha256: string; bytes: number } } {
+export function hashing(input: Readable): { stream: Readable; digest(): { sha256: string; bytes: number } } {
   const hash = createHash('sha256');
   let bytes = 0;
   const stream = new Transform({
@@ -236,7 +319,7 @@ function hashing(input: Readable): { stream: Readable; digest(): { sha256: strin
 }
 
 /** A target with one class (overall, or in a split a model is fitted or scored on) cannot train or be evaluated. */
-function checkTarget(source: string, rowsOut: number, positives: number, splits: readonly PreparedSplit[]): void {
+function checkTarget(source: string, rowsOut: number, positives: number, splits: readonly PreparedSplit[], fix: string): void {
   if (rowsOut === 0) {
     throw new BadDataError(
       `${source}: no rows are left after cleaning (every row has a death/hospice discharge_disposition_id). ` +
@@ -256,7 +339,7 @@ function checkTarget(source: string, rowsOut: number, positives: number, splits:
       const what = split.rows === 0 ? 'has no rows' : `has only target ${split.positives === 0 ? 0 : 1} in its ${split.rows} rows`;
       throw new BadDataError(
         `${source}: after splitting and cleaning, the ${split.name} split ${what}; a model cannot be ${split.name === 'train' ? 'trained' : 'evaluated'} on it. ` +
-          `Use a larger file, or a split with more rows in ${split.name}.`,
+          `${fix} ${split.name}.`,
       );
     }
   }

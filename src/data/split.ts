@@ -9,6 +9,11 @@
  * - `random`: a seeded Fisher–Yates shuffle (xoshiro128**, runtime/random.ts) of all raw rows, then
  *   floor(train·n) rows train, floor(validation·n) validation, the rest test; no future set.
  *   Rows keep the shuffled order. Same seed + same file → same split, on any machine.
+ * - `arrived` (a description only; prepare chooses it when batches are given): training on the
+ *   data that arrived since the origin split. Reference = the origin initial set (all of it) →
+ *   train; every batch but the newest → train; the newest batch cut by position at 50 % / 75 %
+ *   (floor, ARRIVED_SPLIT) into train / validation / test, so validation and test are the newest
+ *   rows, which the gates then score candidate and production on.
  */
 import { z } from 'zod';
 import { seededRandom, shuffledIndexes } from '../runtime/random.ts';
@@ -29,6 +34,12 @@ export const ORIGIN_SPLIT = {
   /** Train ends at floor(initial · 70 %), validation at floor(initial · 85 %). */
   trainPercent: 70,
   validationEndPercent: 85,
+} as const;
+
+/** How the newest arrived batch is cut: train ends at floor(n · 50 %), validation at floor(n · 75 %). */
+export const ARRIVED_SPLIT = {
+  trainPercent: 50,
+  validationEndPercent: 75,
 } as const;
 
 const fraction = z.number().min(0).max(1);
@@ -69,6 +80,21 @@ export const splitDescriptionSchema = z.discriminatedUnion('kind', [
     prng: z.literal('xoshiro128** + Fisher-Yates'),
     applied: z.literal('shuffle raw rows, split, then clean each split'),
   }),
+  z.object({
+    kind: z.literal('arrived'),
+    /** The raw file whose origin initial set (raw positions 0 … initial_rows − 1) is the reference. */
+    reference: z.object({ uri: z.string(), raw_rows: z.number().int().nonnegative(), initial_rows: z.number().int().nonnegative() }),
+    /** The arrived raw batches, oldest first; the last one is `newest`. */
+    batches: z.array(z.object({ uri: z.string(), raw_rows: z.number().int().nonnegative(), sha256: z.string() })).min(1),
+    /** Raw rows of the newest batch in each split, by position (train first). */
+    newest: z.object({
+      uri: z.string(),
+      train_rows: z.number().int().nonnegative(),
+      validation_rows: z.number().int().nonnegative(),
+      test_rows: z.number().int().nonnegative(),
+    }),
+    applied: z.literal('reference and older batches to train; newest batch split by position 50/25/25; then clean each part'),
+  }),
 ]);
 export type SplitDescription = z.infer<typeof splitDescriptionSchema>;
 
@@ -87,6 +113,18 @@ export function originBounds(rawRows: number): Record<SplitName, readonly [numbe
   const trainEnd = Math.floor((initial * ORIGIN_SPLIT.trainPercent) / 100);
   const validationEnd = Math.floor((initial * ORIGIN_SPLIT.validationEndPercent) / 100);
   return { train: [0, trainEnd], validation: [trainEnd, validationEnd], test: [validationEnd, initial], future: [initial, rawRows] };
+}
+
+/** Raw positions [from, to) of the newest batch's train / validation / test parts. */
+export function arrivedBatchBounds(rawRows: number): Record<'train' | 'validation' | 'test', readonly [number, number]> {
+  const trainEnd = Math.floor((rawRows * ARRIVED_SPLIT.trainPercent) / 100);
+  const validationEnd = Math.floor((rawRows * ARRIVED_SPLIT.validationEndPercent) / 100);
+  return { train: [0, trainEnd], validation: [trainEnd, validationEnd], test: [validationEnd, rawRows] };
+}
+
+/** The raw positions [from, to) of a file's held-back rows: those after the origin initial set, the data that "arrives" later. */
+export function heldBackRange(rawRows: number): readonly [number, number] {
+  return originBounds(rawRows).future;
 }
 
 /** The manifest's description of the origin split of `rawRows` raw rows. */
