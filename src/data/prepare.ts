@@ -9,14 +9,19 @@
  * `aws s3 cp diabetic_data.csv s3://<bucket>/raw/diabetic_data.csv`, or pass it as file:///….
  * Without it, `health-predict data synth` writes a synthetic file with the same schema.
  *
- * Memory stays bounded whatever the file's size: the source is streamed twice (dataset.ts) and
+ * Training on arrived data (`batches`, the raw batch CSVs arrivals.ts took, oldest first):
+ * the origin initial set of the source plus every batch but the newest → train; the newest
+ * batch → train / validation / test by position (split.ts `arrived`); no future file.
+ *
+ * Memory stays bounded whatever the file's size: each input is streamed twice (dataset.ts) and
  * the split files are built in a temporary local directory, then uploaded from disk.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { type PreparedDataset, prepareDataset } from './dataset.ts';
+import { BadDataError, ConfigurationError } from '../runtime/errors.ts';
+import { type PreparedDataset, prepareArrivedDataset, prepareDataset, type RawInput } from './dataset.ts';
 import { FEATURES_FILE, MANIFEST_FILE, type Manifest, manifestSchema, type SplitFile, splitFileName } from './manifest.ts';
 import { joinUri, type ObjectStore } from './object-store.ts';
 import { FEATURE_SPEC } from './schema.ts';
@@ -26,6 +31,8 @@ export interface PrepareRequest {
   readonly sourceUri: string;
   readonly outputUri: string;
   readonly split?: SplitSpec;
+  /** Raw batch CSVs that arrived since the origin split, oldest first; when given, `split` does not apply. */
+  readonly batches?: readonly string[];
 }
 
 export interface PrepareDeps {
@@ -37,6 +44,12 @@ export interface PrepareDeps {
 export async function prepareTrainingData(request: PrepareRequest, deps: PrepareDeps): Promise<Manifest> {
   const { store, log } = deps;
   const spec = request.split ?? { kind: 'origin' as const };
+  if (request.batches?.length && spec.kind !== 'origin') {
+    throw new ConfigurationError(
+      `split is '${spec.kind}' but batches are given: training on arrived batches always validates and tests on the newest batch. ` +
+        `Leave split unset (or origin) with batches, or drop batches to use the ${spec.kind} split.`,
+    );
+  }
   const started = performance.now();
 
   const workDir = await mkdtemp(path.join(tmpdir(), 'hp-prepare-'));
@@ -47,18 +60,29 @@ export async function prepareTrainingData(request: PrepareRequest, deps: Prepare
       opened ??= object;
       return object.body;
     };
-    const dataset = await prepareDataset(open, spec, request.sourceUri, workDir);
+    const batches = request.batches ?? [];
+    const dataset = batches.length
+      ? await prepareArrivedDataset({ source: request.sourceUri, open }, await batchInputs(store, batches), workDir)
+      : await prepareDataset(open, spec, request.sourceUri, workDir);
     const etag = opened?.etag;
     log.info({ uri: request.sourceUri, bytes: dataset.source.bytes, etag, sha256: dataset.source.sha256 }, `read ${dataset.source.bytes} bytes from ${request.sourceUri}`);
+    if (dataset.split.kind === 'arrived') {
+      const { reference, batches: arrived, newest } = dataset.split;
+      log.info(
+        { reference: reference.uri, initial_rows: reference.initial_rows, batches: arrived.map((b) => b.uri), newest },
+        `training on the ${reference.initial_rows} initial rows of ${reference.uri} and ${arrived.length} arrived batch(es); ` +
+          `validation and test are the newest batch's last ${newest.validation_rows + newest.test_rows} rows`,
+      );
+    }
     log.info(
       {
-        rows_parsed: dataset.rawRows,
+        rows_parsed: dataset.cleaning.rows_in,
         rows_dropped_excluded_discharge: dataset.cleaning.rows_dropped_excluded_discharge,
         rows_out: dataset.cleaning.rows_out,
-        split: spec.kind,
+        split: dataset.split.kind,
         ms: Math.round(performance.now() - started),
       },
-      `parsed ${dataset.rawRows} rows; dropped ${dataset.cleaning.rows_dropped_excluded_discharge} death/hospice rows; ${dataset.cleaning.rows_out} rows kept`,
+      `parsed ${dataset.cleaning.rows_in} rows; dropped ${dataset.cleaning.rows_dropped_excluded_discharge} death/hospice rows; ${dataset.cleaning.rows_out} rows kept`,
     );
 
     const files: Partial<Record<string, SplitFile>> = {};
@@ -81,6 +105,19 @@ export async function prepareTrainingData(request: PrepareRequest, deps: Prepare
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** The batches as inputs, after checking that each exists (a missing one is named, not retried). */
+async function batchInputs(store: ObjectStore, uris: readonly string[]): Promise<RawInput[]> {
+  for (const [at, uri] of uris.entries()) {
+    if (!(await store.exists(uri))) {
+      throw new BadDataError(
+        `batches[${at}] ${uri} does not exist. The batches to train on must be raw batch CSVs that arrived data was written to ` +
+          `(<monitoring_uri>/batches/batch-NNNN.csv); pass the URIs the drift monitoring run recorded, or leave batches empty to train on the origin split.`,
+      );
+    }
+  }
+  return uris.map((uri) => ({ source: uri, open: async () => (await store.getStream(uri)).body }));
 }
 
 interface Written {

@@ -125,6 +125,28 @@ describeWithService(MOTO_SKIP_REASON, 'prepare-training-data against moto S3', (
     }
   }, 60_000);
 
+  it('trains on arrived batches: the initial set and the older batch in train, the newest batch cut 50/25/25 (exit 97 for a missing batch)', async () => {
+    const s3 = testS3(moto.endpoint);
+    await putText(s3, 'hp-data', 'monitoring/batches/batch-0001.csv', synthesize({ rows: 400, seed: 31 }));
+    await putText(s3, 'hp-data', 'monitoring/batches/batch-0002.csv', synthesize({ rows: 800, seed: 32 }));
+    const batches = ['s3://hp-data/monitoring/batches/batch-0001.csv', 's3://hp-data/monitoring/batches/batch-0002.csv'];
+    const { code, stdout, logs } = await run({ source_uri: SOURCE, output_uri: 's3://hp-data/prepared/arrived', batches });
+    expect(errorOf(logs)).toBeUndefined();
+    expect(code).toBe(EXIT_OK);
+    const manifest = manifestSchema.parse(JSON.parse(stdout.at(-1)!));
+    expect(manifest.split).toMatchObject({ kind: 'arrived', reference: { uri: SOURCE, initial_rows: 600 }, newest: { uri: batches[1], train_rows: 400, validation_rows: 200, test_rows: 200 } });
+    expect(Object.keys(manifest.files)).toEqual(['train', 'validation', 'test']);
+    expect([manifest.files.train.raw_rows, manifest.files.validation.raw_rows, manifest.files.test.raw_rows]).toEqual([600 + 400 + 400, 200, 200]);
+    expect(logs.map((l) => String(l.msg))).toContainEqual(
+      `training on the 600 initial rows of ${SOURCE} and 2 arrived batch(es); validation and test are the newest batch's last 400 rows`,
+    );
+
+    const missing = await run({ source_uri: SOURCE, output_uri: 's3://hp-data/prepared/arrived-missing', batches: [batches[0], 's3://hp-data/monitoring/batches/batch-0003.csv'] });
+    expect(missing.code).toBe(EXIT_NON_RETRYABLE);
+    expect(errorOf(missing.logs)).toMatchObject({ error_name: 'BadDataError' });
+    expect(errorOf(missing.logs)!.error_message).toMatch(/^batches\[1\] s3:\/\/hp-data\/monitoring\/batches\/batch-0003\.csv does not exist/);
+  });
+
   it.each([
     ['a missing source key', { source_uri: 's3://hp-data/raw/nope.csv', output_uri: 's3://hp-data/out' }, /there is no object 'raw\/nope\.csv' in bucket 'hp-data'/],
     ['a missing source bucket', { source_uri: 's3://no-such-bucket/raw.csv', output_uri: 's3://hp-data/out' }, /bucket 'no-such-bucket' does not exist/],
