@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/health-predict.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:a66f45f1f353269fc5d434ef6d969fed00887dfa8c6cff12f920cb1a85989fc4
+# Content hash: sha256:f6f9f18d12e70690f93475bef52a75656aadbf8cc18d928cdbe1e32a1fbfa50b
 from __future__ import annotations
 
 import datetime
@@ -223,7 +223,8 @@ with DAG(
         'The continuous-improvement DAG: data preparation, training with HPO, champion evaluation, the\n'
         'quality gates against production, the decision branch, then either registry promotion → API\n'
         'image → local API test → ECR push → Kubernetes rollout → verification → health check (with an\n'
-        'automatic rollback on failure) or the skip record, and notifications.'
+        'automatic rollback on failure) or the skip record, and notifications. Started by hand, or by\n'
+        'health_predict_drift_monitoring with the batches that arrived (training_batches).'
     ),
     schedule=None,
     start_date=datetime.datetime(2024, 1, 1, 0, 0, 0, tzinfo=datetime.timezone.utc),
@@ -240,6 +241,9 @@ with DAG(
         'notification_channels': Param(['airflow', 'email'], description="Where to send the outcome: 'airflow' (the task log, always written; 'log' is an older name), 'email', 'slack'. A channel that is not configured is skipped with a warning.", **{'type': 'array', 'items': {'type': 'string', 'enum': ['airflow', 'log', 'email', 'slack']}, 'examples': ['airflow', 'log', 'email', 'slack']}),
         'deploy_target': Param('kubernetes', description="How far the deploy path goes after promotion: 'kubernetes' (image, API test, ECR push, rollout), 'ecr' (stop after the push), 'registry' (promote in MLflow only).", **{'type': 'string', 'enum': ['kubernetes', 'ecr', 'registry']}),
         'rollback_on_failure': Param(True, description='Roll back automatically when the deployment fails verification.', **{'type': 'boolean'}),
+        'training_batches': Param([], description="Batches of raw rows that arrived after raw_data_uri (oldest first), set by health_predict_drift_monitoring. Empty: raw_data_uri's usual split. Set: train on raw_data_uri's first 20 % plus these batches; validate and test (and compare with production) on held-out rows of the newest batch.", **{'type': 'array', 'items': {'type': 'string', 'pattern': '^(s3:\\/\\/|file:\\/\\/\\/)'}}),
+        'drift_level': Param(None, description='Set by health_predict_drift_monitoring: the drift level that started this run, recorded with the decision for the audit trail.', **{'anyOf': [{'type': 'string', 'enum': ['NONE', 'MINOR', 'MODERATE', 'MAJOR', 'PERFORMANCE_DROP']}, {'type': 'null'}]}),
+        'drift_report_uri': Param(None, description='Set by health_predict_drift_monitoring: the drift report behind this run.', **{'type': ['string', 'null']}),
     },
     default_args={
         'owner': 'health-predict',
@@ -261,9 +265,10 @@ with DAG(
         env={
             **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
-            'HP_BINDINGS': literal('{"source_uri":{"from":"param","name":"raw_data_uri"},"output_uri":{"from":"param","name":"prepared_data_uri"},"per_run":{"from":"const","value":true}}'),
+            'HP_BINDINGS': literal('{"source_uri":{"from":"param","name":"raw_data_uri"},"output_uri":{"from":"param","name":"prepared_data_uri"},"per_run":{"from":"const","value":true},"batches":{"from":"param","name":"training_batches"}}'),
             'HP_INPUT__source_uri': "{{ params['raw_data_uri'] | tojson }}",
             'HP_INPUT__output_uri': "{{ params['prepared_data_uri'] | tojson }}",
+            'HP_INPUT__batches': "{{ params['training_batches'] | tojson }}",
         },
         append_env=True,
         output_processor=json.loads,
@@ -271,6 +276,8 @@ with DAG(
         doc_md=(
             'Reads the raw UCI diabetes CSV, validates and cleans it (origin conventions), splits it and\n'
             'writes train/validation/test[/future].csv, features.json and manifest.json under output_uri.\n'
+            "With `batches` (arrived data, from the drift monitoring DAG's conf) it trains on the initial\n"
+            "set plus the batches and holds out the newest batch's last rows instead.\n"
             'Bad data, a missing object and refused credentials fail without retries (exit 97);\n'
             'S3 outages are retried inside the task, then by Airflow.\n'
             '\n'
@@ -282,6 +289,7 @@ with DAG(
             '| `output_uri` | param `prepared_data_uri` |\n'
             '| `split` | not given (optional) |\n'
             '| `per_run` | constant `true` |\n'
+            '| `batches` | param `training_batches` |\n'
             '\n'
             '**Output** (the XCom `return_value`)\n'
             '\n'
@@ -344,7 +352,7 @@ with DAG(
         doc_md=(
             "Picks this run's champion by validation F1, scores the held-out test split with the\n"
             "champion's ONNX model (exactly what will be served), and records metrics with bootstrap\n"
-            "confidence intervals and plots in the champion's MLflow run.\n"
+            "confidence intervals and plots in the champion's MLflow run, with the manifest of its data.\n"
             '\n'
             '**Inputs**\n'
             '\n'
@@ -368,11 +376,13 @@ with DAG(
         env={
             **RUN_CONTEXT_ENV,
             'HP_TASKS_DIR': literal(TASKS_DIR),
-            'HP_BINDINGS': literal('{"evaluation":{"from":"xcom","task":"evaluate_model_performance","path":[]},"manifest":{"from":"xcom","task":"prepare_training_data","path":[]},"improvement_threshold":{"from":"param","name":"improvement_threshold"},"force_deployment":{"from":"param","name":"force_deployment"}}'),
+            'HP_BINDINGS': literal('{"evaluation":{"from":"xcom","task":"evaluate_model_performance","path":[]},"manifest":{"from":"xcom","task":"prepare_training_data","path":[]},"improvement_threshold":{"from":"param","name":"improvement_threshold"},"force_deployment":{"from":"param","name":"force_deployment"},"drift_level":{"from":"param","name":"drift_level"},"drift_report_uri":{"from":"param","name":"drift_report_uri"}}'),
             'HP_INPUT__evaluation': "{{ ti.xcom_pull(task_ids='evaluate_model_performance') | tojson }}",
             'HP_INPUT__manifest': "{{ ti.xcom_pull(task_ids='prepare_training_data') | tojson }}",
             'HP_INPUT__improvement_threshold': "{{ params['improvement_threshold'] | tojson }}",
             'HP_INPUT__force_deployment': "{{ params['force_deployment'] | tojson }}",
+            'HP_INPUT__drift_level': "{{ params['drift_level'] | tojson }}",
+            'HP_INPUT__drift_report_uri': "{{ params['drift_report_uri'] | tojson }}",
         },
         append_env=True,
         output_processor=json.loads,
@@ -389,6 +399,8 @@ with DAG(
             '| `manifest` | output of `prepare_training_data` |\n'
             '| `improvement_threshold` | param `improvement_threshold` |\n'
             '| `force_deployment` | param `force_deployment` |\n'
+            '| `drift_level` | param `drift_level` |\n'
+            '| `drift_report_uri` | param `drift_report_uri` |\n'
             '\n'
             '**Output** (the XCom `return_value`)\n'
             '\n'

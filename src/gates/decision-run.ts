@@ -6,7 +6,8 @@
 import type { RocSeries } from '../evaluation/plots.ts';
 import { rocComparisonSvg } from '../evaluation/plots.ts';
 import type { MlflowClient } from '../registry/index.ts';
-import { DECISION_RUN_KIND as KIND, KIND_TAG } from '../registry/run-tags.ts';
+import { findOrCreateRecordRun, recordRunTags } from '../registry/record-run.ts';
+import { DECISION_RUN_KIND as KIND, DRIFT_LEVEL_TAG, DRIFT_REPORT_TAG, TRIGGER_TAG } from '../registry/run-tags.ts';
 import type { Comparison } from './compare.ts';
 import type { GateDecision } from './decide.ts';
 
@@ -23,32 +24,34 @@ export interface DecisionRecord {
   readonly roc: readonly RocSeries[];
   /** Everything else worth keeping with the decision (config, recommendations…). */
   readonly details: Record<string, unknown>;
+  /** Set when drift monitoring started this DAG run: the level that fired it and its report. */
+  readonly drift?: { readonly level: string; readonly reportUri: string | null } | null;
 }
 
-const quote = (value: string) => `'${value.replace(/'/g, "\\'")}'`;
-
 export async function recordDecision(client: MlflowClient, record: DecisionRecord): Promise<string> {
-  const experiment = await client.experiments.getOrCreate(record.experimentName);
-  const [existing] = await client.runs.searchAll(
-    { experimentIds: [experiment.experimentId], filter: `tags.\`${KIND_TAG}\` = '${KIND}' and tags.\`health_predict.dag_run_id\` = ${quote(record.dagRunId)}` },
-    1,
-  );
-  const runId =
-    existing?.info.runId ??
-    (await client.runs.create({ experimentId: experiment.experimentId, runName: `deployment-decision-${record.dagRunId}`.slice(0, 250) })).info.runId;
+  const runId = await findOrCreateRecordRun(client, {
+    experimentName: record.experimentName,
+    kind: KIND,
+    dagId: record.dagId,
+    dagRunId: record.dagRunId,
+    runName: `deployment-decision-${record.dagRunId}`,
+  });
   const { decision, comparison } = record;
   const tags: Record<string, string> = {
-    [KIND_TAG]: KIND,
     'health_predict.decision': decision.decision,
     'health_predict.forced': String(decision.forced),
     'health_predict.bootstrap_deploy': String(decision.bootstrap_deploy),
     'health_predict.candidate_run_id': record.candidate.runId,
     'health_predict.candidate_model_type': record.candidate.modelType,
     'health_predict.production_version': record.production?.version ?? 'none',
-    'health_predict.dag_id': record.dagId,
-    'health_predict.dag_run_id': record.dagRunId,
+    ...recordRunTags({ kind: KIND, dagId: record.dagId, dagRunId: record.dagRunId }),
     'mlflow.note.content': decision.summary,
   };
+  if (record.drift) {
+    tags[TRIGGER_TAG] = 'drift';
+    tags[DRIFT_LEVEL_TAG] = record.drift.level;
+    if (record.drift.reportUri) tags[DRIFT_REPORT_TAG] = record.drift.reportUri;
+  }
   for (const rule of decision.rules) tags[`health_predict.rule.${rule.name}`] = rule.passed === null ? 'n/a' : rule.passed ? 'pass' : 'fail';
   const metrics: Record<string, number> = { candidate_f1: record.candidate.f1 };
   if (comparison) {

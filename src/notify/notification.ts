@@ -10,7 +10,7 @@ export const NOTIFICATION_CHANNELS = ['airflow', 'log', 'email', 'slack'] as con
 /** What `notification_channels` means when a run does not say: the task log, and email when it is configured. */
 export const DEFAULT_NOTIFICATION_CHANNELS = ['airflow', 'email'] as const satisfies readonly (typeof NOTIFICATION_CHANNELS)[number][];
 
-export const NOTIFICATION_KINDS = ['deployment_success', 'no_deployment', 'pipeline_failure', 'rollback'] as const;
+export const NOTIFICATION_KINDS = ['deployment_success', 'no_deployment', 'pipeline_failure', 'rollback', 'drift_warning', 'drift_retraining'] as const;
 
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
 

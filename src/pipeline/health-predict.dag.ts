@@ -2,7 +2,8 @@
  * The continuous-improvement DAG: data preparation, training with HPO, champion evaluation, the
  * quality gates against production, the decision branch, then either registry promotion → API
  * image → local API test → ECR push → Kubernetes rollout → verification → health check (with an
- * automatic rollback on failure) or the skip record, and notifications.
+ * automatic rollback on failure) or the skip record, and notifications. Started by hand, or by
+ * health_predict_drift_monitoring with the batches that arrived (training_batches).
  */
 import { z } from 'zod';
 import { dag, param } from '../dsl/index.ts';
@@ -23,7 +24,7 @@ import runTrainingAndHpo from '../tasks/run-training-and-hpo.ts';
 import testApiLocally from '../tasks/test-api-locally.ts';
 import verifyDeployment from '../tasks/verify-deployment.ts';
 import { DAG_DEFAULTS, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
-import { DEFAULT_NOTIFICATION_CHANNELS, GATE_SETTINGS, NOTIFICATION_CHANNELS, deployTargetSchema } from './contract/index.ts';
+import { DEFAULT_NOTIFICATION_CHANNELS, GATE_SETTINGS, NOTIFICATION_CHANNELS, deployTargetSchema, driftDecisionLevelSchema } from './contract/index.ts';
 
 const objectUri = z.string().regex(/^(s3:\/\/|file:\/\/\/)/);
 
@@ -46,6 +47,12 @@ export const pipelineParams = {
     "How far the deploy path goes after promotion: 'kubernetes' (image, API test, ECR push, rollout), 'ecr' (stop after the push), 'registry' (promote in MLflow only).",
   ),
   rollback_on_failure: param(z.boolean().default(true), 'Roll back automatically when the deployment fails verification.'),
+  training_batches: param(
+    z.array(objectUri).default([]),
+    "Batches of raw rows that arrived after raw_data_uri (oldest first), set by health_predict_drift_monitoring. Empty: raw_data_uri's usual split. Set: train on raw_data_uri's first 20 % plus these batches; validate and test (and compare with production) on held-out rows of the newest batch.",
+  ),
+  drift_level: param(driftDecisionLevelSchema.nullable().default(null), 'Set by health_predict_drift_monitoring: the drift level that started this run, recorded with the decision for the audit trail.'),
+  drift_report_uri: param(z.string().nullable().default(null), 'Set by health_predict_drift_monitoring: the drift report behind this run.'),
 };
 
 export default dag(
@@ -66,7 +73,7 @@ export default dag(
     const prepare = d.task(prepareTrainingData, {
       after: [start],
       executionTimeout: { hours: 1 },
-      inputs: { source_uri: d.params.raw_data_uri, output_uri: d.params.prepared_data_uri, per_run: true },
+      inputs: { source_uri: d.params.raw_data_uri, output_uri: d.params.prepared_data_uri, per_run: true, batches: d.params.training_batches },
     });
     const train = d.task(runTrainingAndHpo, { inputs: { manifest: prepare.output }, executionTimeout: { hours: 2 } });
     const evaluate = d.task(evaluateModelPerformance, { inputs: { training: train.output, manifest: prepare.output } });
@@ -76,6 +83,8 @@ export default dag(
         manifest: prepare.output,
         improvement_threshold: d.params.improvement_threshold,
         force_deployment: d.params.force_deployment,
+        drift_level: d.params.drift_level,
+        drift_report_uri: d.params.drift_report_uri,
       },
     });
     const decision = d.branch('deployment_decision_branch', {

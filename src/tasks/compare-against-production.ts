@@ -1,17 +1,18 @@
 import { z } from 'zod';
 import { createObjectStore } from '../data/object-store.ts';
+import { driftDecisionLevelSchema } from '../pipeline/contract/drift.ts';
 import { readSplitRows } from '../data/read-split.ts';
 import { labelsFromRows, rocAuc, rocCurve } from '../evaluation/index.ts';
 import { loadRunModel } from '../evaluation/run-model.ts';
 import { compareModels, decide, recommend, resolveGateConfig } from '../gates/index.ts';
 import { recordDecision } from '../gates/decision-run.ts';
-import { decisionFields, deltaF1Of, headlineMetrics, MODEL_FILE_TAGS } from '../gates/outcome.ts';
+import { productionModel } from '../gates/production-model.ts';
+import { decisionFields, deltaF1Of, headlineMetrics } from '../gates/outcome.ts';
 import { loadPipelineEnv } from '../pipeline/contract/environment.ts';
 import { GATE_SETTINGS, gateOutcomeSchema } from '../pipeline/contract/gates.ts';
 import { championEvaluationSchema, manifestSchema } from '../pipeline/contract/training.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
-import { productionVersion } from '../registry/promotion.ts';
-import { NonRetryableError, defineTask } from '../runtime/index.ts';
+import { defineTask } from '../runtime/index.ts';
 
 /**
  * Scores this run's champion and the production model (MLflow alias `production`) with
@@ -27,32 +28,26 @@ export default defineTask({
     /** Null or absent: MODEL_IMPROVEMENT_THRESHOLD from the environment, else the default. */
     improvement_threshold: GATE_SETTINGS.improvement_threshold.range.nullable().optional(),
     force_deployment: z.boolean().default(false),
+    /** Set when health_predict_drift_monitoring started this run: recorded on the decision run for the audit trail. */
+    drift_level: driftDecisionLevelSchema.nullable().default(null),
+    drift_report_uri: z.string().nullable().default(null),
   }),
   output: gateOutcomeSchema,
-  run: async ({ evaluation, manifest, improvement_threshold, force_deployment }, ctx) => {
+  run: async ({ evaluation, manifest, improvement_threshold, force_deployment, drift_level, drift_report_uri }, ctx) => {
     const env = loadPipelineEnv();
     const config = resolveGateConfig(process.env, { improvement_threshold });
     const client = mlflowClientFromEnv();
     const { champion } = evaluation;
     const rows = await readSplitRows(createObjectStore({ log: ctx.log }), manifest.files.test);
     const labels = labelsFromRows(rows, manifest.features.target);
-    const production = await productionVersion(client, env.MODEL_NAME);
+    const production = await productionModel(client, env.MODEL_NAME);
     ctx.log.info({ model: env.MODEL_NAME, production_version: production?.version.version ?? null, rows: rows.length, config }, 'comparing candidate with production');
 
     const candidateScorer = await loadRunModel(client, { runId: champion.run_id, onnxPath: champion.onnx_path, metadataPath: champion.metadata_path });
     const candidate = await candidateScorer.predict(rows).finally(() => candidateScorer.dispose());
     let productionScores: { probabilities: Float64Array; threshold: number } | undefined;
     if (production) {
-      const { version } = production;
-      const onnxPath = version.tags[MODEL_FILE_TAGS.onnx];
-      const metadataPath = version.tags[MODEL_FILE_TAGS.metadata];
-      if (!onnxPath || !metadataPath) {
-        throw new NonRetryableError(
-          `Production version ${version.version} of '${env.MODEL_NAME}' has no ${MODEL_FILE_TAGS.onnx}/${MODEL_FILE_TAGS.metadata} tags, so its ONNX file cannot be found. Register production models with register_and_promote_model, or set those tags to the artifact paths inside run ${version.runId}.`,
-        );
-      }
-      if (!version.runId) throw new NonRetryableError(`Production version ${version.version} of '${env.MODEL_NAME}' has no run id; its ONNX file cannot be found.`);
-      const scorer = await loadRunModel(client, { runId: version.runId, onnxPath, metadataPath });
+      const scorer = await production.load();
       productionScores = { probabilities: await scorer.score(rows).finally(() => scorer.dispose()), threshold: scorer.threshold };
     }
 
@@ -84,9 +79,10 @@ export default defineTask({
       decision,
       comparison,
       candidate: { runId: champion.run_id, modelType: champion.model_type, f1: candidateMetrics.f1 },
-      production: production ? { version: production.version.version, runId: production.version.runId ?? '' } : null,
+      production: production ? { version: production.version.version, runId: production.runId } : null,
       roc,
       details: { config, recommendations: advice.recommendations, next_training_date: advice.next_training_date },
+      drift: drift_level ? { level: drift_level, reportUri: drift_report_uri } : null,
     });
     ctx.log.info({ decision: decision.decision, forced: decision.forced, decision_run_id: decisionRunId }, decision.summary);
 
@@ -103,7 +99,7 @@ export default defineTask({
       },
       production:
         production && comparison
-          ? { version: production.version.version, run_id: production.version.runId ?? '', promoted_at: production.promotedAt?.toISOString() ?? null, ...headlineMetrics(comparison.production) }
+          ? { version: production.version.version, run_id: production.runId, promoted_at: production.promotedAt?.toISOString() ?? null, ...headlineMetrics(comparison.production) }
           : null,
       delta_f1: comparison ? deltaF1Of(comparison.bootstrap) : null,
       mcnemar_p_value: comparison?.mcnemar.p_value ?? null,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { createObjectStore } from '../data/object-store.ts';
+import { MANIFEST_FILE } from '../data/manifest.ts';
+import { createObjectStore, joinUri } from '../data/object-store.ts';
 import { readSplitRows } from '../data/read-split.ts';
 import { pickChampion } from '../evaluation/champion.ts';
 import { PLOT_ARTIFACTS, recordEvaluation } from '../evaluation/champion-report.ts';
@@ -8,6 +9,7 @@ import { loadRunModel } from '../evaluation/run-model.ts';
 import { loadPipelineEnv } from '../pipeline/contract/environment.ts';
 import { championEvaluationSchema, manifestSchema, trainingResultSchema } from '../pipeline/contract/training.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
+import { MANIFEST_URI_TAG } from '../registry/run-tags.ts';
 import { defineTask } from '../runtime/index.ts';
 
 const BOOTSTRAP_RESAMPLES = 1000;
@@ -15,7 +17,7 @@ const BOOTSTRAP_RESAMPLES = 1000;
 /**
  * Picks this run's champion by validation F1, scores the held-out test split with the
  * champion's ONNX model (exactly what will be served), and records metrics with bootstrap
- * confidence intervals and plots in the champion's MLflow run.
+ * confidence intervals and plots in the champion's MLflow run, with the manifest of its data.
  */
 export default defineTask({
   id: 'evaluate-model-performance',
@@ -37,7 +39,12 @@ export default defineTask({
         bootstrap: { resamples: BOOTSTRAP_RESAMPLES, seed: config.TRAINING_SEED, level: config.CONFIDENCE_LEVEL },
       });
       ctx.log.info({ test_f1: result.metrics.f1, test_roc_auc: result.metrics.roc_auc, f1_ci: result.ci.f1, rows: result.metrics.n }, 'champion evaluated on the test split');
-      await recordEvaluation(client, champion.run_id, result, { 'health_predict.champion': 'true', 'health_predict.dag_run_id': ctx.origin.runId });
+      // The manifest names the rows the model learnt from: drift monitoring's reference once it serves.
+      await recordEvaluation(client, champion.run_id, result, {
+        'health_predict.champion': 'true',
+        'health_predict.dag_run_id': ctx.origin.runId,
+        [MANIFEST_URI_TAG]: joinUri(manifest.output_uri, MANIFEST_FILE),
+      });
       const { curves: _curves, ...test } = result;
       return {
         champion: {

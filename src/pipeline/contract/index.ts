@@ -5,6 +5,7 @@
  * carries the stages it reads.
  */
 export * from './deploy-target.ts';
+export * from './drift.ts';
 export * from './environment.ts';
 export * from './gates.ts';
 export * from './kubernetes.ts';
