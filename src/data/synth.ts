@@ -11,7 +11,17 @@
  * with b0 tuned so that ~45 % of rows are readmitted; a readmission is '<30' a quarter of the
  * time, else '>30'. Death discharges (11, 19, 20, 21) are never readmitted, hospice (13, 14)
  * half as often. Deterministic: the same {rows, seed} gives byte-identical text (seededRandom: xoshiro128**).
+ *
+ * Drift (`drift: { fromRow, features }`, for the drift monitoring tests and demos): from raw row
+ * position `fromRow` on, the chosen model inputs move far from the generator's distribution —
+ * a count shifts up by 3 standard deviations of its generator distribution (at least 1; `age`
+ * by as many brackets, capped at [90-100)), a categorical column or a code column
+ * (admission_type_id, …) takes one minority category in 80 % of rows (DRIFT_TARGETS). Either
+ * puts the PSI of the shifted feature far above 0.30 (see the synth test). The rows are
+ * generated exactly as without drift and changed afterwards, with their own seeded stream, so
+ * every row before `fromRow` and every column not chosen stays byte-identical.
  */
+import { ConfigurationError } from '../runtime/errors.ts';
 import { formatCsv } from './csv.ts';
 import { createObjectStore, type ObjectStore, sha256 } from './object-store.ts';
 import { gaussian, picker, poisson, type Random, randomInt, seededRandom } from '../runtime/random.ts';
@@ -20,6 +30,13 @@ import { A1C_RESULT_VALUES, AGE_BRACKETS, MAX_GLU_SERUM_VALUES, MEDICATION_COLUM
 export interface SynthOptions {
   readonly rows: number;
   readonly seed: number;
+  /** Shift `features` (raw column names, DRIFTABLE_FEATURES) from raw row position `fromRow` (0-based) on. */
+  readonly drift?: SynthDrift;
+}
+
+export interface SynthDrift {
+  readonly fromRow: number;
+  readonly features: readonly string[];
 }
 
 type Table<T> = readonly (readonly [T, number])[];
@@ -120,6 +137,12 @@ const diag = picker(
   DIAG_GROUPS.map((g) => g.weight),
 );
 
+/** The generator's continuous and Poisson counts: mean and standard deviation (Poisson: sd = √mean). */
+const LAB_PROCEDURES = { mean: 43, sd: 19.7 };
+const MEDICATIONS = { mean: 16, sd: 8 };
+const OUTPATIENT_MEAN = 0.37;
+const EMERGENCY_MEAN = 0.2;
+
 const DEATH = new Set([11, 19, 20, 21]);
 const HOSPICE = new Set([13, 14]);
 /** Tuned so that ~45 % of the synthetic rows are readmitted (see the synth test). */
@@ -133,8 +156,8 @@ function encounter(random: Random, encounterId: number): string[] {
   const ageIndex = pick(random, AGE);
   const discharge = pick(random, DISCHARGE);
   const timeInHospital = pick(random, TIME_IN_HOSPITAL);
-  const outpatient = Math.min(42, poisson(random, 0.37));
-  const emergency = Math.min(76, poisson(random, 0.2));
+  const outpatient = Math.min(42, poisson(random, OUTPATIENT_MEAN));
+  const emergency = Math.min(76, poisson(random, EMERGENCY_MEAN));
   const inpatient = pick(random, INPATIENT);
   const diagnoses = pick(random, DIAGNOSES);
   const primary = diag(random);
@@ -179,9 +202,9 @@ function encounter(random: Random, encounterId: number): string[] {
     time_in_hospital: timeInHospital,
     payer_code: pick(random, PAYER),
     medical_specialty: pick(random, SPECIALTY),
-    num_lab_procedures: clamp(Math.round(43 + 19.7 * gaussian(random)), 1, 132),
+    num_lab_procedures: clamp(Math.round(LAB_PROCEDURES.mean + LAB_PROCEDURES.sd * gaussian(random)), 1, 132),
     num_procedures: pick(random, PROCEDURES),
-    num_medications: clamp(Math.round(16 + 8 * gaussian(random)), 1, 81),
+    num_medications: clamp(Math.round(MEDICATIONS.mean + MEDICATIONS.sd * gaussian(random)), 1, 81),
     number_outpatient: outpatient,
     number_emergency: emergency,
     number_inpatient: inpatient,
@@ -199,24 +222,96 @@ function encounter(random: Random, encounterId: number): string[] {
   return RAW_COLUMNS.map((name) => String(values[name]));
 }
 
+/** Standard deviation of a weighted [value, weight] table. */
+function tableSd(table: Table<number>): number {
+  const total = table.reduce((sum, [, w]) => sum + w, 0);
+  const mean = table.reduce((sum, [v, w]) => sum + v * w, 0) / total;
+  return Math.sqrt(table.reduce((sum, [v, w]) => sum + w * (v - mean) ** 2, 0) / total);
+}
+
+/** How far a drifted count moves up: 3 standard deviations of its generator distribution, at least 1. */
+const shiftOf = (sd: number) => Math.max(1, Math.round(3 * sd));
+const DRIFT_SHIFTS = {
+  age: shiftOf(tableSd(AGE)),
+  time_in_hospital: shiftOf(tableSd(TIME_IN_HOSPITAL)),
+  num_lab_procedures: shiftOf(LAB_PROCEDURES.sd),
+  num_procedures: shiftOf(tableSd(PROCEDURES)),
+  num_medications: shiftOf(MEDICATIONS.sd),
+  number_outpatient: shiftOf(Math.sqrt(OUTPATIENT_MEAN)),
+  number_emergency: shiftOf(Math.sqrt(EMERGENCY_MEAN)),
+  number_inpatient: shiftOf(tableSd(INPATIENT)),
+  number_diagnoses: shiftOf(tableSd(DIAGNOSES)),
+} as const satisfies Partial<Record<RawColumn, number>>;
+
+/** The category a drifted categorical or code column takes in DRIFT_SHARE of rows: one the generator gives a small share, but enough for a PSI bin of its own (≥ 0.5 %). */
+const DRIFT_TARGETS = {
+  admission_type_id: '3', discharge_disposition_id: '3', admission_source_id: '1',
+  race: 'AfricanAmerican', gender: 'Male', diag_1: '428', diag_2: '428', diag_3: '428',
+  max_glu_serum: 'Norm', A1Cresult: '>8',
+  ...(Object.fromEntries(MEDICATION_COLUMNS.map((name) => [name, 'Steady'])) as Record<(typeof MEDICATION_COLUMNS)[number], string>),
+  change: 'Ch', diabetesMed: 'No',
+} as const satisfies Partial<Record<RawColumn, string>>;
+const DRIFT_SHARE = 0.8;
+/** Seeds drift's own random stream (xor the file's seed). */
+const DRIFT_STREAM = 0x5eed_d71f;
+
+/** The raw columns `drift.features` may name: every model input (`age` for age_ordinal). */
+export const DRIFTABLE_FEATURES: readonly RawColumn[] = RAW_COLUMNS.filter((name) => name in DRIFT_SHIFTS || name in DRIFT_TARGETS);
+
+/** Why `drift` cannot be applied, or undefined when it can. */
+export function driftProblem(drift: SynthDrift): string | undefined {
+  if (!Number.isInteger(drift.fromRow) || drift.fromRow < 0) return `drift.fromRow must be a whole number >= 0 (a raw row position), got ${drift.fromRow}`;
+  if (!drift.features.length) return `drift.features is empty; name at least one of: ${DRIFTABLE_FEATURES.join(', ')}`;
+  const unknown = drift.features.filter((name) => !(DRIFTABLE_FEATURES as readonly string[]).includes(name));
+  if (unknown.length) {
+    return `drift feature(s) ${unknown.map((name) => `'${name}'`).join(', ')} cannot be shifted; choose among the model inputs (raw column names): ${DRIFTABLE_FEATURES.join(', ')}`;
+  }
+  return undefined;
+}
+
+/** Changes a generated row (RAW_COLUMNS order) in place: each drifted column gets its drifted value. */
+function drifter(features: readonly string[], random: Random): (row: string[]) => void {
+  const columns = features.map((name) => ({ name, at: RAW_COLUMNS.indexOf(name as RawColumn) }));
+  return (row) => {
+    for (const { name, at } of columns) row[at] = drifted(name, row[at]!, random);
+  };
+}
+
+function drifted(name: string, value: string, random: Random): string {
+  if (name === 'age') {
+    const bracket = AGE_BRACKETS.indexOf(value as (typeof AGE_BRACKETS)[number]) + DRIFT_SHIFTS.age;
+    return AGE_BRACKETS[Math.min(AGE_BRACKETS.length - 1, bracket)]!;
+  }
+  if (name in DRIFT_SHIFTS) return String(Number(value) + DRIFT_SHIFTS[name as keyof typeof DRIFT_SHIFTS]);
+  return random() < DRIFT_SHARE ? DRIFT_TARGETS[name as keyof typeof DRIFT_TARGETS] : value;
+}
+
 /** CSV text (header + `rows` rows, CRLF) with the raw UCI schema. */
-export function synthesize({ rows, seed }: SynthOptions): string {
+export function synthesize({ rows, seed, drift }: SynthOptions): string {
   if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`synthesize: rows must be a whole number >= 0, got ${rows}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`synthesize: seed must be an integer in [0, 2^32), got ${seed}`);
+  const problem = drift && driftProblem(drift);
+  if (problem) throw new ConfigurationError(`synthesize: ${problem}.`);
   const random = seededRandom(seed);
+  // Drift draws from its own stream, so the rows themselves are those of the undrifted file.
+  const shift = drift && drifter(drift.features, seededRandom((seed ^ DRIFT_STREAM) >>> 0));
   let encounterId = 2_000_000 + randomInt(random, 0, 300_000);
   const out: string[][] = [];
   for (let i = 0; i < rows; i++) {
     encounterId += randomInt(random, 1, 2_000);
-    out.push(encounter(random, encounterId));
+    const row = encounter(random, encounterId);
+    if (shift && i >= drift.fromRow) shift(row);
+    out.push(row);
   }
   return formatCsv(RAW_COLUMNS, out, '\r\n');
 }
+
 
 export interface WrittenSynthetic {
   readonly uri: string;
   readonly rows: number;
   readonly seed: number;
+  readonly drift?: SynthDrift;
   readonly bytes: number;
   readonly sha256: string;
   readonly etag?: string;
@@ -226,5 +321,5 @@ export interface WrittenSynthetic {
 export async function writeSynthetic(uri: string, options: SynthOptions, store: ObjectStore = createObjectStore()): Promise<WrittenSynthetic> {
   const body = Buffer.from(synthesize(options));
   const { etag } = await store.put(uri, body, 'text/csv');
-  return { uri, rows: options.rows, seed: options.seed, bytes: body.length, sha256: sha256(body), ...(etag ? { etag } : {}) };
+  return { uri, rows: options.rows, seed: options.seed, ...(options.drift ? { drift: options.drift } : {}), bytes: body.length, sha256: sha256(body), ...(etag ? { etag } : {}) };
 }

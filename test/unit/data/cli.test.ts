@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import yargs from 'yargs';
-import { dataCommands, toUri } from '../../../src/data/cli.ts';
+import { dataCommands, driftOption, toUri } from '../../../src/data/cli.ts';
 import { sha256 } from '../../../src/data/object-store.ts';
-import { synthesize } from '../../../src/data/synth.ts';
+import { DRIFTABLE_FEATURES, synthesize } from '../../../src/data/synth.ts';
 import { tempDir } from './fixtures.ts';
 
 const tmp = tempDir('hp-data-cli-');
@@ -52,6 +52,28 @@ describe('health-predict data synth', () => {
     expect(JSON.parse(out)).toMatchObject({ uri: toUri(file), rows: 5, seed: 42 });
     expect(toUri(file)).toBe(`file://${file}`);
     expect(toUri('s3://b/k')).toBe('s3://b/k');
+  });
+
+  it('shifts --drift-features from --drift-from-row on, and says so in the summary', async () => {
+    const uri = tmp.uri('drifted.csv');
+    const args = ['data', 'synth', '--rows', '60', '--seed', '3', '--drift-from-row', '20', '--drift-features', 'num_medications, age', '--out', uri];
+    const { out, failure } = await cli(args);
+    expect(failure).toBeUndefined();
+    const drift = { fromRow: 20, features: ['num_medications', 'age'] };
+    const text = readFileSync(path.join(tmp.dir, 'drifted.csv'), 'utf8');
+    expect(text).toBe(synthesize({ rows: 60, seed: 3, drift }));
+    expect(text).not.toBe(synthesize({ rows: 60, seed: 3 }));
+    expect(JSON.parse(out)).toMatchObject({ uri, rows: 60, seed: 3, drift, sha256: sha256(text) });
+  });
+
+  it('rejects half of the drift options, an unknown drift feature (listing the valid ones) and a bad row', async () => {
+    const synth = (...extra: string[]) => cli(['data', 'synth', '--rows', '5', '--out', tmp.uri('d.csv'), ...extra]);
+    expect((await synth('--drift-from-row', '2')).failure?.message).toMatch(/--drift-from-row and --drift-features go together/);
+    expect((await synth('--drift-from-row', '2', '--drift-features', 'age,shoe_size')).failure?.message).toBe(
+      `drift feature(s) 'shoe_size' cannot be shifted; choose among the model inputs (raw column names): ${DRIFTABLE_FEATURES.join(', ')}`,
+    );
+    expect(() => driftOption({ 'drift-from-row': 1.5, 'drift-features': 'age' })).toThrow(/--drift-from-row must be a whole number >= 0/);
+    expect(driftOption({})).toBeUndefined();
   });
 
   it('rejects a bad --rows and a missing --out', async () => {
