@@ -14,6 +14,13 @@
  *   reference categories and UNSEEN_BIN for categories the reference never had. Grouping rare
  *   categories matters for the ICD-9 diagnosis codes (≈ 700 values): one bin each would add
  *   sampling noise of about (k − 1)(1/n + 1/m) to the PSI of two samples of the same population.
+ *   For the same reason a category the reference never had that is rare in the batch too (below
+ *   MIN_CATEGORY_SHARE) goes to OTHER_BIN when the reference has a long tail (rare categories,
+ *   OTHER_BIN not empty): there, a batch of the same population always brings codes a sample of
+ *   a few thousand rows missed, and an UNSEEN_BIN empty in the reference would turn each such row
+ *   into ln(b/ε) (undrifted diagnosis codes: PSI 0.2–0.9 with references of 3 000–4 000 rows).
+ *   An unseen category that is frequent in the batch, or any unseen category of a feature without
+ *   a tail, is news: UNSEEN_BIN shows it.
  *
  * Empty bins: ln(b/r) is undefined when a share is 0, so every share gets additive smoothing,
  * s = (count / n + PSI_EPSILON) / (1 + k · PSI_EPSILON), which keeps the shares summing to 1.
@@ -114,8 +121,8 @@ export function numericPsi(reference: readonly number[], batch: readonly number[
   return { ...psiFromCounts(numericBinLabels(cuts), counts.reference, counts.batch), counts };
 }
 
-/** The categorical bins of a reference: its frequent categories, most frequent first, then OTHER_BIN and UNSEEN_BIN. */
-export function categoryBins(reference: readonly string[]): { kept: string[]; seen: Set<string> } {
+/** The categorical bins of a reference: its frequent categories, most frequent first, then OTHER_BIN and UNSEEN_BIN (`longTail`: OTHER_BIN is not empty). */
+export function categoryBins(reference: readonly string[]): { kept: string[]; seen: Set<string>; longTail: boolean } {
   const frequency = new Map<string, number>();
   for (const value of reference) frequency.set(value, (frequency.get(value) ?? 0) + 1);
   const kept = [...frequency]
@@ -123,16 +130,19 @@ export function categoryBins(reference: readonly string[]): { kept: string[]; se
     .sort(([a, ca], [b, cb]) => cb - ca || (a < b ? -1 : a > b ? 1 : 0))
     .slice(0, MAX_CATEGORY_BINS)
     .map(([category]) => category);
-  return { kept, seen: new Set(frequency.keys()) };
+  return { kept, seen: new Set(frequency.keys()), longTail: kept.length < frequency.size };
 }
 
 /** The PSI of a categorical batch against the reference's category bins (with their counts, for the chi-square test). */
 export function categoricalPsi(reference: readonly string[], batch: readonly string[]): PsiResult & { counts: { reference: number[]; batch: number[] } } {
-  const { kept, seen } = categoryBins(reference);
+  const { kept, seen, longTail } = categoryBins(reference);
   const position = new Map(kept.map((category, i) => [category, i]));
   const other = kept.length;
   const unseen = kept.length + 1;
-  const indexOf = (value: string) => position.get(value) ?? (seen.has(value) ? other : unseen);
+  const inBatch = new Map<string, number>();
+  for (const value of batch) if (!seen.has(value)) inBatch.set(value, (inBatch.get(value) ?? 0) + 1);
+  const unseenBin = (value: string) => (longTail && (inBatch.get(value) ?? 0) / batch.length < MIN_CATEGORY_SHARE ? other : unseen);
+  const indexOf = (value: string) => position.get(value) ?? (seen.has(value) ? other : unseenBin(value));
   const counts = {
     reference: countInto(kept.length + 2, reference.map(indexOf)),
     batch: countInto(kept.length + 2, batch.map(indexOf)),

@@ -37,14 +37,10 @@ describe('synthesize with drift', () => {
   it('shifted features have PSI > 0.3 between the rows before and after fromRow; every other model input < 0.05', () => {
     const psi = Object.fromEntries(DRIFTABLE_FEATURES.map((feature) => [feature, psiOf(feature)]));
     for (const feature of SHIFTED) expect(psi[feature], feature).toBeGreaterThan(0.3);
-    // The ICD-9 codes are the exception: with a few thousand reference rows, codes the reference
-    // never saw fill PSI's unseen bin even without drift (the real UCI file gives 0.19–0.41 for
-    // diag_1..3 at 2 800–4 000 reference rows too). A shifted code's PSI is still several times theirs.
-    const codes = ['diag_2', 'diag_3'];
-    const calm = DRIFTABLE_FEATURES.filter((feature) => !SHIFTED.includes(feature) && !codes.includes(feature));
-    expect(calm).toHaveLength(44 - SHIFTED.length - codes.length);
+    // Including the ICD-9 codes' long tail (diag_2, diag_3): codes a sample missed count with the tail (src/drift/psi.ts).
+    const calm = DRIFTABLE_FEATURES.filter((feature) => !SHIFTED.includes(feature));
+    expect(calm).toHaveLength(44 - SHIFTED.length);
     for (const feature of calm) expect(psi[feature], feature).toBeLessThan(0.05);
-    for (const code of codes) expect(psi.diag_1!, code).toBeGreaterThan(3 * psi[code]!);
   });
 
   it('changes only the shifted columns of the rows from fromRow on; deterministic for a seed', () => {

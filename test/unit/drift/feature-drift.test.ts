@@ -45,7 +45,7 @@ describe('featureDrift', () => {
     expect(decideDrift({ features: drift, prediction, performance: NO_F1_DROP }, DEFAULT_DRIFT_THRESHOLDS)).toMatchObject({ level: 'MAJOR', score_source: 'group' });
   });
 
-  it('counts categories the reference never had in the unseen bin', () => {
+  it('counts a category the reference never had, frequent in the batch, in the unseen bin', () => {
     const batch = rows(random, 1000).map((row, i) => (i % 4 === 0 ? { ...row, code: 'never-seen' } : row));
     const code = featureDrift(reference, batch, SCHEMA).find((d) => d.feature === 'code')!;
     expect(code.bins.find((b) => b.label === '__unseen__')).toMatchObject({ ref_count: 0, batch_count: 250 });
