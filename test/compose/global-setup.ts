@@ -31,7 +31,7 @@ const PORTS = {
   WORKER_LOG_SERVER_PORT: '18793',
   TRIGGER_LOG_SERVER_PORT: '18794',
 };
-/** Test-sized runs: synthetic rows, two models, two HPO samples of two epochs; a killed task is noticed in 30 s. */
+/** Test-sized runs: synthetic rows, two models, two HPO samples of two epochs; a killed task is noticed in 30 s; drift checked every minute. */
 const TUNING = {
   TRAINING_MODEL_TYPES: 'lr,xgb',
   RAY_NUM_SAMPLES: '2',
@@ -42,6 +42,8 @@ const TUNING = {
   HEALTH_CHECK_WINDOW_S: '10',
   HP_SYNTHETIC_ROWS: '10000',
   MLFLOW_EXPERIMENT_NAME: 'health-predict-compose-test',
+  // Drift monitoring every minute instead of every 3 hours, as a deployment overrides it (25-drift).
+  DRIFT_MONITORING_SCHEDULE: '* * * * *',
 };
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
