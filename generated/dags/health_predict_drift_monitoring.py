@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: src/pipeline/drift-monitoring.dag.ts
 # Compiler: health-predict 0.1.0, profile local
-# Content hash: sha256:66c056f0ca6b67cb03d266574cbe92985e1f3d16773d73c37ffc8cd2455ad89a
+# Content hash: sha256:4f8aa379baf8bbe19c731d6a0e3cce67c4746abcf775d34e207b964df106fbe3
 from __future__ import annotations
 
 import datetime
@@ -325,6 +325,22 @@ with DAG(
         trigger_dag_id='health_predict_continuous_improvement',
         conf='{"deploy_target": {{ params[\'deploy_target\'] | tojson }}, "drift_level": {{ ti.xcom_pull(task_ids=\'measure_drift\')[\'level\'] | tojson }}, "drift_report_uri": {{ ti.xcom_pull(task_ids=\'measure_drift\')[\'report_uri\'] | tojson }}, "notification_channels": {{ params[\'notification_channels\'] | tojson }}, "raw_data_uri": {{ params[\'raw_data_uri\'] | tojson }}, "training_batches": {{ ti.xcom_pull(task_ids=\'measure_drift\')[\'training_batches\'] | tojson }}}',
         logical_date=None,
+        doc_md=(
+            'Starts the retraining: the reference data plus every batch that arrived, tested on the newest rows; its quality gates decide whether the new model replaces production.\n'
+            '\n'
+            'Starts a run of `health_predict_continuous_improvement` (does not wait for it).\n'
+            '\n'
+            "**Conf** (the target's params; the others keep their defaults)\n"
+            '\n'
+            '| param | from |\n'
+            '| --- | --- |\n'
+            '| `raw_data_uri` | param `raw_data_uri` |\n'
+            "| `training_batches` | field `training_batches` of `measure_drift`'s output |\n"
+            "| `drift_level` | field `level` of `measure_drift`'s output |\n"
+            "| `drift_report_uri` | field `report_uri` of `measure_drift`'s output |\n"
+            '| `notification_channels` | param `notification_channels` |\n'
+            '| `deploy_target` | param `deploy_target` |'
+        ),
     )
     t_notify_drift_retraining = NodeTaskBashOperator(
         task_id='notify_drift_retraining',

@@ -69,6 +69,7 @@ export default dag(
     const retrain = d.trigger(improvement, {
       id: 'trigger_continuous_improvement',
       after: [action.when('retrain')],
+      doc: 'Starts the retraining: the reference data plus every batch that arrived, tested on the newest rows; its quality gates decide whether the new model replaces production.',
       conf: {
         raw_data_uri: d.params.raw_data_uri,
         training_batches: measured.field('training_batches'),

@@ -212,8 +212,8 @@ def test_task_graph_matches_ir(dag_and_ir):
             assert task.retry_delay == datetime.timedelta(seconds=spec["retryDelaySeconds"]), spec["id"]
         if spec.get("executionTimeoutSeconds") is not None:
             assert task.execution_timeout == datetime.timedelta(seconds=spec["executionTimeoutSeconds"]), spec["id"]
-        if spec.get("doc") is not None:  # a Node task's doc goes on with its generated inputs and outputs
-            assert task.doc_md == spec["doc"] or task.doc_md.startswith(spec["doc"] + "\n\n**Inputs"), spec["id"]
+        if spec.get("doc") is not None:  # a Node task's doc goes on with its generated inputs and outputs, a trigger's with its conf
+            assert task.doc_md == spec["doc"] or task.doc_md.startswith((spec["doc"] + "\n\n**Inputs", spec["doc"] + "\n\nStarts a run of")), spec["id"]
 
 
 @pytest.mark.parametrize("dag_id", DAG_IDS)
@@ -305,6 +305,7 @@ def test_operator_classes_match_ir(dag_and_ir):
     from airflow.providers.standard.operators.bash import BashOperator
     from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.providers.standard.operators.python import BranchPythonOperator
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 
     dag, ir = dag_and_ir
     for spec in ir["tasks"]:
@@ -318,6 +319,9 @@ def test_operator_classes_match_ir(dag_and_ir):
             assert targets <= task.downstream_task_ids, (spec["id"], targets, task.downstream_task_ids)
         elif spec["kind"] == "empty":
             assert type(task) is EmptyOperator, (spec["id"], type(task))
+        elif spec["kind"] == "trigger":
+            assert type(task) is TriggerDagRunOperator, (spec["id"], type(task))
+            assert task.trigger_dag_id == spec["targetDagId"] and task.wait_for_completion is spec["waitForCompletion"], spec["id"]
         else:
             pytest.fail(f"unknown task kind {spec['kind']!r} for {spec['id']}")
 

@@ -2,10 +2,10 @@
  * The Markdown Airflow shows as the DAG's and each task's docs (doc_md). An explicit DSL `doc`
  * wins over the source's doc comment; a DAG whose schedule the deployment may override ends
  * with how to do it; a Node task's doc ends with its inputs (field → param, upstream output or
- * constant) and output fields, generated from the IR.
+ * constant) and output fields, a trigger's with its target and conf, generated from the IR.
  */
 import type { InputBinding } from '../../runtime/index.ts';
-import type { DagSpec, JsonSchema, NodeTaskSpec, ScheduleSpec, TaskSpec } from '../../dsl/spec.ts';
+import type { DagSpec, JsonSchema, NodeTaskSpec, ScheduleSpec, TaskSpec, TriggerTaskSpec } from '../../dsl/spec.ts';
 import type { DocComments } from '../doc-comments.ts';
 
 /** Longest constant shown in a task's inputs; longer ones end in `…`. */
@@ -46,6 +46,7 @@ function intervalText(seconds: number): string {
 }
 
 export function taskDoc(task: TaskSpec, comments: DocComments | undefined): string | undefined {
+  if (task.kind === 'trigger') return [task.doc, triggerSection(task)].filter((part) => part !== undefined).join('\n\n');
   if (task.kind !== 'node') return task.doc;
   const prose = task.doc ?? (task.scriptSource && comments?.declarationDoc(task.scriptSource));
   return [prose, inputsSection(task), outputSection(task.outputSchema)].filter((part) => part !== undefined).join('\n\n');
@@ -89,6 +90,15 @@ function inputsSection(task: NodeTaskSpec): string {
     return `| ${code(field)} | ${binding ? bindingSource(binding) : unbound(field)} |`;
   });
   return ['**Inputs**', '', '| field | from |', '| --- | --- |', ...rows].join('\n');
+}
+
+/** What a trigger starts, whether it waits, and the conf it passes (key → where the value comes from). */
+function triggerSection(task: TriggerTaskSpec): string {
+  const starts = `Starts a run of ${code(task.targetDagId)}${task.waitForCompletion ? ' and waits until it ends' : ' (does not wait for it)'}.`;
+  const keys = Object.keys(task.conf);
+  if (!keys.length) return `${starts} **Conf:** none (the target's defaults).`;
+  const rows = keys.map((key) => `| ${code(key)} | ${bindingSource(task.conf[key]!)} |`);
+  return [starts, '', "**Conf** (the target's params; the others keep their defaults)", '', '| param | from |', '| --- | --- |', ...rows].join('\n');
 }
 
 function outputSection(schema: JsonSchema): string {

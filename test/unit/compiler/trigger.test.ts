@@ -191,7 +191,8 @@ describe('Python', () => {
           "        trigger_dag_id='improvement',",
           `        conf='{"mode": "thorough", "raw_data_uri": {{ ti.xcom_pull(task_ids=\\'batch\\')[\\'label\\'] | tojson }}, "thresholds": [0.1,2]}',`,
           '        logical_date=None,',
-          '    )',
+          '        doc_md=(',
+          "            'Starts a run of `improvement` (does not wait for it).\\n'",
         ].join('\n'),
       );
     }
