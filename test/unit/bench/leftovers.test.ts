@@ -228,6 +228,34 @@ describe('the other benchmarks', { timeout: 240_000 }, () => {
     await expectNothingAlive(watched);
   });
 
+  it.skipIf(!hasMlPython || !existsSync(data))('bench:loop interrupted once the trainer runs: stops the trainer and its private stack, removes its directories', async () => {
+    const tmp = freshDir('tmp');
+    const watched = await watchCommand(process.execPath, [...TSX, bench('loop'), '--plot', path.join(tmp, 'loop.svg')], {
+      env: { ...process.env, TMPDIR: tmp },
+      markers: [tmp],
+      interruptWhen: (p) => p.command.includes('health_predict_trainer'),
+    });
+    expect(watched.interrupted, watched.stderr).toBe(true);
+    expect(watched.code, watched.stderr).toBe(130);
+    expect(watched.seen.some((p) => p.command.includes('mlflow server')), 'its own MLflow had started').toBe(true);
+    await expectNothingAlive(watched);
+    expect(leftIn(tmp)).toEqual([]);
+  });
+
+  it.skipIf(!hasMlPython || !existsSync(data))('bench:loop failing in training (no trainer Python): prints the JSON with the error, stops its private stack', async () => {
+    const tmp = freshDir('tmp');
+    const watched = await watchCommand(process.execPath, [...TSX, bench('loop'), '--plot', path.join(tmp, 'loop.svg')], {
+      env: { ...process.env, TMPDIR: tmp, HEALTH_PREDICT_TRAINER_PYTHON: path.join(tmp, 'no-such-python') },
+      markers: [tmp],
+    });
+    expect(watched.code, watched.stderr).toBe(1);
+    const result = JSON.parse(watched.stdout.trim().split('\n').at(-1)!) as { error?: string; batches?: number };
+    expect(result.error).toMatch(/run_training_and_hpo of bench_loop__improvement_0 exited 1/);
+    expect(result.batches).toBe(0);
+    await expectNothingAlive(watched);
+    expect(leftIn(tmp)).toEqual([]);
+  });
+
   it.skipIf(!hasMlPython)('bench:onnx-layout interrupted while it converts the model: removes its directories', async () => {
     const tmp = freshDir('tmp');
     const watched = await watchCommand(process.execPath, [...TSX, bench('onnx-layout')], {
