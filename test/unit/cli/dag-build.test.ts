@@ -75,6 +75,6 @@ describe('dag graph and inspect', () => {
     expect(ir.tasks.map((t: { id: string }) => t.id)).toContain('report.summarise');
     const unknown = cli('dag', 'inspect', 'nope');
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain("No DAG 'nope'. Known DAGs: health_predict_continuous_improvement, health_predict_example, health_predict_rollback.");
+    expect(unknown.stderr).toContain("No DAG 'nope'. Known DAGs: health_predict_continuous_improvement, health_predict_drift_monitoring, health_predict_example, health_predict_rollback.");
   });
 });
