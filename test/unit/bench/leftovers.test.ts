@@ -228,6 +228,23 @@ describe('the other benchmarks', { timeout: 240_000 }, () => {
     await expectNothingAlive(watched);
   });
 
+  it.skipIf(!hasMlPython || !existsSync(data))('bench:ray interrupted once its worker node runs: stops the head and worker nodes and MLflow, removes its directories', async () => {
+    const tmp = freshDir('tmp');
+    const watched = await watchCommand(process.execPath, [...TSX, bench('ray')], {
+      env: { ...process.env, TMPDIR: tmp },
+      markers: [tmp],
+      interruptWhen: (p) => p.command.includes('raylet/raylet') && p.command.includes('/w1/'),
+    });
+    expect(watched.interrupted, watched.stderr).toBe(true);
+    expect(watched.code, watched.stderr).toBe(130);
+    expect(watched.seen.some((p) => p.command.includes('gcs_server')), 'the head node had started').toBe(true);
+    await expectNothingAlive(watched);
+    expect(leftIn(tmp)).toEqual([]);
+    // the cluster's temp dir falls back to /tmp when TMPDIR is too long for Ray's socket paths
+    const clusterDir = /(\/\S*hp-ray-\w+)\//.exec(watched.seen.find((p) => p.command.includes('hp-ray-'))!.command)![1]!;
+    expect(existsSync(clusterDir), `${clusterDir} removed`).toBe(false);
+  });
+
   it.skipIf(!hasMlPython || !existsSync(data))('bench:loop interrupted once the trainer runs: stops the trainer and its private stack, removes its directories', async () => {
     const tmp = freshDir('tmp');
     const watched = await watchCommand(process.execPath, [...TSX, bench('loop'), '--plot', path.join(tmp, 'loop.svg')], {

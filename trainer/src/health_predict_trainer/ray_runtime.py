@@ -36,8 +36,14 @@ def ray_session(num_cpus: int = 2, address: str | None = None):
     started_here = not ray.is_initialized()
     if started_here:
         if address:
+            # a driver of the running cluster, no local instance; the cluster's nodes get this
+            # package through the runtime env, not from their PYTHONPATH
             ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False,
                      runtime_env={"py_modules": [str(PACKAGE_DIR)]})
+            nodes = [n for n in ray.nodes() if n["Alive"]]
+            logging.getLogger("health_predict_trainer").info(
+                "joined the Ray cluster at %s: %d node(s), %g CPU(s)", address, len(nodes),
+                sum(n["Resources"].get("CPU", 0) for n in nodes))
         else:
             # "local": always a fresh instance of our own, never a cluster someone started
             # with `ray start` on this machine (/tmp/ray/ray_current_cluster)

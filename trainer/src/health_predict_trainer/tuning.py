@@ -2,7 +2,8 @@
 
 The trials' MLflow runs and the progress events are written from the driver by
 ``TrialTracker`` (a Tune callback), so a trial stopped by ASHA still gets its run closed
-with ``health_predict.stopped_early=true``.
+with ``health_predict.stopped_early=true``. Each result carries the id of the Ray node that
+ran the trial (``node_id``): on a cluster (RAY_ADDRESS) it shows where the trials went.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+import ray
 from ray import tune
 from ray.tune.schedulers import ASHAScheduler
 from ray.tune.search.basic_variant import BasicVariantGenerator
@@ -44,6 +46,7 @@ class TrialRecord:
     run_id: str | None = None
     history: list[dict] = field(default_factory=list)
     status: str = "RUNNING"
+    node_id: str | None = None
 
     @property
     def last(self) -> dict | None:
@@ -69,10 +72,11 @@ def epoch_trainable(config: dict, model_type: str, spec: FeatureSpec, train: Spl
     trainer = make_trainer(model_type, spec, with_epoch_unit(model_type, config), seed=seed, n_jobs=1)
     trainer.fit_preprocessor(train.X, train.y)
     Xv = trainer.transform(validation.X)
+    node_id = ray.get_runtime_context().get_node_id()
     for epoch in range(1, max_epochs + 1):
         trainer.step()
         metrics = evaluate(validation.y, trainer.predict_proba_transformed(Xv))
-        tune.report({"epoch": epoch, **metrics})
+        tune.report({"epoch": epoch, **metrics, "node_id": node_id})
 
 
 class TrialTracker(tune.Callback):
@@ -128,12 +132,14 @@ class TrialTracker(tune.Callback):
         epoch = int(result["epoch"])
         row = {"epoch": epoch, **{k: float(result[k]) for k in EPOCH_METRICS}}
         record.history.append(row)
+        record.node_id = result.get("node_id", record.node_id)
         tracking.log_metrics(self.client, record.run_id, {k: row[k] for k in EPOCH_METRICS}, step=epoch)
         f1 = row["val_f1"]
         self.best_f1 = f1 if self.best_f1 is None else max(self.best_f1, f1)
         self.events.emit("trial_result", model_type=self.model_type, trial=record.number,
                          trials=self.settings.num_samples, epoch=epoch, val_f1=round(f1, 6),
-                         val_auc=round(row["val_auc"], 6), best_val_f1=round(self.best_f1, 6))
+                         val_auc=round(row["val_auc"], 6), best_val_f1=round(self.best_f1, 6),
+                         node_id=record.node_id)
 
     def _close(self, trial, status: str) -> None:
         record = self._record(trial)
@@ -145,6 +151,7 @@ class TrialTracker(tune.Callback):
         tracking.finish_run(self.client, record.run_id, status=status, tags={
             "health_predict.epochs_completed": epochs,
             "health_predict.stopped_early": str(stopped).lower(),
+            **({"health_predict.ray_node_id": record.node_id} if record.node_id else {}),
         })
 
     def on_trial_complete(self, iteration, trials, trial, **info):
