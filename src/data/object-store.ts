@@ -24,6 +24,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GetObjectCommand, type GetObjectCommandOutput, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
 import { BadDataError, CredentialsRefusedError, NonRetryableError, RetryableError } from '../runtime/errors.ts';
 import { withRetries } from '../runtime/retry.ts';
 
@@ -99,6 +100,9 @@ export class ObjectStoreUnavailableError extends RetryableError {}
 export type ParsedUri = { scheme: 's3'; bucket: string; key: string } | { scheme: 'file'; path: string };
 
 const URI_HELP = 'Use s3://bucket/key or file:///absolute/path.';
+
+/** An object or prefix URI the store takes, as a task input: s3://bucket/… or file:///absolute/…. */
+export const objectUriSchema = z.string().regex(/^(s3:\/\/[^/]+|file:\/\/\/)/, 'must be an s3://bucket/... or file:///absolute/... URI');
 
 /** Splits an object URI; throws NonRetryableError for anything else (a wrong input, not a transient fault). */
 export function parseUri(uri: string): ParsedUri {

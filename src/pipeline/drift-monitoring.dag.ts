@@ -18,11 +18,9 @@ import { dag, param } from '../dsl/index.ts';
 import measureDrift from '../tasks/measure-drift.ts';
 import notifyDriftAlert from '../tasks/notify-drift-alert.ts';
 import takeNextBatch from '../tasks/take-next-batch.ts';
-import { DAG_DEFAULTS, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
+import { DAG_DEFAULTS, objectUriParam, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
 import { DEFAULT_NOTIFICATION_CHANNELS, NOTIFICATION_CHANNELS } from './contract/index.ts';
 import improvement, { pipelineParams } from './health-predict.dag.ts';
-
-const objectUri = z.string().regex(/^(s3:\/\/|file:\/\/\/)/);
 
 /** The trigger form; a scheduled run takes the defaults. */
 export const driftParams = {
@@ -30,9 +28,9 @@ export const driftParams = {
     pipelineParams.raw_data_uri.schema,
     "The raw file the first production model came from. Its held-back rows (after the first 20 %) arrive in order when arrivals_uri is empty, and a retraining started here trains on its first 20 % plus the batches.",
   ),
-  arrivals_uri: param(objectUri.nullable().default(null), 'A prefix new raw CSV files arrive under (a deployment): each run takes the oldest file not taken yet. Empty (null): simulate arrival from the held-back rows of raw_data_uri.'),
+  arrivals_uri: param(objectUriParam.nullable().default(null), 'A prefix new raw CSV files arrive under (a deployment): each run takes the oldest file not taken yet. Empty (null): simulate arrival from the held-back rows of raw_data_uri.'),
   batch_size: param(z.number().int().min(100).max(1_000_000).default(10_000), 'Raw rows per simulated batch (held-back rows only; a file under arrivals_uri is one batch).'),
-  monitoring_uri: param(objectUri.default('s3://health-predict-data/monitoring'), 'Where the cursor, the batches, the alert state and the drift reports are kept.'),
+  monitoring_uri: param(objectUriParam.default('s3://health-predict-data/monitoring'), 'Where the cursor, the batches, the alert state and the drift reports are kept.'),
   trigger_retraining: param(z.boolean().default(true), 'Start health_predict_continuous_improvement on MODERATE or worse drift or a performance drop. false: report and notify only.'),
   deploy_target: param(pipelineParams.deploy_target.schema, `How far a retraining started here deploys a model that passes the gates (the improvement DAG's deploy_target): ${pipelineParams.deploy_target.description}`),
   notification_channels: param(

@@ -23,15 +23,13 @@ import rollbackDeployment from '../tasks/rollback-deployment.ts';
 import runTrainingAndHpo from '../tasks/run-training-and-hpo.ts';
 import testApiLocally from '../tasks/test-api-locally.ts';
 import verifyDeployment from '../tasks/verify-deployment.ts';
-import { DAG_DEFAULTS, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
+import { DAG_DEFAULTS, objectUriParam, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
 import { DEFAULT_NOTIFICATION_CHANNELS, GATE_SETTINGS, NOTIFICATION_CHANNELS, deployTargetSchema, driftDecisionLevelSchema } from './contract/index.ts';
-
-const objectUri = z.string().regex(/^(s3:\/\/|file:\/\/\/)/);
 
 /** Per-run overrides shown in Airflow's trigger form. */
 export const pipelineParams = {
-  raw_data_uri: param(objectUri.default('s3://health-predict-data/raw/diabetic_data.csv'), 'The raw UCI diabetes CSV (s3://… or file:///…).'),
-  prepared_data_uri: param(objectUri.default('s3://health-predict-data/prepared'), 'Where each run writes its splits and manifest (under <uri>/<run id>/).'),
+  raw_data_uri: param(objectUriParam.default('s3://health-predict-data/raw/diabetic_data.csv'), 'The raw UCI diabetes CSV (s3://… or file:///…).'),
+  prepared_data_uri: param(objectUriParam.default('s3://health-predict-data/prepared'), 'Where each run writes its splits and manifest (under <uri>/<run id>/).'),
   improvement_threshold: param(
     GATE_SETTINGS.improvement_threshold.range.nullable().default(null),
     `${GATE_SETTINGS.improvement_threshold.description} Empty (null): the environment's ${GATE_SETTINGS.improvement_threshold.env}, else ${GATE_SETTINGS.improvement_threshold.default}.`,
@@ -48,7 +46,7 @@ export const pipelineParams = {
   ),
   rollback_on_failure: param(z.boolean().default(true), 'Roll back automatically when the deployment fails verification.'),
   training_batches: param(
-    z.array(objectUri).default([]),
+    z.array(objectUriParam).default([]),
     "Batches of raw rows that arrived after raw_data_uri (oldest first), set by health_predict_drift_monitoring. Empty: raw_data_uri's usual split. Set: train on raw_data_uri's first 20 % plus these batches; validate and test (and compare with production) on held-out rows of the newest batch.",
   ),
   drift_level: param(driftDecisionLevelSchema.nullable().default(null), 'Set by health_predict_drift_monitoring: the drift level that started this run, recorded with the decision for the audit trail.'),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readBatchRows } from '../data/batch-rows.ts';
 import { manifestSchema } from '../data/manifest.ts';
-import { createObjectStore, joinUri } from '../data/object-store.ts';
+import { createObjectStore, joinUri, objectUriSchema } from '../data/object-store.ts';
 import { readSplitRows } from '../data/read-split.ts';
 import { decideAction, driftCooldownHoursFromEnv, driftReportSchema, driftReportSvg, driftThresholdsFromEnv, measureDrift, readAlertState, recordAlert, recordDriftCheck } from '../drift/index.ts';
 import { productionModel } from '../gates/production-model.ts';
@@ -10,8 +10,6 @@ import { loadPipelineEnv } from '../pipeline/contract/environment.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { MANIFEST_URI_TAG } from '../registry/run-tags.ts';
 import { NonRetryableError, defineTask } from '../runtime/index.ts';
-
-const objectUri = z.string().regex(/^(s3:\/\/[^/]+|file:\/\/\/)/, 'must be an s3://bucket/... or file:///absolute/... URI');
 
 /**
  * Measures the batch against the production model's training rows (the manifest its champion
@@ -27,7 +25,7 @@ export default defineTask({
   description: 'Drift monitoring: feature, prediction and performance drift of the batch; the level and the action after the cooldown.',
   input: z.object({
     taken: takenBatchSchema,
-    monitoring_uri: objectUri.describe('Where reports and the alert state are kept'),
+    monitoring_uri: objectUriSchema.describe('Where reports and the alert state are kept'),
     trigger_retraining: z.boolean().default(true).describe("false: report only, never 'retrain'"),
   }),
   output: driftCheckSchema,

@@ -1,12 +1,8 @@
 import { z } from 'zod';
-import { createObjectStore, joinUri } from '../data/object-store.ts';
+import { createObjectStore, joinUri, objectUriSchema } from '../data/object-store.ts';
 import { prepareTrainingData } from '../data/prepare.ts';
 import { manifestSchema, splitSpecSchema } from '../pipeline/contract/training.ts';
 import { defineTask } from '../runtime/index.ts';
-
-const objectUri = z
-  .string()
-  .regex(/^(s3:\/\/[^/]+|file:\/\/\/)/, 'must be an s3://bucket/... or file:///absolute/... URI');
 
 /** A run id as one safe path segment (`manual__2026-01-01T00:00:00+00:00` → `manual__2026-01-01T00-00-00-00-00`). */
 function runDirectory(runId: string | undefined): string {
@@ -25,12 +21,12 @@ export default defineTask({
   id: 'prepare-training-data',
   description: 'Validate, clean and split the raw readmission data into training files and a manifest.',
   input: z.object({
-    source_uri: objectUri.describe('The raw diabetic_data.csv (s3://… or file:///…)'),
-    output_uri: objectUri.describe('Prefix the split files and manifest.json are written under'),
+    source_uri: objectUriSchema.describe('The raw diabetic_data.csv (s3://… or file:///…)'),
+    output_uri: objectUriSchema.describe('Prefix the split files and manifest.json are written under'),
     split: splitSpecSchema.optional().describe("Default: the origin project's unshuffled split"),
     per_run: z.boolean().default(false).describe('Write under <output_uri>/<run id>/ so runs never overwrite each other'),
     batches: z
-      .array(objectUri)
+      .array(objectUriSchema)
       .default([])
       .describe(
         'Raw batch CSVs that arrived since the origin split, oldest first. When given: train on the initial set of source_uri plus every batch, ' +

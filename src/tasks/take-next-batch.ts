@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import { arrivedBatches, takeNextBatch } from '../data/arrivals.ts';
-import { createObjectStore } from '../data/object-store.ts';
+import { createObjectStore, objectUriSchema } from '../data/object-store.ts';
 import { loadPipelineEnv } from '../pipeline/contract/environment.ts';
 import { takenBatchSchema } from '../pipeline/contract/drift.ts';
 import { mlflowClientFromEnv } from '../registry/index.ts';
 import { productionVersion } from '../registry/promotion.ts';
 import { defineTask } from '../runtime/index.ts';
-
-const objectUri = z.string().regex(/^(s3:\/\/[^/]+|file:\/\/\/)/, 'must be an s3://bucket/... or file:///absolute/... URI');
 
 /**
  * Takes the next batch of arriving rows and writes it under `<monitoring_uri>/batches/`. With
@@ -22,10 +20,10 @@ export default defineTask({
   id: 'take-next-batch',
   description: 'Drift monitoring: the next batch of arriving rows (held-back rows in order, or new files under a prefix).',
   input: z.object({
-    raw_data_uri: objectUri.describe("The raw file whose held-back rows arrive when arrivals_uri is empty"),
-    arrivals_uri: objectUri.nullable().default(null).describe('A prefix new raw CSV files arrive under; null: simulate from raw_data_uri'),
+    raw_data_uri: objectUriSchema.describe("The raw file whose held-back rows arrive when arrivals_uri is empty"),
+    arrivals_uri: objectUriSchema.nullable().default(null).describe('A prefix new raw CSV files arrive under; null: simulate from raw_data_uri'),
     batch_size: z.number().int().positive().describe('Raw rows per simulated batch'),
-    monitoring_uri: objectUri.describe('Where the cursor and the batches are kept'),
+    monitoring_uri: objectUriSchema.describe('Where the cursor and the batches are kept'),
   }),
   output: takenBatchSchema,
   run: async ({ raw_data_uri, arrivals_uri, batch_size, monitoring_uri }, ctx) => {
