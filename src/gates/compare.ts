@@ -9,6 +9,7 @@ import { applyThreshold, checkInputs, confusionMatrix, f1, precision, recall, ro
 import { BadDataError } from '../runtime/errors.ts';
 import { type GateConfig, GateConfigError, gateConfigSchema } from './config.ts';
 import { mcnemarOnPredictions, mcnemarResultSchema } from './mcnemar.ts';
+import { matchedOperatingPoint, matchedOperatingPointSchema } from './operating-point.ts';
 
 const unit = z.number().min(0).max(1);
 
@@ -57,6 +58,8 @@ export const comparisonSchema = z.object({
   candidate: modelMetricsSchema,
   production: modelMetricsSchema,
   deltas: metricDeltasSchema,
+  /** The candidate where production operates (operating-point.ts): tells a threshold trade-off from a weaker model. */
+  matched: matchedOperatingPointSchema,
   bootstrap: f1BootstrapSchema,
   mcnemar: mcnemarResultSchema,
 });
@@ -129,6 +132,7 @@ export function compareModels(input: CompareInput): Comparison {
       recall: candidateMetrics.recall - productionMetrics.recall,
       roc_auc: candidateAuc === null || productionAuc === null ? null : candidateAuc - productionAuc,
     },
+    matched: matchedOperatingPoint(labels, candidate.probabilities, productionMetrics),
     bootstrap: {
       metric: 'f1',
       delta: paired.delta,

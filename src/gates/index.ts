@@ -6,6 +6,7 @@
 export * from './config.ts';
 export * from './distributions.ts';
 export * from './mcnemar.ts';
+export * from './operating-point.ts';
 export * from './compare.ts';
 export * from './rules.ts';
 export * from './decide.ts';

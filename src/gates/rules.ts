@@ -128,10 +128,16 @@ export interface MetricDrop {
   readonly label: string;
   /** candidate − production; null when undefined for these rows. */
   readonly delta: number | null;
-  /** The drop is larger than max_degradation (and the metric is supported by enough rows). */
+  /** The drop is larger than max_degradation, also at production's operating point, and the metric is supported by enough rows. */
   readonly excessive: boolean;
   /** Set when production's value rests on too few predictions to hold the candidate to it. */
   readonly unsupported?: string;
+  /**
+   * Set when the drop at the candidate's own threshold is larger than max_degradation but the
+   * candidate keeps production's value at production's operating point: its threshold trades
+   * this metric for the other, its curve is not lower.
+   */
+  readonly tradeOff?: string;
 }
 
 /**
@@ -147,19 +153,45 @@ function predictedPositives(comparison: Comparison): number {
   return precision > 0 ? Math.round((recall * comparison.positives) / precision) : 0;
 }
 
-/** Precision, recall and ROC AUC of the candidate against production, each flagged when it fell too far. */
+/** The candidate's value of `metric` where production operates: recall at production's precision, precision at production's recall. */
+function matchedValue(comparison: Comparison, metric: (typeof GUARDED_METRICS)[number]): { value: number; other: 'precision' | 'recall' } | null {
+  if (metric === 'recall') {
+    const value = comparison.matched.recall_at_production_precision;
+    return value === null ? null : { value, other: 'precision' };
+  }
+  if (metric === 'precision') {
+    const value = comparison.matched.precision_at_production_recall;
+    return value === null ? null : { value, other: 'recall' };
+  }
+  return null;
+}
+
+/**
+ * Precision, recall and ROC AUC of the candidate against production, each flagged when it fell
+ * too far. Precision and recall fall too far only when they do so at the candidate's own
+ * threshold AND at production's operating point: a higher threshold that gives up recall for
+ * precision (F1, the gain the other rules demand, arbitrates that trade) is not a weaker model.
+ */
 export function metricDrops(comparison: Comparison, maxDegradation: number): MetricDrop[] {
   const support = predictedPositives(comparison);
+  const tooFar = (delta: number) => -delta > maxDegradation + DEGRADATION_TOLERANCE;
   return GUARDED_METRICS.map((metric) => {
     const c = comparison.candidate[metric];
     const p = comparison.production[metric];
     const delta = c === null || p === null ? null : c - p;
-    const tooFar = delta !== null && -delta > maxDegradation + DEGRADATION_TOLERANCE;
+    const base = { metric, label: METRIC_LABEL[metric], delta };
     if (metric === 'precision' && support < MIN_PRECISION_SUPPORT) {
       const unsupported = `production's precision rests on ${support} predicted positive${support === 1 ? '' : 's'} (fewer than ${MIN_PRECISION_SUPPORT}), so it is not held against the candidate`;
-      return { metric, label: METRIC_LABEL[metric], delta, excessive: false, unsupported };
+      return { ...base, excessive: false, unsupported };
     }
-    return { metric, label: METRIC_LABEL[metric], delta, excessive: tooFar };
+    if (delta === null || !tooFar(delta)) return { ...base, excessive: false };
+    const matched = matchedValue(comparison, metric);
+    if (matched === null || tooFar(matched.value - p!)) return { ...base, excessive: true };
+    const tradeOff =
+      `${METRIC_LABEL[metric]} ${signed(delta)} is the candidate's operating point, not a weaker model: at production's ` +
+      `${matched.other} ${fixed(comparison.production[matched.other])} the candidate's ${METRIC_LABEL[metric]} is ${fixed(matched.value)} ` +
+      `against production's ${fixed(p!)}`;
+    return { ...base, excessive: false, tradeOff };
   });
 }
 
@@ -169,12 +201,14 @@ export function degradationRule(comparison: Comparison | null, config: GateConfi
   const drops = metricDrops(comparison, limit);
   const failing = drops.filter((d) => d.excessive);
   const listing = drops.map((d) => `${d.label} ${d.delta === null ? 'n/a (single class)' : signed(d.delta)}`).join(', ');
-  const notes = drops.flatMap((d) => (d.unsupported ? [` Note: ${d.unsupported}.`] : [])).join('');
+  const notes = drops.flatMap((d) => [d.unsupported, d.tradeOff].filter(Boolean).map((note) => ` Note: ${note}.`)).join('');
   const detail = failing.length
     ? `${failing.map((d) => `${d.label} dropped by ${fixed(-d.delta!)}`).join(' and ')}, more than the tolerated ${fixed(limit)} (${listing}).${notes}`
     : `No metric dropped by more than the tolerated ${fixed(limit)} (${listing}).${notes}`;
   const values: GateRule['values'] = { max_degradation: limit };
   for (const d of drops) values[`delta_${d.metric}`] = d.delta;
+  values.recall_at_production_precision = comparison.matched.recall_at_production_precision;
+  values.precision_at_production_recall = comparison.matched.precision_at_production_recall;
   return { name: 'degradation', passed: failing.length === 0, detail, values };
 }
 

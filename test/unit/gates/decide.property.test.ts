@@ -76,6 +76,18 @@ describe('decide (properties)', () => {
     expect(decision.bootstrap_deploy).toBe(false);
   }));
 
+  it('a failing degradation rule means a metric fell too far at the candidate\'s own threshold and, for precision and recall, where production operates too', forEveryInput((input) => {
+    const decision = decide(input);
+    const comparison = input.comparison;
+    if (!comparison || rule(decision, 'degradation').passed !== false) return;
+    const limit = input.config.max_degradation + 1e-9;
+    const { candidate, production, matched } = comparison;
+    const recallFell = production.recall - candidate.recall > limit && (matched.recall_at_production_precision === null || production.recall - matched.recall_at_production_precision > limit);
+    const precisionFell = production.precision - candidate.precision > limit && (matched.precision_at_production_recall === null || production.precision - matched.precision_at_production_recall > limit);
+    const aucFell = candidate.roc_auc !== null && production.roc_auc !== null && production.roc_auc - candidate.roc_auc > limit;
+    expect(recallFell || precisionFell || aucFell).toBe(true);
+  }));
+
   it('DEPLOY_REFRESH implies a stale production, a candidate at least as good, and no excess degradation', forEveryInput((input) => {
     const decision = decide(input);
     if (decision.decision !== 'DEPLOY_REFRESH') return;

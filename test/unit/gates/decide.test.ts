@@ -156,6 +156,22 @@ describe('decide: hand-made comparisons', () => {
     );
   });
 
+  it('a better, significant candidate whose recall fell only by its higher threshold → DEPLOY, the trade-off named', () => {
+    const comparison = comparisonOf({
+      candidate: { f1: 0.6, precision: 0.62, recall: 0.58 },
+      production: { f1: 0.55, precision: 0.5, recall: 0.65 },
+      matched: { recall_at_production_precision: 0.66, precision_at_production_recall: 0.55 },
+      lowerBound: 0.02,
+      pValue: 0.001,
+    });
+    const decision = decide(input(comparison));
+    expect(decision.decision).toBe('DEPLOY');
+    expect(rule(decision, 'degradation').detail).toBe(
+      'No metric dropped by more than the tolerated 0.050 (precision +0.120, recall -0.070, ROC AUC +0.000). ' +
+        "Note: recall -0.070 is the candidate's operating point, not a weaker model: at production's precision 0.500 the candidate's recall is 0.660 against production's 0.650.",
+    );
+  });
+
   it('tolerates a drop of exactly max_degradation despite rounding noise (0.8 − 0.75)', () => {
     const comparison = comparisonOf({ candidate: { f1: 0.7, precision: 0.75 }, production: { f1: 0.62, precision: 0.8 }, lowerBound: 0.03, pValue: 0.001 });
     expect(decide(input(comparison)).decision).toBe('DEPLOY');

@@ -35,6 +35,8 @@ export interface ComparisonNumbers {
   n?: number;
   candidate?: Partial<Comparison['candidate']>;
   production?: Partial<Comparison['production']>;
+  /** The candidate at production's operating point; default: its own recall and precision (no trade-off to explain a drop). */
+  matched?: Partial<Comparison['matched']>;
   /** One-sided lower bound of ΔF1; the two-sided interval is built around it. */
   lowerBound?: number;
   upper?: number;
@@ -62,6 +64,7 @@ export function comparisonOf(numbers: ComparisonNumbers = {}): Comparison {
       recall: candidate.recall - production.recall,
       roc_auc: candidate.roc_auc === null || production.roc_auc === null ? null : candidate.roc_auc - production.roc_auc,
     },
+    matched: { recall_at_production_precision: candidate.recall, precision_at_production_recall: candidate.precision, ...numbers.matched },
     bootstrap: {
       metric: 'f1',
       delta,
@@ -119,6 +122,8 @@ export const comparisonArb: fc.Arbitrary<Comparison> = fc
     dPrecision: deltaArb(-0.12, 0.1),
     dRecall: deltaArb(-0.12, 0.1),
     dRocAuc: deltaArb(-0.12, 0.1),
+    /** The candidate at production's operating point, against production's recall and precision; null: its own values. */
+    dMatched: fc.option(fc.tuple(deltaArb(-0.12, 0.1), deltaArb(-0.12, 0.1)), { nil: null }),
     threshold: unitDouble,
     lowerOffset: fc.double({ min: -0.1, max: 0.05, noNaN: true }),
     width: fc.double({ min: 0, max: 0.3, noNaN: true }),
@@ -127,7 +132,7 @@ export const comparisonArb: fc.Arbitrary<Comparison> = fc
     b: fc.nat({ max: 200 }),
     c: fc.nat({ max: 200 }),
   })
-  .map(({ production, dF1, dPrecision, dRecall, dRocAuc, threshold, lowerOffset, width, pValue, n, b, c }) => {
+  .map(({ production, dF1, dPrecision, dRecall, dRocAuc, dMatched, threshold, lowerOffset, width, pValue, n, b, c }) => {
     const candidate = {
       threshold,
       f1: clampUnit(production.f1 + dF1),
@@ -140,6 +145,9 @@ export const comparisonArb: fc.Arbitrary<Comparison> = fc
       n,
       candidate,
       production,
+      ...(dMatched && {
+        matched: { recall_at_production_precision: clampUnit(production.recall + dMatched[0]), precision_at_production_recall: clampUnit(production.precision + dMatched[1]) },
+      }),
       lowerBound: delta + lowerOffset,
       upper: delta + lowerOffset + width,
       pValue,
