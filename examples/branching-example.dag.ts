@@ -37,6 +37,8 @@ export default dag(
         namespace: 'health-predict',
         resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } },
         imagePullPolicy: 'IfNotPresent',
+        // The registry's login (`health-predict cluster pull-secret`); a cluster whose nodes may pull without one ignores it.
+        imagePullSecrets: ['health-predict-registry'],
         env: { NODE_OPTIONS: '--max-old-space-size=384' },
       },
     },

@@ -42,7 +42,9 @@ const cli = platformCommands(clusterCommands(stackCommands(dataCommands(yargs(hi
             .option('check', { type: 'boolean', describe: 'Do not write; exit 1 and show a diff when generated files are stale' })
             .option('profile', { type: 'string', describe: 'Runner profile for Node tasks without an explicit runner', default: 'local' })
             .option('out', { type: 'string', describe: 'Output directory (default generated/dags)' })
-            .option('tasks-dir', { type: 'string', describe: 'Fixed bundle directory baked into the DAGs (e.g. inside an Airflow image)' }),
+            .option('tasks-dir', { type: 'string', describe: 'Fixed bundle directory baked into the DAGs (e.g. inside an Airflow image)' })
+            .option('task-image', { type: 'string', describe: "Kubernetes profiles: the task image reference (digest or tag) instead of the DAG's own" })
+            .option('host-network', { type: 'boolean', describe: "Kubernetes profiles: run the pods on the node's network (the local cluster, whose pods reach the platform on loopback)" }),
         async (argv) => {
           const options = resolveBuildOptions(argv, root);
           const plan = await planBuild({ root, ...options });

@@ -12,6 +12,8 @@ const buildArgs = z.object({
   profile: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a profile name declared by the DAGs').default('local'),
   out: z.string().min(1).optional(),
   tasksDir: z.string().startsWith('/', 'an absolute path').optional(),
+  taskImage: z.string().min(1).optional(),
+  hostNetwork: z.boolean().optional(),
   sources: z.array(z.string().regex(/\.dag\.ts$/, 'DAG source files (*.dag.ts)')).default([]),
   verbose: z.boolean().default(false),
 });
@@ -24,6 +26,9 @@ export function resolveBuildOptions(argv: unknown, root: string) {
     outDir: path.resolve(root, args.out ?? GENERATED_DAGS_DIR),
     verbose: args.verbose,
     ...(args.tasksDir ? { tasksDir: args.tasksDir } : {}),
+    ...(args.taskImage !== undefined || args.hostNetwork !== undefined
+      ? { pod: { ...(args.taskImage ? { image: args.taskImage } : {}), ...(args.hostNetwork !== undefined ? { hostNetwork: args.hostNetwork } : {}) } }
+      : {}),
     ...(args.sources.length ? { sources: args.sources.map((file) => path.resolve(file)) } : {}),
   };
 }

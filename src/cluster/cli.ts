@@ -6,6 +6,7 @@
  *   eval "$(health-predict cluster env)"        # KUBECONFIG=<state>/kubeconfig
  *   health-predict cluster load image.tar       # import an OCI / `docker save` archive into the node
  *   health-predict cluster pull-secret --namespace NS --name regcred   # the stack registry's login as a Secret
+ *   health-predict cluster task-secret [--namespace NS]   # the task pods' secrets (AWS keys, passwords, webhook) from this environment
  *   health-predict cluster down
  *
  * Cluster errors print their message (which names the component's log) and set exit code 1.
@@ -20,6 +21,8 @@ import { exportLines, formatTable, printResult, relativeToCwd as rel, reportingE
 import { HostError } from '../host/errors.ts';
 import { ClusterError } from './errors.ts';
 import { defaultStateDir, layoutOf } from './layout.ts';
+import { applyTaskSecret } from './secrets.ts';
+import { TASK_SECRET_ENV } from '../pipeline/dag-defaults.ts';
 
 interface CommonArgs {
   'state-dir'?: string;
@@ -133,6 +136,26 @@ export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
           const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
           await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace: argv.namespace, name: argv.name, registry: { address, username, password }, log }));
           await printResult(argv.json, { namespace: argv.namespace, name: argv.name, registry: address });
+        }),
+      )
+      .command(
+        'task-secret',
+        "Apply the Secret the cluster profile's task pods read their secrets from (AWS keys, MLflow and registry passwords, the Slack webhook, …), from the current environment",
+        (y) =>
+          withCommon(y)
+            .option('namespace', { type: 'string', default: 'health-predict', describe: 'Namespace of the task pods (created when missing)' })
+            .option('name', { type: 'string', default: TASK_SECRET_ENV.secretName, describe: 'Secret name (the profile names it)' }),
+        reportingErrors(isClusterError, async (argv) => {
+          if (!process.env.KUBECONFIG) {
+            const status = await clusterStatus(options(argv));
+            if (!status.kubeconfig) throw new ClusterError('KUBECONFIG is not set and the local cluster is not running; run `health-predict cluster up` first.');
+            process.env.KUBECONFIG = status.kubeconfig;
+          }
+          const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
+          const applied = await withCluster({}, (cluster) =>
+            applyTaskSecret(cluster, { namespace: argv.namespace, secretName: argv.name, names: TASK_SECRET_ENV.names, env: process.env, log }),
+          );
+          await printResult(argv.json, applied, () => `secret ${applied.namespace}/${applied.secretName}: ${applied.keys.join(', ') || 'no keys'}${applied.unset.length ? ` (not set here: ${applied.unset.join(', ')})` : ''}`);
         }),
       )
       .demandCommand(1),

@@ -25,6 +25,12 @@ export interface CompileOptions {
   readonly root: string;
   /** Which of the DAG's profiles runs Node tasks that name no runner. Default: 'local'. */
   readonly profile?: string;
+  /**
+   * The deployment's values for the profile's Kubernetes runner, replacing the DAG's own: the task
+   * image (a digest or tag in the cluster's registry), and pods on the node's network (a cluster
+   * whose pods reach the platform on the node's loopback, such as `health-predict cluster`).
+   */
+  readonly pod?: PodOverrides;
   /** Fixed bundle directory baked into the DAG (an Airflow image); default: the checkout's dist/tasks. */
   readonly tasksDir?: string;
   readonly scriptExists?: (script: string) => boolean;
@@ -39,6 +45,19 @@ export interface CompileOptions {
    * tables appear.
    */
   readonly docComments?: DocComments;
+}
+
+export interface PodOverrides {
+  readonly image?: string;
+  readonly hostNetwork?: boolean;
+}
+
+/** The DAG with its Kubernetes profile runner's image and network replaced by the deployment's. */
+function withPodOverrides(spec: DagSpec, profile: string, pod: PodOverrides | undefined): DagSpec {
+  const runner = spec.profiles[profile];
+  if (!pod || runner?.kind !== 'kubernetes') return spec;
+  const overridden = { ...runner, ...(pod.image ? { image: pod.image } : {}), ...(pod.hostNetwork !== undefined ? { hostNetwork: pod.hostNetwork } : {}) };
+  return { ...spec, profiles: { ...spec.profiles, [profile]: overridden } };
 }
 
 export interface CompiledDag {
@@ -56,8 +75,8 @@ function atOptionLines(diagnostics: readonly Diagnostic[], readSource: ReadSourc
 }
 
 export function compileDag(dag: Dag | DagSpec, options: CompileOptions): CompiledDag {
-  const spec = 'spec' in dag ? dag.spec : dag;
   const profile = options.profile ?? 'local';
+  const spec = withPodOverrides('spec' in dag ? dag.spec : dag, profile, options.pod);
   const diagnostics = validate(spec, options);
   const profileNeeded = spec.tasks.some((task) => task.kind === 'node' && !task.runner);
   if (profileNeeded && !spec.profiles[profile]) {

@@ -96,7 +96,8 @@ const resourcesSchema = z.strictObject({
   limits: z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() }).optional(),
 });
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const envSchema = z.record(z.string().regex(ENV_NAME_PATTERN, 'an environment variable name'), z.string());
+const envNameSchema = z.string().regex(ENV_NAME_PATTERN, 'an environment variable name');
+const envSchema = z.record(envNameSchema, z.string());
 
 export const runnerSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('bash') }),
@@ -113,7 +114,15 @@ export const runnerSchema = z.discriminatedUnion('kind', [
     configFile: z.string().min(1).optional(),
     startupTimeout: positiveDurationSchema.optional(),
     env: envSchema.optional(),
-  }),
+    workerEnv: z.array(envNameSchema).optional(),
+    secretEnv: z
+      .strictObject({ secretName: z.string().regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'a Kubernetes Secret name'), names: z.array(envNameSchema).min(1) })
+      .optional(),
+    hostNetwork: z.boolean().optional(),
+  }).refine(
+    (runner) => !runner.secretEnv?.names.some((name) => runner.workerEnv?.includes(name) || runner.env?.[name] !== undefined),
+    'a secret (secretEnv) must not also be in env or workerEnv: a secret never comes from the worker or the DAG file',
+  ),
 ]);
 export type Runner = z.input<typeof runnerSchema>;
 

@@ -69,8 +69,24 @@ export type RunnerSpec =
       readonly inCluster?: boolean;
       readonly configFile?: string;
       readonly startupTimeoutSeconds?: number;
+      /** Static environment variables, compiled into the DAG file. */
       readonly env?: Readonly<Record<string, string>>;
+      /**
+       * Settings (never secrets) the pod takes from the Airflow worker's environment when the task
+       * runs, as the local profile's bash tasks inherit them: each name that is set there.
+       */
+      readonly workerEnv?: readonly string[];
+      /** Secrets: each name is an environment variable filled from the key of that name in this Kubernetes Secret. */
+      readonly secretEnv?: SecretEnvSpec;
+      /** Run the pods in the node's network namespace (a cluster whose pods reach the platform on the node's loopback). */
+      readonly hostNetwork?: boolean;
     };
+
+export interface SecretEnvSpec {
+  /** The Kubernetes Secret in the runner's namespace. */
+  readonly secretName: string;
+  readonly names: readonly string[];
+}
 
 interface TaskSpecBase {
   /** Full Airflow task id, group prefixes included (`deploy.push_image`). */

@@ -409,3 +409,34 @@ def test_cluster_node_tasks_are_pod_operators(cluster_dagbag, dag_inspect, dag_i
         assert "HP_XCOM_FILE" in env, spec["id"]
         spec_with_profile_env = {**spec, "env": {**runner.get("env", {}), **spec.get("env", {})}}
         _assert_env_is_templated(spec["id"], env, spec_with_profile_env)
+        _assert_pod_settings(spec["id"], task, runner)
+
+
+def _assert_pod_settings(task_id: str, task: Any, runner: dict[str, Any]) -> None:
+    """Logs in Airflow, the pod deleted afterwards, resources as declared, secrets only as references
+    to the profile's Secret (never a value in the DAG file), settings named for the worker to pass on."""
+    assert task.get_logs is True and task.on_finish_action.value == "delete_pod", task_id
+    resources = runner.get("resources") or {}
+    if resources:
+        assert task.container_resources.requests == resources.get("requests", {}), task_id
+        assert task.container_resources.limits == resources.get("limits", {}), task_id
+    secret_env = runner.get("secretEnv")
+    refs = [secret.to_env_secret() for secret in task.secrets]
+    assert [(ref.name, ref.value_from.secret_key_ref.name, ref.value_from.secret_key_ref.key, ref.value_from.secret_key_ref.optional) for ref in refs] == (
+        [(name, secret_env["secretName"], name, True) for name in secret_env["names"]] if secret_env else []
+    ), task_id
+    assert not {ref.name for ref in refs} & set(_env_items(task.env_vars)), task_id  # no secret also as a plain value
+    assert task.worker_env == tuple(runner.get("workerEnv", ())), task_id
+    assert bool(task.hostnetwork) is bool(runner.get("hostNetwork")), task_id
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_cluster_failure_handler_needs_no_node_on_the_worker(cluster_dagbag, dag_inspect, dag_id):
+    """Under a Kubernetes profile the failure handler is a pod of the task image: the DAG file never
+    runs `node` (or anything else) on the Airflow worker."""
+    folder, bag = cluster_dagbag
+    source = (folder / GENERATED[dag_id]).read_text()
+    assert "subprocess" not in source and "TASKS_DIR" not in source, dag_id
+    if dag_inspect(dag_id).get("onFailure"):
+        assert bag.dags[dag_id].default_args["on_failure_callback"].__name__ == "_on_task_failure"
+        assert "handler = NodeTaskPodOperator(" in source, dag_id

@@ -2,12 +2,14 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile cluster
-# Content hash: sha256:9f4b7444d58f2c4e43fd83a9d0b7b6d9974e2e5913b24a3a285dc7c45b5aa66e
+# Content hash: sha256:3d6605ae86b5b9424addf92eaa866214031c5bb9da7e3fc73a343ded2de5fb66
 from __future__ import annotations
 
 import datetime
+import os
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.providers.cncf.kubernetes.utils.xcom_sidecar import PodDefaults
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import BranchPythonOperator
 from airflow.sdk import DAG, Param, TaskGroup, literal
@@ -24,7 +26,28 @@ RUN_CONTEXT_ENV = {
 
 
 class NodeTaskPodOperator(KubernetesPodOperator):
-    """Runs a health-predict task script in a pod; exit code 97 fails the task without retries."""
+    """Runs a health-predict task script in a pod; exit code 97 fails the task without retries.
+
+    `worker_env` names settings the pod takes from the Airflow worker's environment when the task
+    runs (each one set there), as a bash task inherits them. The XCom sidecar runs the task image
+    (it has `sh`), unless the Kubernetes connection names another: the provider's default image
+    is pulled from Docker Hub, which an offline or private cluster cannot reach."""
+
+    def __init__(self, *, worker_env=(), **kwargs):
+        super().__init__(**kwargs)
+        self.worker_env = tuple(worker_env)
+
+    def build_pod_request_obj(self, context=None, *, dry_run=False):
+        pod = super().build_pod_request_obj(context, dry_run=dry_run)
+        for container in pod.spec.containers:
+            if container.name == self.base_container_name:
+                declared = {env.name for env in container.env or []}
+                passed = [k8s.V1EnvVar(name=name, value=os.environ[name]) for name in self.worker_env if name not in declared and os.environ.get(name)]
+                container.env = [*(container.env or []), *passed]
+            elif container.name == PodDefaults.SIDECAR_CONTAINER_NAME:
+                container.image = self.hook.get_xcom_sidecar_container_image() or self.image
+                container.image_pull_policy = self.image_pull_policy
+        return pod
 
     def cleanup(self, pod, remote_pod, xcom_result=None, context=None):
         try:
@@ -97,8 +120,12 @@ with DAG(
         do_xcom_push=True,
         skip_on_exit_code=99,
         get_logs=True,
+        on_finish_action='delete_pod',
+        log_pod_spec_on_failure=False,
+        startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        image_pull_secrets=[k8s.V1LocalObjectReference(name='health-predict-registry')],
         doc_md=(
             "Takes the trigger's message and row count; refuses a negative count (non-retryable).\n"
             '\n'
@@ -136,8 +163,12 @@ with DAG(
         do_xcom_push=True,
         skip_on_exit_code=99,
         get_logs=True,
+        on_finish_action='delete_pod',
+        log_pod_spec_on_failure=False,
+        startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        image_pull_secrets=[k8s.V1LocalObjectReference(name='health-predict-registry')],
         doc_md=(
             'Turns the `route` param into a typed decision the branch maps to its paths.\n'
             '\n'
@@ -178,8 +209,12 @@ with DAG(
         do_xcom_push=True,
         skip_on_exit_code=99,
         get_logs=True,
+        on_finish_action='delete_pod',
+        log_pod_spec_on_failure=False,
+        startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        image_pull_secrets=[k8s.V1LocalObjectReference(name='health-predict-registry')],
         doc_md=(
             '**Inputs**\n'
             '\n'
@@ -212,8 +247,12 @@ with DAG(
         do_xcom_push=True,
         skip_on_exit_code=99,
         get_logs=True,
+        on_finish_action='delete_pod',
+        log_pod_spec_on_failure=False,
+        startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        image_pull_secrets=[k8s.V1LocalObjectReference(name='health-predict-registry')],
         doc_md=(
             '**Inputs**\n'
             '\n'
@@ -252,8 +291,12 @@ with DAG(
         do_xcom_push=True,
         skip_on_exit_code=99,
         get_logs=True,
+        on_finish_action='delete_pod',
+        log_pod_spec_on_failure=False,
+        startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        image_pull_secrets=[k8s.V1LocalObjectReference(name='health-predict-registry')],
         doc_md=(
             'Fails on its first try with an ordinary (retryable) error, succeeds on the next.\n'
             '\n'
@@ -291,8 +334,12 @@ with DAG(
         do_xcom_push=True,
         skip_on_exit_code=99,
         get_logs=True,
+        on_finish_action='delete_pod',
+        log_pod_spec_on_failure=False,
+        startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        image_pull_secrets=[k8s.V1LocalObjectReference(name='health-predict-registry')],
         doc_md=(
             '**Inputs**\n'
             '\n'
@@ -327,8 +374,12 @@ with DAG(
         do_xcom_push=True,
         skip_on_exit_code=99,
         get_logs=True,
+        on_finish_action='delete_pod',
+        log_pod_spec_on_failure=False,
+        startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
+        image_pull_secrets=[k8s.V1LocalObjectReference(name='health-predict-registry')],
         doc_md=(
             'Skips (exit 99) unless the `export_enabled` param is on.\n'
             '\n'

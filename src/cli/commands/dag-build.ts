@@ -1,7 +1,7 @@
 /** `dag build [--check]`: compile every DAG source into generated/dags, or verify it is current. */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { compileDag, DocComments } from '../../compiler/index.ts';
+import { compileDag, DocComments, type PodOverrides } from '../../compiler/index.ts';
 import { DagError } from '../../dsl/errors.ts';
 import { DagSourceError, loadDagSources } from '../load-dags.ts';
 import { DAG_SOURCE_DIRS, TASK_SCRIPT_DIRS, listFiles, taskScripts } from '../project.ts';
@@ -14,6 +14,7 @@ export interface BuildOptions {
   readonly outDir: string;
   readonly profile: string;
   readonly tasksDir?: string;
+  readonly pod?: PodOverrides;
   readonly sources?: readonly string[];
 }
 
@@ -52,6 +53,7 @@ export async function planBuild(options: BuildOptions): Promise<BuildPlan> {
         readSource,
         docComments,
         ...(options.tasksDir ? { tasksDir: options.tasksDir } : {}),
+        ...(options.pod ? { pod: options.pod } : {}),
       });
       files.set(compiled.fileName, compiled.contents);
     } catch (error) {

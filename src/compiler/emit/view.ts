@@ -34,6 +34,8 @@ export interface BranchView {
 
 export interface FailureHandlerView {
   readonly script: string;
+  /** The handler runs in a pod of the task image (the profile's runner is Kubernetes): NodeTaskPodOperator's kwargs. */
+  readonly pod?: { readonly kwargs: readonly Kwarg[] };
   /** Python dict expression of the handler's inputs other than `failure`. */
   readonly inputs: PyCode;
   readonly env: { readonly input: string; readonly dagId: string; readonly taskId: string; readonly runId: string; readonly tryNumber: string; readonly tasksDir: string };
@@ -50,6 +52,8 @@ export interface DagView {
   readonly tasksDirEnv: string;
   readonly usesBash: boolean;
   readonly usesPod: boolean;
+  /** Some pod takes environment variables from a Kubernetes Secret: `_secret_env` is emitted. */
+  readonly usesSecretEnv: boolean;
   /** Some task has `skipUnlessSucceeded`: the `_skip_unless_succeeded` hook is emitted. */
   readonly usesSkipUnlessSucceeded: boolean;
   /** TASKS_DIR is defined: bash tasks or the failure handler run bundles on the worker. */
@@ -106,7 +110,7 @@ function kw(name: string, value: unknown): Kwarg | undefined {
 /** How long the failure handler may run before the callback gives up on it. */
 export const FAILURE_HANDLER_TIMEOUT_SECONDS = 120;
 
-function failureHandlerView(handler: FailureHandlerSpec): FailureHandlerView {
+function failureHandlerView(handler: FailureHandlerSpec, runner: RunnerSpec | undefined): FailureHandlerView {
   const entries = Object.entries(handler.bindings)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([field, binding]) => `${pyStr(field)}: ${binding.from === 'param' ? `context["params"].get(${pyStr(binding.name)})` : pyValue(binding.value)}`);
@@ -116,7 +120,22 @@ function failureHandlerView(handler: FailureHandlerSpec): FailureHandlerView {
     env: { input: ENV.input, dagId: ENV.dagId, taskId: ENV.taskId, runId: ENV.runId, tryNumber: ENV.tryNumber, tasksDir: ENV.tasksDir },
     failureField: FAILURE_INPUT_FIELD,
     timeoutSeconds: FAILURE_HANDLER_TIMEOUT_SECONDS,
+    ...(runner?.kind === 'kubernetes' ? { pod: { kwargs: failureHandlerPodKwargs(handler, runner) } } : {}),
   };
+}
+
+/** The handler's pod: the task pods' image, secrets and settings; its input is set by the callback, its output only logged. */
+function failureHandlerPodKwargs(handler: FailureHandlerSpec, runner: KubernetesRunnerSpec): Kwarg[] {
+  const pod = podKwargs(handler.script, runner);
+  return present([
+    kw('name', podName(handler.script)),
+    ...pod.head,
+    ...pod.tail,
+    kw('do_xcom_push', false),
+    kw('active_deadline_seconds', FAILURE_HANDLER_TIMEOUT_SECONDS),
+    kw('reattach_on_restart', false),
+    kw('labels', { 'health-predict/role': 'failure-handler' }),
+  ]);
 }
 
 /** Airflow's trigger form offers an array param with `examples` as a multi-select; `items.enum` still validates. */
@@ -208,6 +227,49 @@ function podName(id: string): string {
   return id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'task';
 }
 
+type KubernetesRunnerSpec = Extract<RunnerSpec, { kind: 'kubernetes' }>;
+
+/** `_secret_env('secret', 'NAME', …)`: the template's helper that fills each variable from the Secret's key of that name. */
+function secretEnv(runner: KubernetesRunnerSpec): PyCode | undefined {
+  const secret = runner.secretEnv;
+  return secret ? py(`_secret_env(${[secret.secretName, ...secret.names].map(pyStr).join(', ')})`) : undefined;
+}
+
+/** What every pod of a Kubernetes runner shares, task pods and the failure handler's alike: the container (head), how it runs (tail). */
+function podKwargs(script: string, runner: KubernetesRunnerSpec): { head: Kwarg[]; tail: Kwarg[] } {
+  const resources = runner.resources
+    ? py(`k8s.V1ResourceRequirements(requests=${pyValue(runner.resources.requests ?? {})}, limits=${pyValue(runner.resources.limits ?? {})})`)
+    : undefined;
+  const pullSecrets = runner.imagePullSecrets?.length
+    ? py(`[${runner.imagePullSecrets.map((name) => `k8s.V1LocalObjectReference(name=${pyStr(name)})`).join(', ')}]`)
+    : undefined;
+  const head = present([
+    kw('namespace', runner.namespace),
+    kw('image', runner.image),
+    kw('cmds', ['node', '--enable-source-maps']),
+    kw('arguments', [`${runner.tasksDir}/${script}.mjs`]),
+  ]);
+  const tail = present([
+    kw('secrets', secretEnv(runner)),
+    kw('worker_env', runner.workerEnv?.length ? py(`(${runner.workerEnv.map(pyStr).join(', ')},)`) : undefined),
+    kw('get_logs', true),
+    kw('on_finish_action', 'delete_pod'),
+    // The error text (which the failure handler passes on) names the pod and its termination message, without the whole pod.
+    kw('log_pod_spec_on_failure', false),
+    // Seconds between checks while the pod starts (the provider's 5 s would be most of a short task's time).
+    kw('startup_check_interval_seconds', 1),
+    kw('container_resources', resources),
+    kw('hostnetwork', runner.hostNetwork),
+    kw('service_account_name', runner.serviceAccountName),
+    kw('image_pull_policy', runner.imagePullPolicy),
+    kw('image_pull_secrets', pullSecrets),
+    kw('in_cluster', runner.inCluster),
+    kw('config_file', runner.configFile),
+    kw('startup_timeout_seconds', runner.startupTimeoutSeconds),
+  ]);
+  return { head, tail };
+}
+
 function runnerKwargs(task: NodeTaskSpec, runner: RunnerSpec): { operator: string; kwargs: Kwarg[] } {
   if (runner.kind === 'bash') {
     return {
@@ -220,31 +282,16 @@ function runnerKwargs(task: NodeTaskSpec, runner: RunnerSpec): { operator: strin
       ]),
     };
   }
-  const resources = runner.resources
-    ? py(`k8s.V1ResourceRequirements(requests=${pyValue(runner.resources.requests ?? {})}, limits=${pyValue(runner.resources.limits ?? {})})`)
-    : undefined;
-  const pullSecrets = runner.imagePullSecrets?.length
-    ? py(`[${runner.imagePullSecrets.map((name) => `k8s.V1LocalObjectReference(name=${pyStr(name)})`).join(', ')}]`)
-    : undefined;
+  const pod = podKwargs(task.script, runner);
   return {
     operator: 'NodeTaskPodOperator',
     kwargs: present([
       kw('name', podName(task.id)),
-      kw('namespace', runner.namespace),
-      kw('image', runner.image),
-      kw('cmds', ['node', '--enable-source-maps']),
-      kw('arguments', [`${runner.tasksDir}/${task.script}.mjs`]),
+      ...pod.head,
       kw('env_vars', nodeEnv(task, runner)),
       kw('do_xcom_push', true),
       kw('skip_on_exit_code', EXIT_SKIP),
-      kw('get_logs', true),
-      kw('container_resources', resources),
-      kw('service_account_name', runner.serviceAccountName),
-      kw('image_pull_policy', runner.imagePullPolicy),
-      kw('image_pull_secrets', pullSecrets),
-      kw('in_cluster', runner.inCluster),
-      kw('config_file', runner.configFile),
-      kw('startup_timeout_seconds', runner.startupTimeoutSeconds),
+      ...pod.tail,
     ]),
   };
 }
@@ -320,6 +367,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
   const branches: BranchView[] = [];
   let usesBash = false;
   let usesPod = false;
+  let usesSecretEnv = false;
   const tasks: TaskView[] = spec.tasks.map((task) => {
     const variable = taskVariables.get(task.id)!;
     const { head, tail } = commonKwargs(task, task.group === undefined ? undefined : groupVariables.get(task.group), options.docComments);
@@ -333,10 +381,20 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     const runner = task.runner ?? profileRunner;
     if (!runner) throw new CompileError(`Task '${task.id}' has no runner: DAG '${spec.dagId}' declares no profile '${options.profile}'.`, spec.dagId, task.id, task.source);
     if (runner.kind === 'bash') usesBash = true;
-    else usesPod = true;
+    else {
+      usesPod = true;
+      usesSecretEnv ||= runner.secretEnv !== undefined;
+    }
     const { operator, kwargs } = runnerKwargs(task, runner);
     return { variable, operator, kwargs: [...head, ...kwargs, ...tail] };
   });
+  // The failure handler runs where the profile runs Node tasks: a subprocess on the worker, or a pod.
+  const handlerRunner = spec.onFailure ? profileRunner : undefined;
+  if (handlerRunner?.kind === 'kubernetes') {
+    usesPod = true;
+    usesSecretEnv ||= handlerRunner.secretEnv !== undefined;
+  }
+  const handlerInPod = handlerRunner?.kind === 'kubernetes';
   const usesNode = usesBash || usesPod;
   const usesSkipUnlessSucceeded = spec.tasks.some((task) => task.skipUnlessSucceeded !== undefined);
   const exceptions = [...(usesNode ? ['AirflowException'] : []), 'AirflowFailException', ...(usesSkipUnlessSucceeded ? ['AirflowSkipException'] : [])];
@@ -349,26 +407,28 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     ...(usesBash ? ['from airflow.providers.standard.hooks.subprocess import SubprocessHook'] : []),
     ...(kinds.has('branch') ? ['from airflow.providers.standard.operators.python import BranchPythonOperator'] : []),
     ...(usesPod ? ['from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator'] : []),
+    ...(usesPod ? ['from airflow.providers.cncf.kubernetes.utils.xcom_sidecar import PodDefaults'] : []),
+    ...(usesSecretEnv ? ['from airflow.providers.cncf.kubernetes.secret import Secret'] : []),
     ...(kinds.has('trigger') ? ['from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator'] : []),
     `from airflow.sdk import ${sdkNames.sort().join(', ')}`,
     ...(usesNode || kinds.has('branch') ? [`from airflow.sdk.exceptions import ${exceptions.join(', ')}`] : []),
   ].sort();
-  const needsTasksDir = usesBash || !!spec.onFailure;
-  const readsEnvironment = needsTasksDir || spec.scheduleEnv !== undefined;
+  const needsTasksDir = usesBash || (!!spec.onFailure && !handlerInPod);
+  const readsEnvironment = needsTasksDir || usesPod || spec.scheduleEnv !== undefined;
   const imports = [
     'import datetime',
     ...(usesBash ? ['import functools'] : []),
-    ...(needsTasksDir ? ['import json'] : []),
+    ...(needsTasksDir || spec.onFailure ? ['import json'] : []),
     ...(spec.onFailure ? ['import logging'] : []),
     ...(readsEnvironment ? ['import os'] : []),
-    ...(spec.onFailure ? ['import subprocess'] : []),
+    ...(spec.onFailure && !handlerInPod ? ['import subprocess'] : []),
     '',
     ...fromImports,
   ];
   const fixedTasksDir = options.tasksDir;
   return {
     imports,
-    ...(spec.onFailure ? { failureHandler: failureHandlerView(spec.onFailure) } : {}),
+    ...(spec.onFailure ? { failureHandler: failureHandlerView(spec.onFailure, handlerRunner) } : {}),
     ...(usesNode ? { runContextEnv: { name: RUN_CONTEXT_VARIABLE, value: RUN_CONTEXT_ENV } } : {}),
     needsTasksDir,
     relogsScriptOutput: needsTasksDir,
@@ -378,6 +438,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     tasksDirEnv: options.tasksDirEnv,
     usesBash,
     usesPod,
+    usesSecretEnv,
     usesSkipUnlessSucceeded,
     nonRetryableExitCode: EXIT_NON_RETRYABLE,
     ...(spec.scheduleEnv === undefined ? {} : { scheduleOverride: { presets: RECURRING_SCHEDULE_PRESETS } }),

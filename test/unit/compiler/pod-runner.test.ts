@@ -1,0 +1,69 @@
+/**
+ * The Kubernetes runner as the compiler emits it: secrets from a Kubernetes Secret (names only in
+ * the DAG file), settings passed on from the worker, the deployment's image and network from the
+ * build flags, the XCom sidecar on the task image, and the failure handler as a pod. The pods
+ * themselves run in test/airflow/test_cluster_profile.py.
+ */
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { compileDag, DagValidationError } from '../../../src/compiler/index.ts';
+import { dag, param, type Runner } from '../../../src/dsl/index.ts';
+import { PROJECT_ROOT } from '../../../src/cli/project.ts';
+import { noInput, onFailureHandler } from '../../fixtures/tasks.ts';
+
+const base = { schedule: null, startDate: '2024-01-01', params: { channels: param(z.array(z.string()).default(['log'])) } } as const;
+const cluster = {
+  kind: 'kubernetes' as const,
+  image: 'tasks:1',
+  namespace: 'hp',
+  secretEnv: { secretName: 'task-secrets', names: ['AWS_SECRET_ACCESS_KEY', 'SLACK_WEBHOOK_URL'] },
+  workerEnv: ['MLFLOW_TRACKING_URI', 'AWS_ENDPOINT_URL_S3'],
+} satisfies Runner;
+const withHandler = (runner: Runner = cluster) =>
+  dag('pods', { ...base, profiles: { local: { kind: 'bash' }, cluster: runner } }, (d) => {
+    d.task(noInput, {});
+    d.onFailure(onFailureHandler, { inputs: { channels: d.params.channels } });
+  });
+const compile = (target: ReturnType<typeof withHandler>, options: Partial<Parameters<typeof compileDag>[1]> = {}) =>
+  compileDag(target, { root: PROJECT_ROOT, profile: 'cluster', scriptExists: () => true, ...options }).contents;
+
+describe('a Kubernetes runner', () => {
+  const python = compile(withHandler());
+
+  it("fills each secret from the Secret's key of its name, optional, and passes the settings on from the worker", () => {
+    expect(python).toContain("secrets=_secret_env('task-secrets', 'AWS_SECRET_ACCESS_KEY', 'SLACK_WEBHOOK_URL'),");
+    expect(python).toContain('from airflow.providers.cncf.kubernetes.secret import Secret');
+    expect(python).toContain('env.value_from.secret_key_ref.optional = True');
+    expect(python).toContain("worker_env=('MLFLOW_TRACKING_URI', 'AWS_ENDPOINT_URL_S3',),");
+    expect(python).not.toMatch(/'AWS_SECRET_ACCESS_KEY': /); // a name, never an env entry with a value
+  });
+
+  it('runs the XCom sidecar on the task image, logs, deletes the pod, and keeps the pod spec out of the error', () => {
+    expect(python).toContain('container.image = self.hook.get_xcom_sidecar_container_image() or self.image');
+    expect(python).toMatch(/get_logs=True,\n\s+on_finish_action='delete_pod',\n\s+log_pod_spec_on_failure=False,\n\s+startup_check_interval_seconds=1,/);
+    expect(python).not.toContain('hostnetwork=');
+  });
+
+  it('runs the failure handler in a pod of the task image, not as node on the worker', () => {
+    expect(python).toContain('handler = NodeTaskPodOperator(');
+    expect(python).toMatch(/handler = NodeTaskPodOperator\([^)]*'\/opt\/health-predict\/dist\/tasks\/on-failure-handler.mjs'/);
+    expect(python).toContain('handler.execute({**context, "ti": _NoXComPush(ti)})');
+    expect(python).not.toContain('import subprocess');
+    expect(python).not.toContain('TASKS_DIR');
+  });
+
+  it('takes the image and the network from the build flags (dag build --task-image, --host-network)', () => {
+    const deployed = compile(withHandler(), { pod: { image: 'registry:5000/tasks@sha256:abc', hostNetwork: true } });
+    expect(deployed.match(/image='registry:5000\/tasks@sha256:abc',/g)).toHaveLength(2); // the task and the handler
+    expect(deployed).not.toContain("image='tasks:1'");
+    expect(deployed.match(/hostnetwork=True,/g)).toHaveLength(2);
+    expect(compile(withHandler(), { profile: 'local', pod: { image: 'x:1' } })).toContain('subprocess.run(command');
+  });
+
+  it('refuses a secret that is also a setting from the worker or a static env value', () => {
+    for (const clash of [{ workerEnv: ['SLACK_WEBHOOK_URL'] }, { env: { SLACK_WEBHOOK_URL: 'https://x' } }]) {
+      expect(() => compile(withHandler({ ...cluster, ...clash }))).toThrow(DagValidationError);
+      expect(() => compile(withHandler({ ...cluster, ...clash }))).toThrow(/a secret \(secretEnv\) must not also be in env or workerEnv/);
+    }
+  });
+});
