@@ -6,6 +6,7 @@
  *   eval "$(health-predict cluster env)"        # KUBECONFIG=<state>/kubeconfig
  *   health-predict cluster load image.tar       # import an OCI / `docker save` archive into the node
  *   health-predict cluster pull-secret --namespace NS --name regcred   # the stack registry's login as a Secret
+ *   health-predict cluster task-image [--tag T] [--base-image B]       # build + push the task image, print <registry>/health-predict-tasks@sha256:…
  *   health-predict cluster task-secret [--namespace NS]   # the task pods' secrets (AWS keys, passwords, webhook) from this environment
  *   health-predict cluster down
  *
@@ -20,6 +21,7 @@ import { TaskError } from '../runtime/errors.ts';
 import { exportLines, formatTable, printResult, relativeToCwd as rel, reportingErrors, stoppedText } from '../host/command-output.ts';
 import { HostError } from '../host/errors.ts';
 import { ClusterError } from './errors.ts';
+import { localPlatform, publishTaskImage } from './task-image.ts';
 import { defaultStateDir, layoutOf } from './layout.ts';
 import { applyTaskSecret } from './secrets.ts';
 import { TASK_SECRET_ENV } from '../pipeline/dag-defaults.ts';
@@ -62,6 +64,14 @@ function progress(event: ClusterEvent): void {
 const isClusterError = (error: unknown): error is Error => error instanceof ClusterError || error instanceof HostError || error instanceof TaskError;
 
 const options = (argv: CommonArgs): ClusterOptions => ({ stateDir: argv['state-dir'], onEvent: progress });
+
+/** One stderr line per build step and push, with the seconds since the start; the builder's command output is left out. */
+function taskImageProgress() {
+  const started = performance.now();
+  const step = /^(\[|CACHED: |ERROR: |WARNING: |building |built |pushing |pushed |importing |base image )/;
+  const line = (msg: string) => step.test(msg) && console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+  return { info: (_: object, msg: string) => line(msg), warn: (_: object, msg: string) => console.error(msg) };
+}
 
 export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
   return yargs.command('cluster', 'Start, stop and inspect the local single-node Kubernetes cluster', (cluster) =>
@@ -156,6 +166,22 @@ export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
             applyTaskSecret(cluster, { namespace: argv.namespace, secretName: argv.name, names: TASK_SECRET_ENV.names, env: process.env, log }),
           );
           await printResult(argv.json, applied, () => `secret ${applied.namespace}/${applied.secretName}: ${applied.keys.join(', ') || 'no keys'}${applied.unset.length ? ` (not set here: ${applied.unset.join(', ')})` : ''}`);
+        }),
+      )
+      .command(
+        'task-image',
+        "Build the task image (deploy/tasks/Dockerfile) and push it to the stack's registry; prints its reference by digest for the cluster profile",
+        (y) =>
+          withCommon(y)
+            .option('tag', { type: 'string', describe: 'Tag to build and push (default latest)' })
+            .option('base-image', { type: 'string', describe: 'BASE_IMAGE: Debian 12 with Node 20 (default $BASE_IMAGE, else the local Node base image)' }),
+        reportingErrors(isClusterError, async (argv) => {
+          const log = taskImageProgress();
+          const env = argv['base-image'] ? { ...process.env, BASE_IMAGE: argv['base-image'] } : process.env;
+          const published = await publishTaskImage({ ...(await localPlatform(env, undefined, log)), tag: argv.tag, log });
+          const { image } = published;
+          const summary = { reference: published.reference, tag_reference: published.tagReference, digest: published.digest, image_id: image.imageId, size_bytes: image.sizeBytes, build_seconds: image.seconds, push_seconds: published.pushSeconds };
+          await printResult(argv.json, summary, () => published.reference);
         }),
       )
       .demandCommand(1),

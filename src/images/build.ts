@@ -6,11 +6,12 @@
  *
  * BuildKit (API `version=2`, a session over dockerode): the classic builder runs a container
  * per metadata instruction, which on the vfs storage driver copies the whole image each time
- * (~150 s per build here, against ~10 s with BuildKit).
+ * (~150 s per build here, against ~10 s with BuildKit). `buildFromContext` is that build for any
+ * assembled context (the task image's too).
  */
 import type Docker from 'dockerode';
 import { z } from 'zod';
-import { assembleApiContext } from './context.ts';
+import { assembleApiContext, type BuildContext } from './context.ts';
 import { classifyDockerError, daemonMessage, ensureDaemon, type ImageLog, isUnreachable, silentLog } from './docker.ts';
 import { BuildNetworkError, DockerUnavailableError, ImageBuildError } from './errors.ts';
 import { type DockerEvent, followDockerStream } from './json-stream.ts';
@@ -85,12 +86,67 @@ function progressLogger(log: ImageLog, reference: string): (event: DockerEvent) 
 /** Builder failures that are about reaching a registry (pulling the base image), not about the Dockerfile. */
 const NETWORK_FAILURE = /dial tcp|i\/o timeout|TLS handshake timeout|connection reset|connection refused|no such host|temporary failure in name resolution|toomanyrequests|503 Service Unavailable|502 Bad Gateway/i;
 
-function buildFailure(reference: string, builderMessage: string, options: BuildApiImageOptions): Error {
-  const where = `(Dockerfile ${options.dockerfile ?? 'deploy/api/Dockerfile'}, base image ${options.baseImage ?? 'the Dockerfile default'})`;
+function buildFailure(reference: string, builderMessage: string, source: BuildSource): Error {
+  const where = `(Dockerfile ${source.dockerfile}, base image ${source.baseImage ?? 'the Dockerfile default'})`;
   if (NETWORK_FAILURE.test(builderMessage)) {
     return new BuildNetworkError(`docker build of ${reference} could not reach a registry: ${builderMessage} ${where}. Retrying may help; offline, pass a local BASE_IMAGE.`, builderMessage);
   }
   return new ImageBuildError(`docker build of ${reference} failed: ${builderMessage} ${where}.`, builderMessage);
+}
+
+/** Where a build came from, for its error messages. */
+export interface BuildSource {
+  dockerfile: string;
+  /** BASE_IMAGE build argument; undefined: the Dockerfile's default. */
+  baseImage?: string;
+}
+
+export interface ContextBuild {
+  docker: Docker;
+  /** An assembled context: its directory and top-level entries (the Dockerfile at its root). */
+  context: Pick<BuildContext, 'dir' | 'entries'>;
+  /** `<repository>:<tag>` the image gets. */
+  reference: string;
+  /** Build arguments besides BASE_IMAGE (which comes from `source`). */
+  buildargs?: Record<string, string>;
+  labels?: Record<string, string>;
+  source: BuildSource;
+  /**
+   * The network RUN steps use; `host` where they download packages and the daemon has no bridge
+   * network (the local stack's dockerd runs with --bridge=none). Default: the daemon's.
+   */
+  networkMode?: 'host' | 'none' | 'default';
+  log: ImageLog;
+}
+
+/**
+ * Runs one BuildKit build of an assembled context and resolves with the image id. Progress goes
+ * to the logger line by line; an unreachable daemon is DockerUnavailableError, a failed build
+ * ImageBuildError (or BuildNetworkError when the builder could not reach a registry).
+ */
+export async function buildFromContext(build: ContextBuild): Promise<string> {
+  const { docker, context, reference, source, log } = build;
+  const buildargs: Record<string, string> = { ...build.buildargs };
+  if (source.baseImage) buildargs.BASE_IMAGE = source.baseImage;
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = await docker.buildImage({ context: context.dir, src: context.entries }, { t: reference, buildargs, labels: build.labels ?? {}, version: '2', ...(build.networkMode ? { networkmode: build.networkMode } : {}) });
+  } catch (error) {
+    if (isUnreachable(error)) throw classifyDockerError(error, `building ${reference}`, docker);
+    throw buildFailure(reference, daemonMessage(error).trim(), source);
+  }
+  let result;
+  try {
+    result = await followDockerStream(docker, stream, progressLogger(log, reference));
+  } catch (error) {
+    throw new DockerUnavailableError(`The connection to the Docker daemon broke while building ${reference}: ${(error as Error).message}. Retry the build.`, { cause: error });
+  }
+  if (result.error) throw buildFailure(reference, result.error.trim(), source);
+  try {
+    return (await docker.getImage(reference).inspect()).Id;
+  } catch (error) {
+    throw classifyDockerError(error, `inspecting the image just built (${reference})`, docker);
+  }
 }
 
 export async function buildApiImage(options: BuildApiImageOptions): Promise<BuiltImage> {
@@ -108,27 +164,8 @@ export async function buildApiImage(options: BuildApiImageOptions): Promise<Buil
   try {
     log.info({ image: reference, context_bytes: context.bytes, base_image: options.baseImage ?? '(Dockerfile default)' }, `building ${reference}`);
     const buildargs: Record<string, string> = { MODEL_NAME: model.name, MODEL_VERSION: model.version, MODEL_RUN_ID: model.runId };
-    if (options.baseImage) buildargs.BASE_IMAGE = options.baseImage;
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = await docker.buildImage({ context: context.dir, src: context.entries }, { t: reference, buildargs, labels, version: '2' });
-    } catch (error) {
-      if (isUnreachable(error)) throw classifyDockerError(error, `building ${reference}`, docker);
-      throw buildFailure(reference, daemonMessage(error).trim(), options);
-    }
-    let result;
-    try {
-      result = await followDockerStream(docker, stream, progressLogger(log, reference));
-    } catch (error) {
-      throw new DockerUnavailableError(`The connection to the Docker daemon broke while building ${reference}: ${(error as Error).message}. Retry the build.`, { cause: error });
-    }
-    if (result.error) throw buildFailure(reference, result.error.trim(), options);
-    let imageId: string;
-    try {
-      imageId = (await docker.getImage(reference).inspect()).Id;
-    } catch (error) {
-      throw classifyDockerError(error, `inspecting the image just built (${reference})`, docker);
-    }
+    const source = { dockerfile: options.dockerfile ?? 'deploy/api/Dockerfile', baseImage: options.baseImage };
+    const imageId = await buildFromContext({ docker, context, reference, buildargs, labels, source, log });
     const ms = Math.round(performance.now() - started);
     log.info({ image: reference, image_id: imageId, ms }, `built ${reference}`);
     return { imageId, reference, repository, tag, labels, contextBytes: context.bytes, ms };

@@ -51,14 +51,15 @@ export interface BuildContext {
   cleanup(): void;
 }
 
-function sizeOf(target: string): number {
+/** Bytes of a file, or of every file under a directory. */
+export function sizeOf(target: string): number {
   const stat = statSync(target);
   if (!stat.isDirectory()) return stat.size;
   return readdirSync(target).reduce((sum, entry) => sum + sizeOf(path.join(target, entry)), 0);
 }
 
 /** World-readable files and dirs: the image's user (10001) owns nothing and must still read everything. */
-function normaliseModes(target: string): void {
+export function normaliseModes(target: string): void {
   const stat = statSync(target);
   if (stat.isDirectory()) {
     chmodSync(target, 0o755);

@@ -1,0 +1,134 @@
+/**
+ * The real task image on the stack's dockerd: built from a snapshot of this checkout (so edits
+ * made while it builds do not change what is tested), then run the way a KubernetesPodOperator
+ * pod runs it — as uid 50000, a task bundle with its HP_* inputs, the output on the last stdout
+ * line or in /airflow/xcom/return.json, exit 99 for a skip — and its ML environment imported.
+ * A second build after a source change must reuse the ML environment's and node_modules' layers.
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ensureBaseImage } from '../../../src/images/base-image.ts';
+import type { BuildContext } from '../../../src/images/context.ts';
+import { connectDocker } from '../../../src/images/docker.ts';
+import { demuxLogs } from '../../../src/images/run.ts';
+import { assembleTaskContext, buildTaskImage, type TaskImage } from '../../../src/images/task-image.ts';
+import { DOCKER_SKIP_REASON, useServices } from '../../harness/services.ts';
+import { describeWithService } from '../../harness/skip.ts';
+
+const CHECKOUT = '/opt/health-predict';
+const BUILD_TIMEOUT_MS = 1_800_000;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cmd` to completion in a fresh container of `image` (host network, as the stack's dockerd has no bridge) and removes it. */
+async function runOnce(docker: Docker, image: string, cmd: string[], env: Record<string, string> = {}): Promise<Run> {
+  const container = await docker.createContainer({
+    Image: image,
+    Cmd: cmd,
+    Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    Labels: { 'health-predict.role': 'task-image-test' },
+    HostConfig: { NetworkMode: 'host' },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const read = async (stdout: boolean) => demuxLogs((await container.logs({ stdout, stderr: !stdout, follow: false })) as unknown as Buffer);
+    return { code: StatusCode, stdout: await read(true), stderr: await read(false) };
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
+/** How the compiled DAG passes a task its inputs (src/runtime/contract.ts): bindings plus one HP_INPUT__<field> per bound field. */
+const taskEnv = (taskId: string, bindings: object, inputs: Record<string, unknown>) => ({
+  HP_DAG_ID: 'health_predict_task_image_test',
+  HP_TASK_ID: taskId,
+  HP_RUN_ID: 'manual__task-image-test',
+  HP_TRY_NUMBER: '1',
+  HP_BINDINGS: JSON.stringify(bindings),
+  ...Object.fromEntries(Object.entries(inputs).map(([field, value]) => [`HP_INPUT__${field}`, JSON.stringify(value)])),
+});
+
+const chooseRoute = ['node', '--enable-source-maps', `${CHECKOUT}/dist/tasks/choose-route.mjs`];
+const chooseRouteEnv = taskEnv('choose_route', { route: { from: 'param', name: 'route' }, rows: { from: 'const', value: 120 } }, { route: 'thorough' });
+
+describeWithService(DOCKER_SKIP_REASON, 'the task image', () => {
+  const services = useServices(['docker']);
+  const tag = `test-${process.pid}`;
+  let docker: Docker;
+  let baseImage: string;
+  let snapshot: BuildContext;
+  let image: TaskImage;
+  const built: string[] = [];
+
+  beforeAll(async () => {
+    docker = connectDocker(services.dockerHost);
+    baseImage = (await ensureBaseImage({ docker })).tag;
+    snapshot = assembleTaskContext();
+    image = await buildTaskImage({ docker, root: snapshot.dir, baseImage, tag });
+    built.push(image.reference);
+  }, BUILD_TIMEOUT_MS);
+
+  afterAll(async () => {
+    // Only the tags: the layers stay in the daemon's cache for the next build.
+    for (const reference of built) await docker?.getImage(reference).remove().catch(() => {});
+    snapshot?.cleanup();
+  });
+
+  it('runs as uid 50000 in group 0, with a shell and a writable /airflow/xcom', async () => {
+    const run = await runOnce(docker, image.reference, ['sh', '-c', 'id -u; id -g; touch /airflow/xcom/return.json && echo writable']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n')).toEqual(['50000', '0', 'writable']);
+    expect(image.sizeBytes).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('runs a task bundle with its inputs from the environment: the output is the last stdout line', async () => {
+    const run = await runOnce(docker, image.reference, chooseRoute, chooseRouteEnv);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toEqual({ route: 'thorough', reason: "route 'thorough' requested for 120 rows" });
+  }, 120_000);
+
+  it("writes the output to KubernetesPodOperator's XCom file when HP_XCOM_FILE names it", async () => {
+    const script = `${chooseRoute.join(' ')} > /dev/null && cat /airflow/xcom/return.json`;
+    const run = await runOnce(docker, image.reference, ['sh', '-c', script], { ...chooseRouteEnv, HP_XCOM_FILE: '/airflow/xcom/return.json' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ route: 'thorough' });
+  }, 120_000);
+
+  it("a skipping task's exit code 99 is the container's exit code", async () => {
+    const run = await runOnce(docker, image.reference, ['node', `${CHECKOUT}/dist/tasks/optional-export.mjs`], taskEnv('optional_export', { enabled: { from: 'param', name: 'export_enabled' } }, { enabled: false }));
+    expect(run.code, run.stderr).toBe(99);
+    expect(run.stderr).toContain('task skipped');
+  }, 120_000);
+
+  it('has the ML environment: the trainer, xgboost, ray and onnx import', async () => {
+    const imports = 'import health_predict_trainer, xgboost, ray, onnx, sklearn, mlflow; print("ok")';
+    // As runTrainer starts it: HEALTH_PREDICT_TRAINER_PYTHON, the trainer's sources on PYTHONPATH.
+    const run = await runOnce(docker, image.reference, ['sh', '-c', `"$HEALTH_PREDICT_TRAINER_PYTHON" -c '${imports}'`], { PYTHONPATH: `${CHECKOUT}/trainer/src` });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe('ok');
+  }, 300_000);
+
+  it('rebuilds only the bundles and the trainer layers after a source change', async () => {
+    appendFileSync(path.join(snapshot.dir, 'examples/tasks/fast-path.ts'), '\n// changed by the task image test\n');
+    writeFileSync(path.join(snapshot.dir, 'trainer/src/health_predict_trainer/_task_image_test.py'), '# changed by the task image test\n');
+    const changed = await buildTaskImage({ docker, root: snapshot.dir, baseImage, tag: `${tag}-changed` });
+    built.push(changed.reference);
+    const layers = async (id: string) => (await docker.getImage(id).inspect()).RootFS.Layers ?? [];
+    const before = await layers(image.imageId);
+    const after = await layers(changed.imageId);
+    expect(changed.imageId).not.toBe(image.imageId);
+    expect(after).toHaveLength(before.length);
+    // The layers end [… apt, lock file, ML environment, node_modules, package.json, dist, deploy, trainer]:
+    // all up to package.json are shared, dist and trainer are new.
+    expect(after.slice(0, -3)).toEqual(before.slice(0, -3));
+    expect(after.at(-3)).not.toBe(before.at(-3));
+    expect(after.at(-1)).not.toBe(before.at(-1));
+  }, BUILD_TIMEOUT_MS);
+});
