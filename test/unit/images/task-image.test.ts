@@ -107,12 +107,17 @@ describeWithService(DOCKER_SKIP_REASON, 'the task image', () => {
     expect(run.stderr).toContain('task skipped');
   }, 120_000);
 
-  it('has the ML environment: the trainer, xgboost, ray and onnx import', async () => {
-    const imports = 'import health_predict_trainer, xgboost, ray, onnx, sklearn, mlflow; print("ok")';
+  it('has the ML environment: the trainer, xgboost, ray and onnx import, and xgboost trains without NCCL', async () => {
+    const script = [
+      'import health_predict_trainer, xgboost, ray, onnx, sklearn, mlflow, numpy',
+      'x = numpy.random.default_rng(0).normal(size=(64, 3))',
+      'model = xgboost.XGBClassifier(n_estimators=3, max_depth=2).fit(x, (x[:, 0] > 0).astype(int))',
+      'print(len(model.predict(x)))',
+    ].join('\n');
     // As runTrainer starts it: HEALTH_PREDICT_TRAINER_PYTHON, the trainer's sources on PYTHONPATH.
-    const run = await runOnce(docker, image.reference, ['sh', '-c', `"$HEALTH_PREDICT_TRAINER_PYTHON" -c '${imports}'`], { PYTHONPATH: `${CHECKOUT}/trainer/src` });
+    const run = await runOnce(docker, image.reference, ['sh', '-c', '"$HEALTH_PREDICT_TRAINER_PYTHON" -c "$SCRIPT"'], { PYTHONPATH: `${CHECKOUT}/trainer/src`, SCRIPT: script });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout.trim()).toBe('ok');
+    expect(run.stdout.trim()).toBe('64');
   }, 300_000);
 
   it('rebuilds only the bundles and the trainer layers after a source change', async () => {
