@@ -4,11 +4,15 @@
  * pod runs it — as uid 50000, a task bundle with its HP_* inputs, the output on the last stdout
  * line or in /airflow/xcom/return.json, exit 99 for a skip — and its ML environment imported.
  * A second build after a source change must reuse the ML environment's and node_modules' layers.
+ * Pushed to the stack's registry, it is named by the digest the registry serves.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPlatform, publishTaskImage } from '../../../src/cluster/task-image.ts';
+import { fetchManifest } from '../../../src/ecr/manifest.ts';
 import { ensureBaseImage } from '../../../src/images/base-image.ts';
 import type { BuildContext } from '../../../src/images/context.ts';
 import { connectDocker } from '../../../src/images/docker.ts';
@@ -59,7 +63,7 @@ const chooseRoute = ['node', '--enable-source-maps', `${CHECKOUT}/dist/tasks/cho
 const chooseRouteEnv = taskEnv('choose_route', { route: { from: 'param', name: 'route' }, rows: { from: 'const', value: 120 } }, { route: 'thorough' });
 
 describeWithService(DOCKER_SKIP_REASON, 'the task image', () => {
-  const services = useServices(['docker']);
+  const services = useServices(['docker', 'registry']);
   const tag = `test-${process.pid}`;
   let docker: Docker;
   let baseImage: string;
@@ -136,4 +140,31 @@ describeWithService(DOCKER_SKIP_REASON, 'the task image', () => {
     expect(after.at(-3)).not.toBe(before.at(-3));
     expect(after.at(-1)).not.toBe(before.at(-1));
   }, BUILD_TIMEOUT_MS);
+
+  it("is pushed to the registry and named by the digest the registry serves", async () => {
+    const { address, username, password } = services.registry;
+    const registry = { address, username, password };
+    const published = await publishTaskImage({ docker, registry, root: snapshot.dir, baseImage, tag: `${tag}-pushed` });
+    built.push(`${published.image.reference}`, published.tagReference);
+    expect(published.reference).toBe(`${address}/health-predict-tasks@${published.digest}`);
+    expect((await fetchManifest(registry, 'health-predict-tasks', published.digest)).digest).toBe(published.digest);
+  }, BUILD_TIMEOUT_MS);
+});
+
+describe('where the task image is built and pushed', () => {
+  it('takes the dockerd, registry and base image from the environment `stack env` exports', async () => {
+    const platform = await localPlatform({
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+      HP_LOCAL_REGISTRY: '127.0.0.1:5999',
+      HP_LOCAL_REGISTRY_USERNAME: 'AWS',
+      HP_LOCAL_REGISTRY_PASSWORD: 'a-password-of-16-chars',
+      BASE_IMAGE: 'node:20-bookworm-slim',
+    });
+    expect(platform.registry).toEqual({ address: '127.0.0.1:5999', username: 'AWS', password: 'a-password-of-16-chars' });
+    expect(platform.baseImage).toBe('node:20-bookworm-slim');
+  });
+
+  it('says how to get a dockerd and a registry when neither the environment nor the stack has them', async () => {
+    await expect(localPlatform({}, path.join(os.tmpdir(), `hp-no-stack-${process.pid}`))).rejects.toThrow(/needs a dockerd and a registry: set DOCKER_HOST .*stack up --services docker,registry/);
+  });
 });
