@@ -31,7 +31,8 @@ export const TASK_SECRET_ENV = {
  */
 export const TASK_WORKER_ENV = [
   ...new Set([
-    ...Object.keys(pipelineEnvSchema.shape),
+    // The trainer's Python is the image's own (its ENV), not the worker's path.
+    ...Object.keys(pipelineEnvSchema.shape).filter((name) => name !== 'HEALTH_PREDICT_TRAINER_PYTHON'),
     ...['MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_USERNAME', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_ECR'],
     ...['HP_LOCAL_REGISTRY', 'HP_LOCAL_REGISTRY_USERNAME', 'DOCKER_HOST', 'BASE_IMAGE'],
     ...K8S_ENV_VARS,

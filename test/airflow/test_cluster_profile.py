@@ -1,6 +1,6 @@
-"""The example DAG compiled with `--profile cluster`, run by real Airflow (`airflow dags test`) with
-every Node task a pod on the local cluster (`health-predict cluster up`), the task image pulled
-from the stack's registry.
+"""The example DAG and the pipeline compiled with `--profile cluster`, run by real Airflow
+(`airflow dags test`) with every Node task a pod on the local cluster (`health-predict cluster up`),
+the task image pulled from the stack's registry.
 
 The same runs as test_example_runs.py (fast route, thorough route with another message, a
 non-retryable failure) must end in the same task states as under BashOperator: the branch, the
@@ -8,10 +8,16 @@ skip (exit 99), the retry of flaky_step, exit 97 failing without retries. Then n
 left in the namespace. Each run logs, per task, how long its pod took from the request to Running;
 the test prints that (pytest -s or the -rs summary's neighbour) and keeps it under a bound.
 
-Needs: root and the built, Ready local cluster; the task image, named by HEALTH_PREDICT_TASK_IMAGE
-or built and pushed here with `health-predict cluster task-image` (the stack's dockerd and
-registry); the registry's login as the namespace's pull secret (`cluster pull-secret`). Without
-them the tests skip with the reason (under CI=true they fail).
+The pipeline: prepare -> train -> evaluate -> compare -> the skip path (too few rows for the
+sample-size rule), its pods reaching MLflow and the S3 API on the node's loopback and their AWS
+keys only from the Secret `cluster task-secret` writes; and a run whose first task fails for good,
+whose failure handler runs as a pod (no Node on the worker) and logs the notification.
+
+Needs: root and the built, Ready local cluster; a stack with every service (the machine's running
+one, else the session's private stack of the pipeline runs); the task image, named by
+HEALTH_PREDICT_TASK_IMAGE or built and pushed to that stack's registry here with
+`health-predict cluster task-image`; the registry's login as the namespace's pull secret
+(`cluster pull-secret`). Without them the tests skip with the reason (under CI=true they fail).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import os
 import re
 import subprocess
 import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +42,11 @@ REPO = Path(__file__).resolve().parents[2]
 CLI = ["node", str(REPO / "bin" / "health-predict.mjs")]
 DAG_ID = "health_predict_example"
 EXAMPLE_SOURCE = REPO / "examples" / "branching-example.dag.ts"
+PIPELINE_SOURCE = REPO / "src" / "pipeline" / "health-predict.dag.ts"
+PIPELINE_DAG_ID = "health_predict_continuous_improvement"
+PIPELINE_BUCKET = "hp-cluster-profile"
+# What the stack's services answer with; the pods get them from the Secret or the worker's environment.
+PLATFORM_KEYS = {"MLFLOW_TRACKING_URI", "AWS_ENDPOINT_URL_S3", "DOCKER_HOST", "HP_LOCAL_REGISTRY", "HP_LOCAL_REGISTRY_PASSWORD"}
 # Where the compiled example's pods run, and the pull secret its profile names.
 NAMESPACE = "health-predict"
 PULL_SECRET = "health-predict-registry"
@@ -68,30 +80,39 @@ def _cluster_or_reason() -> tuple[dict | None, str]:
     return status, ""
 
 
-def _task_image_or_reason() -> tuple[str | None, str]:
+def _task_image_or_reason(platform_env: dict[str, str]) -> tuple[str | None, str]:
     """HEALTH_PREDICT_TASK_IMAGE, else the image built and pushed now by `cluster task-image`."""
     given = os.environ.get("HEALTH_PREDICT_TASK_IMAGE", "").strip()
     if given:
         return given, ""
-    proc = _cli("cluster", "task-image", "--json", timeout=1800)
+    proc = _cli("cluster", "task-image", "--json", env=platform_env, timeout=1800)
     if proc.returncode != 0:
         return None, f"no HEALTH_PREDICT_TASK_IMAGE and `health-predict cluster task-image` failed: {proc.stderr.strip()[-400:]}"
     return json.loads(proc.stdout)["reference"], ""
 
 
+def _running_stack_env() -> dict[str, str]:
+    proc = _cli("stack", "env", "--json", timeout=60)
+    try:
+        return json.loads(proc.stdout) if proc.returncode == 0 else {}
+    except ValueError:
+        return {}
+
+
 @pytest.fixture(scope="module")
-def local_cluster():
+def local_cluster(request):
+    """The cluster, the stack its pods use (`env`), the task image, and the registry's pull secret."""
     status, reason = _cluster_or_reason()
     require_service(status is not None, reason)
-    image, reason = _task_image_or_reason()
+    platform_env = _running_stack_env()
+    if not PLATFORM_KEYS <= platform_env.keys():
+        platform_env = request.getfixturevalue("stack_env")  # the pipeline runs' private stack, every service
+    image, reason = _task_image_or_reason(platform_env)
     require_service(image is not None, reason)
     kubeconfig = status["kubeconfig"]
-    stack = _cli("stack", "env", "--json", timeout=60)
-    registry_env = json.loads(stack.stdout) if stack.returncode == 0 else {}
-    require_service("HP_LOCAL_REGISTRY_PASSWORD" in registry_env, f"the stack's registry is not running, so there is no login for the pull secret: {stack.stderr.strip()[:300]}")
-    _cli_ok("cluster", "pull-secret", "--namespace", NAMESPACE, "--name", PULL_SECRET, env={**registry_env, "KUBECONFIG": kubeconfig})
+    _cli_ok("cluster", "pull-secret", "--namespace", NAMESPACE, "--name", PULL_SECRET, env={**platform_env, "KUBECONFIG": kubeconfig})
     kubectl = [status["kubectl"], "--kubeconfig", kubeconfig, "--namespace", NAMESPACE]
-    return {"kubeconfig": kubeconfig, "image": image, "kubectl": kubectl}
+    return {"kubeconfig": kubeconfig, "image": image, "kubectl": kubectl, "env": platform_env}
 
 
 @pytest.fixture(scope="module")
@@ -220,13 +241,90 @@ def test_pod_start_latency(finished):
     assert slowest < POD_START_BOUND_S, starts
 
 
-def test_no_pod_left(finished, local_cluster):
+def assert_no_pod_left(local_cluster, dag_id: str) -> None:
+    """No pod of `dag_id` in the namespace (a deleted pod may take its grace period to go)."""
     deadline = time.monotonic() + POD_GONE_TIMEOUT_S
     while True:
-        proc = subprocess.run([*local_cluster["kubectl"], "get", "pods", "-l", f"dag_id={DAG_ID}", "-o", "name"], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([*local_cluster["kubectl"], "get", "pods", "-l", f"dag_id={dag_id}", "-o", "name"], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
         left = proc.stdout.split()
         if not left or time.monotonic() > deadline:
             break
         time.sleep(2)
-    assert left == [], f"pods of {DAG_ID} still in namespace {NAMESPACE} {POD_GONE_TIMEOUT_S} s after the runs: {left}"
+    assert left == [], f"pods of {dag_id} still in namespace {NAMESPACE} {POD_GONE_TIMEOUT_S} s after the runs: {left}"
+
+
+def test_no_pod_left(finished, local_cluster):
+    assert_no_pod_left(local_cluster, DAG_ID)
+
+
+# --------------------------------------------------------------------------- the pipeline: skip path, failure handler as a pod
+
+PIPELINE_STATES = {
+    "prepare_training_data": "success",
+    "run_training_and_hpo": "success",
+    "evaluate_model_performance": "success",
+    "compare_against_production": "success",
+    "log_skip_decision": "success",
+    "notify_no_deployment": "success",
+    "register_and_promote_model": "skipped",
+}
+
+
+@pytest.fixture(scope="module")
+def pipeline_runs(airflow_runs, local_cluster, tmp_path_factory):
+    """The pipeline for the cluster: one run down the skip path, one whose raw data does not exist.
+    The worker's environment holds the services' addresses and no AWS key: the pods read theirs
+    from the Secret."""
+    out = tmp_path_factory.mktemp("cluster-profile-pipeline")
+    _cli_ok("dag", "build", str(PIPELINE_SOURCE), "--profile", "cluster", "--task-image", local_cluster["image"], "--host-network", "--out", str(out))
+    platform = local_cluster["env"]
+    cluster_env = {**platform, "KUBECONFIG": local_cluster["kubeconfig"]}
+    _cli_ok("cluster", "task-secret", "--namespace", NAMESPACE, env=cluster_env)
+    urllib.request.urlopen(urllib.request.Request(f"{platform['AWS_ENDPOINT_URL_S3']}/{PIPELINE_BUCKET}", method="PUT"), timeout=30).close()
+    raw = f"s3://{PIPELINE_BUCKET}/raw/diabetic_data.csv"
+    _cli_ok("data", "synth", "--rows", "10000", "--seed", "7", "--out", raw, env=platform)
+    secrets = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "HP_LOCAL_REGISTRY_PASSWORD"}
+    env = {
+        **{name: value for name, value in platform.items() if name not in secrets},
+        "AIRFLOW__CORE__DAGS_FOLDER": str(out),
+        "KUBECONFIG": local_cluster["kubeconfig"],
+        "TRAINING_MODEL_TYPES": "lr",
+        "RAY_NUM_SAMPLES": "2",
+        "RAY_MAX_EPOCHS": "2",
+        "RAY_GRACE_PERIOD": "1",
+        "MLFLOW_EXPERIMENT_NAME": "hp-cluster-profile",
+        "MODEL_NAME": "hp-cluster-profile",
+        "MIN_SAMPLE_SIZE": "1000",  # 10 000 raw rows leave ~290 to compare on: SKIP
+        "HP_TEST_RETRY_DELAY_S": "1",
+    }
+    conf = {"prepared_data_uri": f"s3://{PIPELINE_BUCKET}/prepared", "notification_channels": ["log"], "deploy_target": "registry"}
+    skip = airflow_runs.start(PIPELINE_DAG_ID, {**conf, "raw_data_uri": raw}, timeout=RUN_TIMEOUT_S, env=env)
+    missing = airflow_runs.start(PIPELINE_DAG_ID, {**conf, "raw_data_uri": f"s3://{PIPELINE_BUCKET}/raw/missing.csv"}, timeout=RUN_TIMEOUT_S, env=env)
+    return {"skip": skip.wait(), "missing": missing.wait()}
+
+
+def test_pipeline_skip_path_on_the_cluster(pipeline_runs):
+    run = pipeline_runs["skip"]
+    assert run.state() == "success", run.log_tail()
+    states = {task_id: state for task_id, (state, _) in run.task_states().items()}
+    assert {task_id: states.get(task_id) for task_id in PIPELINE_STATES} == PIPELINE_STATES, run.log_tail()
+    assert run.xcom_returns()["compare_against_production"]["decision"] == "SKIP"
+    pods = [pod for pod, _ in pod_start_seconds(run.log_path)]
+    assert pods[:4] == ["prepare-training-data", "run-training-and-hpo", "evaluate-model-performance", "compare-against-production"], pods
+    print("pipeline pod start (request -> Running): " + ", ".join(f"{pod} {seconds:.1f}s" for pod, seconds in pod_start_seconds(run.log_path)))
+
+
+def test_failure_handler_runs_as_a_pod(pipeline_runs):
+    run = pipeline_runs["missing"]
+    assert run.state() == "failed", run.log_tail()
+    assert run.task_states()["prepare_training_data"][0] == "failed", run.log_tail()
+    log = run.log_path.read_text(errors="replace")
+    assert "Building pod notify-pipeline-failure-" in log, run.log_tail()
+    notified = [line for line in log.splitlines() if '"script":"notify-pipeline-failure"' in line and '"kind":"pipeline_failure"' in line]
+    assert notified and "Task prepare_training_data of health_predict_continuous_improvement failed" in notified[0], run.log_tail()
+    assert "Failure handler notify-pipeline-failure did not succeed" not in log
+
+
+def test_no_pipeline_pod_left(pipeline_runs, local_cluster):
+    assert_no_pod_left(local_cluster, PIPELINE_DAG_ID)

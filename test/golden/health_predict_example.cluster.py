@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile cluster
-# Content hash: sha256:3d6605ae86b5b9424addf92eaa866214031c5bb9da7e3fc73a343ded2de5fb66
+# Content hash: sha256:11ad959aba2459371295eed4032609a4e74a0f7cedb56175b97c6b6382eb05d9
 from __future__ import annotations
 
 import datetime
@@ -122,6 +122,7 @@ with DAG(
         get_logs=True,
         on_finish_action='delete_pod',
         log_pod_spec_on_failure=False,
+        termination_message_policy='FallbackToLogsOnError',
         startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
@@ -165,6 +166,7 @@ with DAG(
         get_logs=True,
         on_finish_action='delete_pod',
         log_pod_spec_on_failure=False,
+        termination_message_policy='FallbackToLogsOnError',
         startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
@@ -211,6 +213,7 @@ with DAG(
         get_logs=True,
         on_finish_action='delete_pod',
         log_pod_spec_on_failure=False,
+        termination_message_policy='FallbackToLogsOnError',
         startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
@@ -249,6 +252,7 @@ with DAG(
         get_logs=True,
         on_finish_action='delete_pod',
         log_pod_spec_on_failure=False,
+        termination_message_policy='FallbackToLogsOnError',
         startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
@@ -293,6 +297,7 @@ with DAG(
         get_logs=True,
         on_finish_action='delete_pod',
         log_pod_spec_on_failure=False,
+        termination_message_policy='FallbackToLogsOnError',
         startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
@@ -336,6 +341,7 @@ with DAG(
         get_logs=True,
         on_finish_action='delete_pod',
         log_pod_spec_on_failure=False,
+        termination_message_policy='FallbackToLogsOnError',
         startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',
@@ -376,6 +382,7 @@ with DAG(
         get_logs=True,
         on_finish_action='delete_pod',
         log_pod_spec_on_failure=False,
+        termination_message_policy='FallbackToLogsOnError',
         startup_check_interval_seconds=1,
         container_resources=k8s.V1ResourceRequirements(requests={'cpu': '100m', 'memory': '128Mi'}, limits={'memory': '512Mi'}),
         image_pull_policy='IfNotPresent',

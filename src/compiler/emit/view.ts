@@ -254,8 +254,10 @@ function podKwargs(script: string, runner: KubernetesRunnerSpec): { head: Kwarg[
     kw('worker_env', runner.workerEnv?.length ? py(`(${runner.workerEnv.map(pyStr).join(', ')},)`) : undefined),
     kw('get_logs', true),
     kw('on_finish_action', 'delete_pod'),
-    // The error text (which the failure handler passes on) names the pod and its termination message, without the whole pod.
+    // The error text (which the failure handler passes on) names the pod and ends with the script's
+    // last log lines (its error), without the whole pod spec.
     kw('log_pod_spec_on_failure', false),
+    kw('termination_message_policy', 'FallbackToLogsOnError'),
     // Seconds between checks while the pod starts (the provider's 5 s would be most of a short task's time).
     kw('startup_check_interval_seconds', 1),
     kw('container_resources', resources),

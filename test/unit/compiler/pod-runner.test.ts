@@ -40,7 +40,7 @@ describe('a Kubernetes runner', () => {
 
   it('runs the XCom sidecar on the task image, logs, deletes the pod, and keeps the pod spec out of the error', () => {
     expect(python).toContain('container.image = self.hook.get_xcom_sidecar_container_image() or self.image');
-    expect(python).toMatch(/get_logs=True,\n\s+on_finish_action='delete_pod',\n\s+log_pod_spec_on_failure=False,\n\s+startup_check_interval_seconds=1,/);
+    expect(python).toMatch(/get_logs=True,\n\s+on_finish_action='delete_pod',\n\s+log_pod_spec_on_failure=False,\n\s+termination_message_policy='FallbackToLogsOnError',\n\s+startup_check_interval_seconds=1,/);
     expect(python).not.toContain('hostnetwork=');
   });
 
