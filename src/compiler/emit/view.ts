@@ -64,6 +64,8 @@ export interface DagView {
   /** The DAG has `scheduleEnv`: `_schedule_from_env` is emitted, accepting these presets. */
   readonly scheduleOverride?: { readonly presets: readonly string[] };
   readonly branches: readonly BranchView[];
+  /** Module-level constants the pods share (their settings from the worker, their secrets), emitted once. */
+  readonly podConstants: readonly { readonly name: string; readonly value: PyCode }[];
   readonly dagKwargs: readonly Kwarg[];
   readonly groups: readonly { variable: string; kwargs: readonly Kwarg[] }[];
   readonly tasks: readonly TaskView[];
@@ -110,7 +112,7 @@ function kw(name: string, value: unknown): Kwarg | undefined {
 /** How long the failure handler may run before the callback gives up on it. */
 export const FAILURE_HANDLER_TIMEOUT_SECONDS = 120;
 
-function failureHandlerView(handler: FailureHandlerSpec, runner: RunnerSpec | undefined): FailureHandlerView {
+function failureHandlerView(handler: FailureHandlerSpec, runner: RunnerSpec | undefined, constants: PodConstants): FailureHandlerView {
   const entries = Object.entries(handler.bindings)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([field, binding]) => `${pyStr(field)}: ${binding.from === 'param' ? `context["params"].get(${pyStr(binding.name)})` : pyValue(binding.value)}`);
@@ -120,13 +122,13 @@ function failureHandlerView(handler: FailureHandlerSpec, runner: RunnerSpec | un
     env: { input: ENV.input, dagId: ENV.dagId, taskId: ENV.taskId, runId: ENV.runId, tryNumber: ENV.tryNumber, tasksDir: ENV.tasksDir },
     failureField: FAILURE_INPUT_FIELD,
     timeoutSeconds: FAILURE_HANDLER_TIMEOUT_SECONDS,
-    ...(runner?.kind === 'kubernetes' ? { pod: { kwargs: failureHandlerPodKwargs(handler, runner) } } : {}),
+    ...(runner?.kind === 'kubernetes' ? { pod: { kwargs: failureHandlerPodKwargs(handler, runner, constants) } } : {}),
   };
 }
 
 /** The handler's pod: the task pods' image, secrets and settings; its input is set by the callback, its output only logged. */
-function failureHandlerPodKwargs(handler: FailureHandlerSpec, runner: KubernetesRunnerSpec): Kwarg[] {
-  const pod = podKwargs(handler.script, runner);
+function failureHandlerPodKwargs(handler: FailureHandlerSpec, runner: KubernetesRunnerSpec, constants: PodConstants): Kwarg[] {
+  const pod = podKwargs(handler.script, runner, constants);
   return present([
     kw('name', podName(handler.script)),
     ...pod.head,
@@ -229,14 +231,38 @@ function podName(id: string): string {
 
 type KubernetesRunnerSpec = Extract<RunnerSpec, { kind: 'kubernetes' }>;
 
+/**
+ * Names for values many pods share, so the DAG file spells each once: the same value gets the same
+ * name (`TASK_SECRETS`, `WORKER_ENV`; `_2`… when runners differ).
+ */
+class PodConstants {
+  private readonly byValue = new Map<string, string>();
+  readonly emitted: { name: string; value: PyCode }[] = [];
+
+  name(base: string, value: string): PyCode {
+    let name = this.byValue.get(value);
+    if (!name) {
+      const taken = this.emitted.filter((constant) => constant.name === base || constant.name.startsWith(`${base}_`)).length;
+      name = taken ? `${base}_${taken + 1}` : base;
+      this.byValue.set(value, name);
+      this.emitted.push({ name, value: py(value) });
+    }
+    return py(name);
+  }
+}
+
 /** `_secret_env('secret', 'NAME', …)`: the template's helper that fills each variable from the Secret's key of that name. */
-function secretEnv(runner: KubernetesRunnerSpec): PyCode | undefined {
+function secretEnv(runner: KubernetesRunnerSpec, constants: PodConstants): PyCode | undefined {
   const secret = runner.secretEnv;
-  return secret ? py(`_secret_env(${[secret.secretName, ...secret.names].map(pyStr).join(', ')})`) : undefined;
+  return secret ? constants.name('TASK_SECRETS', `_secret_env(${[secret.secretName, ...secret.names].map(pyStr).join(', ')})`) : undefined;
+}
+
+function workerEnv(runner: KubernetesRunnerSpec, constants: PodConstants): PyCode | undefined {
+  return runner.workerEnv?.length ? constants.name('WORKER_ENV', `(${runner.workerEnv.map(pyStr).join(', ')},)`) : undefined;
 }
 
 /** What every pod of a Kubernetes runner shares, task pods and the failure handler's alike: the container (head), how it runs (tail). */
-function podKwargs(script: string, runner: KubernetesRunnerSpec): { head: Kwarg[]; tail: Kwarg[] } {
+function podKwargs(script: string, runner: KubernetesRunnerSpec, constants: PodConstants): { head: Kwarg[]; tail: Kwarg[] } {
   const resources = runner.resources
     ? py(`k8s.V1ResourceRequirements(requests=${pyValue(runner.resources.requests ?? {})}, limits=${pyValue(runner.resources.limits ?? {})})`)
     : undefined;
@@ -250,8 +276,8 @@ function podKwargs(script: string, runner: KubernetesRunnerSpec): { head: Kwarg[
     kw('arguments', [`${runner.tasksDir}/${script}.mjs`]),
   ]);
   const tail = present([
-    kw('secrets', secretEnv(runner)),
-    kw('worker_env', runner.workerEnv?.length ? py(`(${runner.workerEnv.map(pyStr).join(', ')},)`) : undefined),
+    kw('secrets', secretEnv(runner, constants)),
+    kw('worker_env', workerEnv(runner, constants)),
     kw('get_logs', true),
     kw('on_finish_action', 'delete_pod'),
     // The error text (which the failure handler passes on) names the pod and ends with the script's
@@ -272,7 +298,7 @@ function podKwargs(script: string, runner: KubernetesRunnerSpec): { head: Kwarg[
   return { head, tail };
 }
 
-function runnerKwargs(task: NodeTaskSpec, runner: RunnerSpec): { operator: string; kwargs: Kwarg[] } {
+function runnerKwargs(task: NodeTaskSpec, runner: RunnerSpec, constants: PodConstants): { operator: string; kwargs: Kwarg[] } {
   if (runner.kind === 'bash') {
     return {
       operator: 'NodeTaskBashOperator',
@@ -284,7 +310,7 @@ function runnerKwargs(task: NodeTaskSpec, runner: RunnerSpec): { operator: strin
       ]),
     };
   }
-  const pod = podKwargs(task.script, runner);
+  const pod = podKwargs(task.script, runner, constants);
   return {
     operator: 'NodeTaskPodOperator',
     kwargs: present([
@@ -370,6 +396,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
   let usesBash = false;
   let usesPod = false;
   let usesSecretEnv = false;
+  const podConstants = new PodConstants();
   const tasks: TaskView[] = spec.tasks.map((task) => {
     const variable = taskVariables.get(task.id)!;
     const { head, tail } = commonKwargs(task, task.group === undefined ? undefined : groupVariables.get(task.group), options.docComments);
@@ -387,7 +414,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
       usesPod = true;
       usesSecretEnv ||= runner.secretEnv !== undefined;
     }
-    const { operator, kwargs } = runnerKwargs(task, runner);
+    const { operator, kwargs } = runnerKwargs(task, runner, podConstants);
     return { variable, operator, kwargs: [...head, ...kwargs, ...tail] };
   });
   // The failure handler runs where the profile runs Node tasks: a subprocess on the worker, or a pod.
@@ -397,6 +424,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     usesSecretEnv ||= handlerRunner.secretEnv !== undefined;
   }
   const handlerInPod = handlerRunner?.kind === 'kubernetes';
+  const failureHandler = spec.onFailure ? failureHandlerView(spec.onFailure, handlerRunner, podConstants) : undefined;
   const usesNode = usesBash || usesPod;
   const usesSkipUnlessSucceeded = spec.tasks.some((task) => task.skipUnlessSucceeded !== undefined);
   const exceptions = [...(usesNode ? ['AirflowException'] : []), 'AirflowFailException', ...(usesSkipUnlessSucceeded ? ['AirflowSkipException'] : [])];
@@ -430,7 +458,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
   const fixedTasksDir = options.tasksDir;
   return {
     imports,
-    ...(spec.onFailure ? { failureHandler: failureHandlerView(spec.onFailure, handlerRunner) } : {}),
+    ...(failureHandler ? { failureHandler } : {}),
     ...(usesNode ? { runContextEnv: { name: RUN_CONTEXT_VARIABLE, value: RUN_CONTEXT_ENV } } : {}),
     needsTasksDir,
     relogsScriptOutput: needsTasksDir,
@@ -445,6 +473,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     nonRetryableExitCode: EXIT_NON_RETRYABLE,
     ...(spec.scheduleEnv === undefined ? {} : { scheduleOverride: { presets: RECURRING_SCHEDULE_PRESETS } }),
     branches,
+    podConstants: podConstants.emitted,
     dagKwargs: dagKwargs(spec, options.docComments),
     groups: spec.groups.map((group) => ({
       variable: groupVariables.get(group.id)!,

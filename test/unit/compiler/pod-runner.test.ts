@@ -31,10 +31,12 @@ describe('a Kubernetes runner', () => {
   const python = compile(withHandler());
 
   it("fills each secret from the Secret's key of its name, optional, and passes the settings on from the worker", () => {
-    expect(python).toContain("secrets=_secret_env('task-secrets', 'AWS_SECRET_ACCESS_KEY', 'SLACK_WEBHOOK_URL'),");
+    expect(python).toContain("\nTASK_SECRETS = _secret_env('task-secrets', 'AWS_SECRET_ACCESS_KEY', 'SLACK_WEBHOOK_URL')\n");
     expect(python).toContain('from airflow.providers.cncf.kubernetes.secret import Secret');
     expect(python).toContain('env.value_from.secret_key_ref.optional = True');
-    expect(python).toContain("worker_env=('MLFLOW_TRACKING_URI', 'AWS_ENDPOINT_URL_S3',),");
+    expect(python).toContain("\nWORKER_ENV = ('MLFLOW_TRACKING_URI', 'AWS_ENDPOINT_URL_S3',)\n");
+    // spelled once, used by the task and the failure handler
+    expect(python.match(/secrets=TASK_SECRETS,\n\s+worker_env=WORKER_ENV,/g)).toHaveLength(2);
     expect(python).not.toMatch(/'AWS_SECRET_ACCESS_KEY': /); // a name, never an env entry with a value
   });
 
@@ -58,6 +60,17 @@ describe('a Kubernetes runner', () => {
     expect(deployed).not.toContain("image='tasks:1'");
     expect(deployed.match(/hostnetwork=True,/g)).toHaveLength(2);
     expect(compile(withHandler(), { profile: 'local', pod: { image: 'x:1' } })).toContain('subprocess.run(command');
+  });
+
+  it('names each distinct value of runners that differ once', () => {
+    const other = { ...cluster, workerEnv: ['MODEL_NAME'] };
+    const mixed = dag('mixed', { ...base, profiles: { local: { kind: 'bash' }, cluster } }, (d) => {
+      d.task(noInput, { id: 'a' });
+      d.task(noInput, { id: 'b', runner: other });
+    });
+    const python = compileDag(mixed, { root: PROJECT_ROOT, profile: 'cluster', scriptExists: () => true }).contents;
+    expect(python).toContain("\nWORKER_ENV = ('MLFLOW_TRACKING_URI', 'AWS_ENDPOINT_URL_S3',)\nWORKER_ENV_2 = ('MODEL_NAME',)\n");
+    expect(python.match(/^TASK_SECRETS = /gm)).toHaveLength(1);
   });
 
   it('refuses a secret that is also a setting from the worker or a static env value', () => {
