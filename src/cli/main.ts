@@ -44,6 +44,7 @@ const cli = platformCommands(clusterCommands(stackCommands(dataCommands(yargs(hi
             .option('out', { type: 'string', describe: 'Output directory (default generated/dags)' })
             .option('tasks-dir', { type: 'string', describe: 'Fixed bundle directory baked into the DAGs (e.g. inside an Airflow image)' })
             .option('task-image', { type: 'string', describe: "Kubernetes profiles: the task image reference (digest or tag) instead of the DAG's own" })
+            .option('namespace', { type: 'string', describe: "Kubernetes profiles: the task pods' namespace instead of the DAG's own" })
             .option('host-network', { type: 'boolean', describe: "Kubernetes profiles: run the pods on the node's network (the local cluster, whose pods reach the platform on loopback)" }),
         async (argv) => {
           const options = resolveBuildOptions(argv, root);

@@ -13,6 +13,7 @@ const buildArgs = z.object({
   out: z.string().min(1).optional(),
   tasksDir: z.string().startsWith('/', 'an absolute path').optional(),
   taskImage: z.string().min(1).optional(),
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name').optional(),
   hostNetwork: z.boolean().optional(),
   sources: z.array(z.string().regex(/\.dag\.ts$/, 'DAG source files (*.dag.ts)')).default([]),
   verbose: z.boolean().default(false),
@@ -26,8 +27,14 @@ export function resolveBuildOptions(argv: unknown, root: string) {
     outDir: path.resolve(root, args.out ?? GENERATED_DAGS_DIR),
     verbose: args.verbose,
     ...(args.tasksDir ? { tasksDir: args.tasksDir } : {}),
-    ...(args.taskImage !== undefined || args.hostNetwork !== undefined
-      ? { pod: { ...(args.taskImage ? { image: args.taskImage } : {}), ...(args.hostNetwork !== undefined ? { hostNetwork: args.hostNetwork } : {}) } }
+    ...(args.taskImage !== undefined || args.namespace !== undefined || args.hostNetwork !== undefined
+      ? {
+          pod: {
+            ...(args.taskImage ? { image: args.taskImage } : {}),
+            ...(args.namespace ? { namespace: args.namespace } : {}),
+            ...(args.hostNetwork !== undefined ? { hostNetwork: args.hostNetwork } : {}),
+          },
+        }
       : {}),
     ...(args.sources.length ? { sources: args.sources.map((file) => path.resolve(file)) } : {}),
   };

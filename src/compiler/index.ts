@@ -27,8 +27,8 @@ export interface CompileOptions {
   readonly profile?: string;
   /**
    * The deployment's values for the profile's Kubernetes runner, replacing the DAG's own: the task
-   * image (a digest or tag in the cluster's registry), and pods on the node's network (a cluster
-   * whose pods reach the platform on the node's loopback, such as `health-predict cluster`).
+   * image (a digest or tag in the cluster's registry), the namespace, and pods on the node's network
+   * (a cluster whose pods reach the platform on the node's loopback, such as `health-predict cluster`).
    */
   readonly pod?: PodOverrides;
   /** Fixed bundle directory baked into the DAG (an Airflow image); default: the checkout's dist/tasks. */
@@ -49,6 +49,7 @@ export interface CompileOptions {
 
 export interface PodOverrides {
   readonly image?: string;
+  readonly namespace?: string;
   readonly hostNetwork?: boolean;
 }
 
@@ -56,7 +57,12 @@ export interface PodOverrides {
 function withPodOverrides(spec: DagSpec, profile: string, pod: PodOverrides | undefined): DagSpec {
   const runner = spec.profiles[profile];
   if (!pod || runner?.kind !== 'kubernetes') return spec;
-  const overridden = { ...runner, ...(pod.image ? { image: pod.image } : {}), ...(pod.hostNetwork !== undefined ? { hostNetwork: pod.hostNetwork } : {}) };
+  const overridden = {
+    ...runner,
+    ...(pod.image ? { image: pod.image } : {}),
+    ...(pod.namespace ? { namespace: pod.namespace } : {}),
+    ...(pod.hostNetwork !== undefined ? { hostNetwork: pod.hostNetwork } : {}),
+  };
   return { ...spec, profiles: { ...spec.profiles, [profile]: overridden } };
 }
 

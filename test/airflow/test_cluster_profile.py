@@ -47,8 +47,8 @@ PIPELINE_DAG_ID = "health_predict_continuous_improvement"
 PIPELINE_BUCKET = "hp-cluster-profile"
 # What the stack's services answer with; the pods get them from the Secret or the worker's environment.
 PLATFORM_KEYS = {"MLFLOW_TRACKING_URI", "AWS_ENDPOINT_URL_S3", "DOCKER_HOST", "HP_LOCAL_REGISTRY", "HP_LOCAL_REGISTRY_PASSWORD"}
-# Where the compiled example's pods run, and the pull secret its profile names.
-NAMESPACE = "health-predict"
+# The pods' own namespace (`dag build --namespace`), deleted afterwards; the pull secret the profiles name.
+NAMESPACE = f"hp-cluster-profile-{os.getpid()}"
 PULL_SECRET = "health-predict-registry"
 RUN_TIMEOUT_S = 600
 # A pod of the task image that is already on the node goes from request to Running in a few seconds.
@@ -101,7 +101,8 @@ def _running_stack_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def local_cluster(request):
-    """The cluster, the stack its pods use (`env`), the task image, and the registry's pull secret."""
+    """The cluster, the stack its pods use (`env`), the task image, and the namespace with the
+    registry's pull secret (deleted at the end)."""
     status, reason = _cluster_or_reason()
     require_service(status is not None, reason)
     platform_env = _running_stack_env()
@@ -112,16 +113,19 @@ def local_cluster(request):
     kubeconfig = status["kubeconfig"]
     _cli_ok("cluster", "pull-secret", "--namespace", NAMESPACE, "--name", PULL_SECRET, env={**platform_env, "KUBECONFIG": kubeconfig})
     kubectl = [status["kubectl"], "--kubeconfig", kubeconfig, "--namespace", NAMESPACE]
-    return {"kubeconfig": kubeconfig, "image": image, "kubectl": kubectl, "env": platform_env}
+    try:
+        yield {"kubeconfig": kubeconfig, "image": image, "kubectl": kubectl, "env": platform_env}
+    finally:
+        subprocess.run([status["kubectl"], "--kubeconfig", kubeconfig, "delete", "namespace", NAMESPACE, "--wait=false"], capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
 def cluster_dags(local_cluster, tmp_path_factory) -> Path:
     """The example alone, compiled for the local cluster: its task image, pods on the node's network."""
     out = tmp_path_factory.mktemp("cluster-profile-dags")
-    _cli_ok("dag", "build", str(EXAMPLE_SOURCE), "--profile", "cluster", "--task-image", local_cluster["image"], "--host-network", "--out", str(out))
+    _cli_ok("dag", "build", str(EXAMPLE_SOURCE), "--profile", "cluster", "--task-image", local_cluster["image"], "--namespace", NAMESPACE, "--host-network", "--out", str(out))
     text = (out / f"{DAG_ID}.py").read_text()
-    assert f"image={local_cluster['image']!r}" in text and "hostnetwork=True" in text
+    assert f"image={local_cluster['image']!r}" in text and f"namespace={NAMESPACE!r}" in text and "hostnetwork=True" in text
     return out
 
 
@@ -277,7 +281,7 @@ def pipeline_runs(airflow_runs, local_cluster, tmp_path_factory):
     The worker's environment holds the services' addresses and no AWS key: the pods read theirs
     from the Secret."""
     out = tmp_path_factory.mktemp("cluster-profile-pipeline")
-    _cli_ok("dag", "build", str(PIPELINE_SOURCE), "--profile", "cluster", "--task-image", local_cluster["image"], "--host-network", "--out", str(out))
+    _cli_ok("dag", "build", str(PIPELINE_SOURCE), "--profile", "cluster", "--task-image", local_cluster["image"], "--namespace", NAMESPACE, "--host-network", "--out", str(out))
     platform = local_cluster["env"]
     cluster_env = {**platform, "KUBECONFIG": local_cluster["kubeconfig"]}
     _cli_ok("cluster", "task-secret", "--namespace", NAMESPACE, env=cluster_env)

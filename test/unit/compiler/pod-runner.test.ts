@@ -54,9 +54,10 @@ describe('a Kubernetes runner', () => {
     expect(python).not.toContain('TASKS_DIR');
   });
 
-  it('takes the image and the network from the build flags (dag build --task-image, --host-network)', () => {
-    const deployed = compile(withHandler(), { pod: { image: 'registry:5000/tasks@sha256:abc', hostNetwork: true } });
+  it('takes the image, namespace and network from the build flags (dag build --task-image, --namespace, --host-network)', () => {
+    const deployed = compile(withHandler(), { pod: { image: 'registry:5000/tasks@sha256:abc', namespace: 'prod-tasks', hostNetwork: true } });
     expect(deployed.match(/image='registry:5000\/tasks@sha256:abc',/g)).toHaveLength(2); // the task and the handler
+    expect(deployed.match(/namespace='prod-tasks',/g)).toHaveLength(2);
     expect(deployed).not.toContain("image='tasks:1'");
     expect(deployed.match(/hostnetwork=True,/g)).toHaveLength(2);
     expect(compile(withHandler(), { profile: 'local', pod: { image: 'x:1' } })).toContain('subprocess.run(command');
