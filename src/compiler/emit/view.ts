@@ -12,11 +12,10 @@ import { CompileError } from '../diagnostics.ts';
 import type { DocComments } from '../doc-comments.ts';
 import { dagDoc, taskDoc } from './docs.ts';
 import { emittedEdges } from './edges.ts';
+import { kw, present, type Kwarg } from './kwargs.ts';
+import { failureHandlerPodKwargs, PodConstants, podKwargs, podName } from './pod.ts';
 
-export interface Kwarg {
-  readonly name: string;
-  readonly value: unknown;
-}
+export type { Kwarg } from './kwargs.ts';
 
 export interface TaskView {
   readonly variable: string;
@@ -102,12 +101,6 @@ function variableNamer(): (prefix: string, id: string) => string {
   };
 }
 
-const present = (kwargs: readonly (Kwarg | undefined | false)[]): Kwarg[] =>
-  kwargs.filter((k): k is Kwarg => !!k && k.value !== undefined);
-
-function kw(name: string, value: unknown): Kwarg | undefined {
-  return value === undefined ? undefined : { name, value };
-}
 
 /** How long the failure handler may run before the callback gives up on it. */
 export const FAILURE_HANDLER_TIMEOUT_SECONDS = 120;
@@ -122,22 +115,8 @@ function failureHandlerView(handler: FailureHandlerSpec, runner: RunnerSpec | un
     env: { input: ENV.input, dagId: ENV.dagId, taskId: ENV.taskId, runId: ENV.runId, tryNumber: ENV.tryNumber, tasksDir: ENV.tasksDir },
     failureField: FAILURE_INPUT_FIELD,
     timeoutSeconds: FAILURE_HANDLER_TIMEOUT_SECONDS,
-    ...(runner?.kind === 'kubernetes' ? { pod: { kwargs: failureHandlerPodKwargs(handler, runner, constants) } } : {}),
+    ...(runner?.kind === 'kubernetes' ? { pod: { kwargs: failureHandlerPodKwargs(handler, runner, constants, FAILURE_HANDLER_TIMEOUT_SECONDS) } } : {}),
   };
-}
-
-/** The handler's pod: the task pods' image, secrets and settings; its input is set by the callback, its output only logged. */
-function failureHandlerPodKwargs(handler: FailureHandlerSpec, runner: KubernetesRunnerSpec, constants: PodConstants): Kwarg[] {
-  const pod = podKwargs(handler.script, runner, constants);
-  return present([
-    kw('name', podName(handler.script)),
-    ...pod.head,
-    ...pod.tail,
-    kw('do_xcom_push', false),
-    kw('active_deadline_seconds', FAILURE_HANDLER_TIMEOUT_SECONDS),
-    kw('reattach_on_restart', false),
-    kw('labels', { 'health-predict/role': 'failure-handler' }),
-  ]);
 }
 
 /** Airflow's trigger form offers an array param with `examples` as a multi-select; `items.enum` still validates. */
@@ -223,79 +202,6 @@ function nodeEnv(task: NodeTaskSpec, runner: RunnerSpec): PyDict {
   const userEnv = { ...(runner.kind === 'kubernetes' ? runner.env : {}), ...task.env };
   for (const name of Object.keys(userEnv).sort()) env[name] = py(`literal(${pyStr(userEnv[name]!)})`);
   return pyDict([py(RUN_CONTEXT_VARIABLE)], env);
-}
-
-function podName(id: string): string {
-  return id.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50) || 'task';
-}
-
-type KubernetesRunnerSpec = Extract<RunnerSpec, { kind: 'kubernetes' }>;
-
-/**
- * Names for values many pods share, so the DAG file spells each once: the same value gets the same
- * name (`TASK_SECRETS`, `WORKER_ENV`; `_2`… when runners differ).
- */
-class PodConstants {
-  private readonly byValue = new Map<string, string>();
-  readonly emitted: { name: string; value: PyCode }[] = [];
-
-  name(base: string, value: string): PyCode {
-    let name = this.byValue.get(value);
-    if (!name) {
-      const taken = this.emitted.filter((constant) => constant.name === base || constant.name.startsWith(`${base}_`)).length;
-      name = taken ? `${base}_${taken + 1}` : base;
-      this.byValue.set(value, name);
-      this.emitted.push({ name, value: py(value) });
-    }
-    return py(name);
-  }
-}
-
-/** `_secret_env('secret', 'NAME', …)`: the template's helper that fills each variable from the Secret's key of that name. */
-function secretEnv(runner: KubernetesRunnerSpec, constants: PodConstants): PyCode | undefined {
-  const secret = runner.secretEnv;
-  return secret ? constants.name('TASK_SECRETS', `_secret_env(${[secret.secretName, ...secret.names].map(pyStr).join(', ')})`) : undefined;
-}
-
-function workerEnv(runner: KubernetesRunnerSpec, constants: PodConstants): PyCode | undefined {
-  return runner.workerEnv?.length ? constants.name('WORKER_ENV', `(${runner.workerEnv.map(pyStr).join(', ')},)`) : undefined;
-}
-
-/** What every pod of a Kubernetes runner shares, task pods and the failure handler's alike: the container (head), how it runs (tail). */
-function podKwargs(script: string, runner: KubernetesRunnerSpec, constants: PodConstants): { head: Kwarg[]; tail: Kwarg[] } {
-  const resources = runner.resources
-    ? py(`k8s.V1ResourceRequirements(requests=${pyValue(runner.resources.requests ?? {})}, limits=${pyValue(runner.resources.limits ?? {})})`)
-    : undefined;
-  const pullSecrets = runner.imagePullSecrets?.length
-    ? py(`[${runner.imagePullSecrets.map((name) => `k8s.V1LocalObjectReference(name=${pyStr(name)})`).join(', ')}]`)
-    : undefined;
-  const head = present([
-    kw('namespace', runner.namespace),
-    kw('image', runner.image),
-    kw('cmds', ['node', '--enable-source-maps']),
-    kw('arguments', [`${runner.tasksDir}/${script}.mjs`]),
-  ]);
-  const tail = present([
-    kw('secrets', secretEnv(runner, constants)),
-    kw('worker_env', workerEnv(runner, constants)),
-    kw('get_logs', true),
-    kw('on_finish_action', 'delete_pod'),
-    // The error text (which the failure handler passes on) names the pod and ends with the script's
-    // last log lines (its error), without the whole pod spec.
-    kw('log_pod_spec_on_failure', false),
-    kw('termination_message_policy', 'FallbackToLogsOnError'),
-    // Seconds between checks while the pod starts (the provider's 5 s would be most of a short task's time).
-    kw('startup_check_interval_seconds', 1),
-    kw('container_resources', resources),
-    kw('hostnetwork', runner.hostNetwork),
-    kw('service_account_name', runner.serviceAccountName),
-    kw('image_pull_policy', runner.imagePullPolicy),
-    kw('image_pull_secrets', pullSecrets),
-    kw('in_cluster', runner.inCluster),
-    kw('config_file', runner.configFile),
-    kw('startup_timeout_seconds', runner.startupTimeoutSeconds),
-  ]);
-  return { head, tail };
 }
 
 function runnerKwargs(task: NodeTaskSpec, runner: RunnerSpec, constants: PodConstants): { operator: string; kwargs: Kwarg[] } {
