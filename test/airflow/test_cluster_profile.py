@@ -230,9 +230,17 @@ def test_exit_97_fails_without_retry(finished):
 # --------------------------------------------------------------------------- pods: logs, start latency, cleanup
 
 
-def test_task_logs_reach_airflow(finished):
-    log = finished["fast"].log_path.read_text(errors="replace")
-    assert "[base] " in log and '"task_id":"prepare_batch"' in log, finished["fast"].log_tail()
+# One log record as Airflow's console renderer writes it: time, [level padded], the text.
+_RECORD = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z \[(\w+)\s*\] (.*)$")
+
+
+def test_task_logs_reach_airflow_at_their_level(finished):
+    """get_logs: the pod's log lines are in the task log, each JSON record re-logged at its own level,
+    message first, as under BashOperator (test_task_logs.py)."""
+    records = [match.groups() for line in finished["bad_rows"].log_path.read_text(errors="replace").splitlines() if (match := _RECORD.match(line))]
+    assert ("info", "task started") in [(level, text.split("  ")[0].rstrip()) for level, text in records], finished["bad_rows"].log_tail()
+    errors = [text for level, text in records if level == "error" and text.startswith("task failed; not retrying  error_name=BadDataError")]
+    assert errors and "rows >= 0" in errors[0], finished["bad_rows"].log_tail()
 
 
 def test_pod_start_latency(finished):
@@ -325,8 +333,9 @@ def test_failure_handler_runs_as_a_pod(pipeline_runs):
     assert run.task_states()["prepare_training_data"][0] == "failed", run.log_tail()
     log = run.log_path.read_text(errors="replace")
     assert "Building pod notify-pipeline-failure-" in log, run.log_tail()
-    notified = [line for line in log.splitlines() if '"script":"notify-pipeline-failure"' in line and '"kind":"pipeline_failure"' in line]
-    assert notified and "Task prepare_training_data of health_predict_continuous_improvement failed" in notified[0], run.log_tail()
+    # the handler's own log record, re-logged at its level (the log channel writes the notification there)
+    notified = [line for line in log.splitlines() if "[error    ] notification (pipeline_failure): Task prepare_training_data of health_predict_continuous_improvement failed" in line]
+    assert notified and '"kind":"pipeline_failure"' in notified[0], run.log_tail()
     assert "Failure handler notify-pipeline-failure did not succeed" not in log
 
 

@@ -2,13 +2,16 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile cluster
-# Content hash: sha256:11ad959aba2459371295eed4032609a4e74a0f7cedb56175b97c6b6382eb05d9
+# Content hash: sha256:569ed31a0fafa4ea9369e2c617909fb4d383a160b6f321265f1ffd9089aa833c
 from __future__ import annotations
 
 import datetime
+import functools
+import json
 import os
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.providers.cncf.kubernetes.utils.pod_manager import PodManager
 from airflow.providers.cncf.kubernetes.utils.xcom_sidecar import PodDefaults
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import BranchPythonOperator
@@ -25,6 +28,78 @@ RUN_CONTEXT_ENV = {
 }
 
 
+# A task script logs JSON lines (pino, src/runtime/logger.ts). They are re-logged through Airflow's
+# logger at their own level, message first; any other line (plain output, the XCom line) as it is.
+_SCRIPT_LOG_METHODS = {"trace": "debug", "debug": "debug", "info": "info", "warn": "warning", "error": "error", "fatal": "critical"}
+# Fields every line of a task repeats, which Airflow's own log already shows.
+_SCRIPT_LOG_CONTEXT = frozenset({"dag_id", "task_id", "run_id", "try_number", "script", "time", "level", "pid", "hostname", "msg"})
+
+
+def _script_log_method(level):
+    """The logger method for a pino level, given as a label or as pino's number (30 info … 60 fatal)."""
+    if isinstance(level, str):
+        return _SCRIPT_LOG_METHODS.get(level)
+    if isinstance(level, (int, float)) and not isinstance(level, bool):
+        return "critical" if level >= 60 else "error" if level >= 50 else "warning" if level >= 40 else "info" if level >= 30 else "debug"
+    return None
+
+
+def _script_log_value(value):
+    if isinstance(value, str) and value and not any(c.isspace() or c in '"=' for c in value):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _format_script_log(record):
+    """The text of one log record: the message, then its own fields as key=value, then an error's
+    stack and any multi-line text on lines of their own."""
+    fields, blocks = [], []
+    for key, value in record.items():
+        if key in _SCRIPT_LOG_CONTEXT:
+            continue
+        if key == "err" and isinstance(value, dict) and isinstance(value.get("stack"), str):
+            blocks.append(value["stack"])  # its first line already names the error's type and message
+            fields.extend(f"err.{name}={_script_log_value(part)}" for name, part in value.items() if name not in ("type", "message", "stack"))
+        elif isinstance(value, str) and "\n" in value:
+            blocks.append(f"{key}:\n{value}")
+        else:
+            fields.append(f"{key}={_script_log_value(value)}")
+    head = "  ".join(part for part in (str(record.get("msg", "")), " ".join(fields)) if part)
+    return "\n".join([head, *blocks])
+
+
+def _log_script_line(log, line):
+    """Logs one output line of a task script: a JSON log record at its level, anything else at INFO."""
+    record = None
+    if line.startswith("{"):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            pass
+    method = _script_log_method(record.get("level")) if isinstance(record, dict) and "time" in record else None
+    if method is None:
+        log.info("%s", line)
+    else:
+        getattr(log, method)("%s", _format_script_log(record))
+
+
+class _ScriptOutputPodManager(PodManager):
+    """The provider's pod manager, unchanged but for the task script's output (the base container's
+    log lines): those go to the task's logger through _log_script_line, as a bash task's do."""
+
+    def __init__(self, task_log, container_name, **kwargs):
+        super().__init__(**kwargs)
+        self._task_log = task_log
+        self._script_container = container_name
+
+    def _log_message(self, message, container_name, *args, **kwargs):
+        if container_name == self._script_container:
+            for line in message.splitlines():
+                _log_script_line(self._task_log, line)
+        else:
+            super()._log_message(message, container_name, *args, **kwargs)
+
+
 class NodeTaskPodOperator(KubernetesPodOperator):
     """Runs a health-predict task script in a pod; exit code 97 fails the task without retries.
 
@@ -36,6 +111,10 @@ class NodeTaskPodOperator(KubernetesPodOperator):
     def __init__(self, *, worker_env=(), **kwargs):
         super().__init__(**kwargs)
         self.worker_env = tuple(worker_env)
+
+    @functools.cached_property
+    def pod_manager(self):
+        return _ScriptOutputPodManager(self.log, self.base_container_name, kube_client=self.client, callbacks=self.callbacks)
 
     def build_pod_request_obj(self, context=None, *, dry_run=False):
         pod = super().build_pod_request_obj(context, dry_run=dry_run)

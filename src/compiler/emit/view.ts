@@ -57,7 +57,7 @@ export interface DagView {
   readonly usesSkipUnlessSucceeded: boolean;
   /** TASKS_DIR is defined: bash tasks or the failure handler run bundles on the worker. */
   readonly needsTasksDir: boolean;
-  /** Bash tasks or the failure handler run a script here: `_log_script_line` re-logs its output. */
+  /** Some task script's output reaches this file (a bash task, a pod's log, the failure handler): `_log_script_line` re-logs it. */
   readonly relogsScriptOutput: boolean;
   readonly nonRetryableExitCode: number;
   /** The DAG has `scheduleEnv`: `_schedule_from_env` is emitted, accepting these presets. */
@@ -343,6 +343,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     ...(usesBash ? ['from airflow.providers.standard.hooks.subprocess import SubprocessHook'] : []),
     ...(kinds.has('branch') ? ['from airflow.providers.standard.operators.python import BranchPythonOperator'] : []),
     ...(usesPod ? ['from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator'] : []),
+    ...(usesPod ? ['from airflow.providers.cncf.kubernetes.utils.pod_manager import PodManager'] : []),
     ...(usesPod ? ['from airflow.providers.cncf.kubernetes.utils.xcom_sidecar import PodDefaults'] : []),
     ...(usesSecretEnv ? ['from airflow.providers.cncf.kubernetes.secret import Secret'] : []),
     ...(kinds.has('trigger') ? ['from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator'] : []),
@@ -353,8 +354,8 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
   const readsEnvironment = needsTasksDir || usesPod || spec.scheduleEnv !== undefined;
   const imports = [
     'import datetime',
-    ...(usesBash ? ['import functools'] : []),
-    ...(needsTasksDir || spec.onFailure ? ['import json'] : []),
+    ...(usesBash || usesPod ? ['import functools'] : []),
+    ...(needsTasksDir || usesPod || spec.onFailure ? ['import json'] : []),
     ...(spec.onFailure ? ['import logging'] : []),
     ...(readsEnvironment ? ['import os'] : []),
     ...(spec.onFailure && !handlerInPod ? ['import subprocess'] : []),
@@ -367,7 +368,7 @@ export function buildView(spec: DagSpec, options: ViewOptions): DagView {
     ...(failureHandler ? { failureHandler } : {}),
     ...(usesNode ? { runContextEnv: { name: RUN_CONTEXT_VARIABLE, value: RUN_CONTEXT_ENV } } : {}),
     needsTasksDir,
-    relogsScriptOutput: needsTasksDir,
+    relogsScriptOutput: needsTasksDir || usesPod,
     ...(needsTasksDir
       ? { tasksDirDefault: fixedTasksDir ? pyStr(fixedTasksDir) : 'os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "dist", "tasks")' }
       : {}),
