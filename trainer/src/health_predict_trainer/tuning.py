@@ -161,6 +161,14 @@ class TrialTracker(tune.Callback):
         self._close(trial, "FAILED")
 
 
+def reuse_actors() -> bool:
+    """Reuse a finished trial's actor for the next trial only on a single node. On a cluster, an
+    idle actor on the node that finished first would take the trials whose own actors are still
+    starting on other nodes (a Python process importing scikit-learn takes seconds), so short
+    trials would all land on one node and the others stay idle."""
+    return sum(1 for node in ray.nodes() if node["Alive"]) <= 1
+
+
 def run_tuning(model_type: str, spec: FeatureSpec, train: Split, validation: Split, settings: TuneSettings,
                client, experiment_id: str, dag_run_id: str, events: Events) -> TuningOutcome:
     started = time.monotonic()
@@ -180,7 +188,7 @@ def run_tuning(model_type: str, spec: FeatureSpec, train: Split, validation: Spl
             trainable,
             param_space=search_space(model_type),
             tune_config=tune.TuneConfig(metric=METRIC, mode="max", scheduler=scheduler, search_alg=searcher,
-                                        num_samples=settings.num_samples, reuse_actors=True),
+                                        num_samples=settings.num_samples, reuse_actors=reuse_actors()),
             run_config=tune.RunConfig(name=f"hp-{model_type}", storage_path=storage, verbose=0,
                                       callbacks=[tracker], log_to_file=False),
         )
