@@ -12,12 +12,10 @@
  */
 import type Docker from 'dockerode';
 import type { RegistryLogin } from '../ecr/config.ts';
-import { fetchManifest } from '../ecr/manifest.ts';
-import { tagAndPush } from '../ecr/push.ts';
+import { pushConfirmed } from '../ecr/publish.ts';
 import { ensureBaseImage } from '../images/base-image.ts';
 import { connectDocker, type ImageLog, silentLog } from '../images/docker.ts';
 import { buildTaskImage, TASK_IMAGE_DEFAULT_TAG, TASK_IMAGE_REPOSITORY, type TaskImage } from '../images/task-image.ts';
-import { NonRetryableError } from '../runtime/errors.ts';
 import { stackEnv, stackStatus } from '../stack/index.ts';
 import { ClusterError } from './errors.ts';
 
@@ -49,16 +47,10 @@ export async function publishTaskImage(options: PublishTaskImageOptions): Promis
   const log = options.log ?? silentLog;
   const tag = options.tag ?? TASK_IMAGE_DEFAULT_TAG;
   const image = await buildTaskImage({ docker, baseImage: options.baseImage, tag, root: options.root, log });
-  const repository = `${registry.address}/${TASK_IMAGE_REPOSITORY}`;
   const started = performance.now();
-  const pushed = await tagAndPush({ docker, image: image.reference, repository, tag, login: registry, log });
-  const manifest = await fetchManifest(registry, TASK_IMAGE_REPOSITORY, tag);
-  if (manifest.digest !== pushed.digest) {
-    throw new NonRetryableError(`The registry ${registry.address} serves ${TASK_IMAGE_REPOSITORY}:${tag} with digest ${manifest.digest}, but the push produced ${pushed.digest}: another push of the same tag raced this one. Build again.`);
-  }
+  const { pullRepository, digest } = await pushConfirmed({ docker, image: image.reference, login: registry, name: TASK_IMAGE_REPOSITORY, tag, log });
   const pushSeconds = Math.round(performance.now() - started) / 1000;
-  log.info({ image: pushed.reference, digest: pushed.digest, seconds: pushSeconds }, `pushed ${pushed.reference} (${pushed.digest})`);
-  return { reference: `${repository}@${pushed.digest}`, tagReference: pushed.reference, digest: pushed.digest, image, pushSeconds };
+  return { reference: `${pullRepository}@${digest}`, tagReference: `${pullRepository}:${tag}`, digest, image, pushSeconds };
 }
 
 export interface LocalPlatform {

@@ -80,25 +80,46 @@ async function describedDigest(ecr: ECRClient, config: EcrConfig, tag: string, l
   return detail;
 }
 
-/** A registry that is not ECR: push with its login, confirm the digest from the manifest it then serves. */
-async function pushToRegistry(options: PushToEcrOptions, login: RegistryLogin): Promise<PublishedImage> {
-  const { docker, config, tag } = options;
-  const log = options.log ?? silentLog;
-  const name = config.repositoryName;
+export interface ConfirmedPush {
+  /** `<registry>/<name>`. */
+  pullRepository: string;
+  digest: string;
+}
+
+/** Pushes `image` as `<registry>/<name>:<tag>` with the registry's login and confirms the digest from the manifest it then serves. */
+export async function pushConfirmed(request: {
+  docker: Docker;
+  image: string;
+  login: RegistryLogin;
+  name: string;
+  tag: string;
+  attempts?: number;
+  log: ImageLog;
+}): Promise<ConfirmedPush> {
+  const { login, name, tag, log } = request;
   const pullRepository = `${login.address}/${name}`;
-  const pushed = await tagAndPush({ docker, image: options.image, repository: pullRepository, tag, login, attempts: config.maxAttempts, log });
+  const pushed = await tagAndPush({ docker: request.docker, image: request.image, repository: pullRepository, tag, login, attempts: request.attempts, log });
   const manifest = await fetchManifest(login, name, tag);
   if (manifest.digest !== pushed.digest) {
     throw new NonRetryableError(`The registry ${login.address} serves ${name}:${tag} with digest ${manifest.digest}, but the push produced ${pushed.digest}: another image holds the tag.`);
   }
   log.info({ repository: name, tag, digest: pushed.digest }, `pushed ${pullRepository}:${tag} (${pushed.digest}); the registry serves that digest`);
+  return { pullRepository, digest: pushed.digest };
+}
+
+/** A registry that is not ECR: push with its login, confirm the digest from the manifest it then serves. */
+async function pushToRegistry(options: PushToEcrOptions, login: RegistryLogin): Promise<PublishedImage> {
+  const { docker, config, tag } = options;
+  const log = options.log ?? silentLog;
+  const name = config.repositoryName;
+  const { pullRepository, digest } = await pushConfirmed({ docker, image: options.image, login, name, tag, attempts: config.maxAttempts, log });
   return {
     repositoryName: name,
     repositoryUri: pullRepository,
     pullRepository,
     tag,
-    digest: pushed.digest,
-    imageRef: `${pullRepository}@${pushed.digest}`,
+    digest,
+    imageRef: `${pullRepository}@${digest}`,
     registry: login.address,
     localRegistry: false,
     repositoryCreated: false,
