@@ -26,6 +26,13 @@ export const TASK_SECRET_ENV = {
 };
 
 /**
+ * The service account of the task pods that change the API's Deployment (rollout, verification,
+ * health check, rollback): a Role on the Deployment's namespace, nothing else
+ * (`health-predict cluster deployer` writes it). The other task pods keep the namespace's default.
+ */
+export const TASK_DEPLOYER_SERVICE_ACCOUNT = 'health-predict-deployer';
+
+/**
  * The tasks' settings (no secrets) a pod takes from the Airflow worker's environment, as a bash
  * task inherits them: the pipeline environment (pipelineEnvSchema) and the services' addresses.
  */
