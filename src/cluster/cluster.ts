@@ -14,7 +14,7 @@ import { stopGroup } from '../host/process.ts';
 import { binDir, binariesPresent, ensureBinaries } from './build.ts';
 import { COMPONENT_NAMES, COMPONENTS, type ComponentContext, type ComponentName, DEFAULT_PORTS, type Ports, apiServerUrl, writeKubeletConfig, writeSchedulerConfig } from './components.ts';
 import { writeRuntimeConfig } from './containerd.ts';
-import { ensureHostPackages, ensureNodeInterface, killPodProcesses, killShims, otherClusters, refuseOtherCluster, removeInterfaces, requireRoot, unmountUnder } from './host.ts';
+import { ensureHostPackages, ensureNodeInterface, killPodProcesses, killShims, otherClusters, refuseOtherCluster, removeInterfaces, requireRoot, routeApiService, unmountUnder, unrouteApiService } from './host.ts';
 import { ensureNodeImages } from './images.ts';
 import { type Layout, NETWORK, defaultCacheRoot, defaultStateDir, layoutOf } from './layout.ts';
 import { type ClusterEvent, ensureComponent, ownedBy } from './lifecycle.ts';
@@ -111,6 +111,7 @@ export async function clusterUp(options: ClusterOptions = {}): Promise<ClusterIn
     const ctx = contextFor(layout, ports, cacheRoot);
 
     await ensureNodeInterface();
+    await routeApiService(ports.apiserver);
     const made = await ensurePki(layout);
     if (made.length) emit({ type: 'setup', line: `certificates made: ${made.join(', ')}` });
     writeKubeconfigs(layout, apiServerUrl(ports));
@@ -155,7 +156,7 @@ function releaseLeftovers(layout: Layout, anyStarted: boolean): void {
   releaseMounts(layout.stateDir);
 }
 
-/** Stops the pods, the kubelet, the control plane and containerd this state dir started; removes the node's interfaces and mounts. Returns the components stopped. */
+/** Stops the pods, the kubelet, the control plane and containerd this state dir started; removes the node's interfaces, the kubernetes Service route and mounts. Returns the components stopped. */
 export async function clusterDown(options: ClusterOptions = {}): Promise<ComponentName[]> {
   const layout = layoutOf(path.resolve(options.stateDir ?? defaultStateDir()));
   const cacheRoot = options.cacheRoot ?? defaultCacheRoot();
@@ -190,8 +191,12 @@ export async function clusterDown(options: ClusterOptions = {}): Promise<Compone
     if (strays) emit({ type: 'setup', line: `killed ${strays} container process(es) left in the pod cgroups` });
     const unmounted = await unmountUnder(layout.stateDir);
     if (unmounted.length) emit({ type: 'setup', line: `unmounted ${unmounted.length} leftover mount(s) under ${layout.stateDir}` });
-    const removed = otherClusters(layout.stateDir).length ? [] : await removeInterfaces();
-    if (removed.length) emit({ type: 'setup', line: `removed interfaces: ${removed.join(', ')}` });
+    if (!otherClusters(layout.stateDir).length) {
+      const unrouted = await unrouteApiService();
+      if (unrouted.length) emit({ type: 'setup', line: `removed the kubernetes Service route: ${unrouted.join(', ')}` });
+      const removed = await removeInterfaces();
+      if (removed.length) emit({ type: 'setup', line: `removed interfaces: ${removed.join(', ')}` });
+    }
     return stopped;
   });
 }

@@ -1,6 +1,7 @@
 /**
  * What the node needs from the machine: root, Debian's container runtime packages, the dummy
- * interface carrying the node IP — and, on `down`, removing the interfaces and mounts it left.
+ * interface carrying the node IP, the route of the `kubernetes` Service to the API server — and,
+ * on `down`, removing the interfaces, route and mounts it left.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -19,6 +20,7 @@ const HOST_PACKAGES: ReadonlyArray<[file: string, pkg: string]> = [
   ['/usr/lib/cni/loopback', 'containernetworking-plugins'],
   ['/usr/bin/openssl', 'openssl'],
   ['/usr/sbin/ip', 'iproute2'],
+  ['/usr/sbin/iptables', 'iptables'],
 ];
 
 export function requireRoot(): void {
@@ -71,6 +73,99 @@ export async function removeInterfaces(): Promise<string[]> {
       await mustRun(`Removing interface ${dev}`, 'ip', ['link', 'delete', dev]);
       removed.push(dev);
     }
+  }
+  return removed;
+}
+
+/** Marks the NAT rules this project adds, so removing them never touches anyone else's. */
+const RULE_COMMENT = 'health-predict-cluster';
+/** Host-network pods and the host itself (OUTPUT); pods on the CNI bridge (PREROUTING). */
+const NAT_CHAINS = ['OUTPUT', 'PREROUTING'] as const;
+
+/** A failed iptables call, with what the route is for and how to fix it. */
+const routeError = (error: unknown) =>
+  new ClusterError(
+    `${(error as Error).message}\nWithout this route pods cannot reach the API server by in-cluster config (KUBERNETES_SERVICE_HOST=${NETWORK.apiServiceIp}, port 443). Run as root with iptables installed (apt-get install iptables).`,
+    { cause: error },
+  );
+
+/** `iptables -t nat …`, failing with routeError. */
+async function nat(what: string, args: readonly string[]): Promise<string> {
+  return mustRun(what, 'iptables', ['-t', 'nat', ...args]).catch((error: unknown) => {
+    throw routeError(error);
+  });
+}
+
+/** `iptables -t nat -C rule`: whether the rule is in place. */
+async function natHas(rule: readonly string[]): Promise<boolean> {
+  const check = await runCommand('iptables', ['-t', 'nat', '-C', ...rule]).catch((error: unknown) => {
+    throw routeError(error);
+  });
+  return check.code === 0;
+}
+
+/** The arguments of one rule line of `iptables -S` (quoted comments kept whole). */
+function ruleArgs(line: string): string[] {
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((match) => (match[1] !== undefined ? match[1].replace(/\\(.)/g, '$1') : match[2]!));
+}
+
+/** The value after `flag` in a rule's arguments. */
+const valueOf = (args: readonly string[], flag: string) => {
+  const at = args.indexOf(flag);
+  return at < 0 ? undefined : args[at + 1];
+};
+
+/** The rules of a nat chain that DNAT `apiServiceIp:443` somewhere (ours or not), as `-A` argument lists. */
+async function apiServiceRules(chain: string): Promise<string[][]> {
+  const listing = await nat(`Listing the nat ${chain} chain`, ['-S', chain]);
+  return listing
+    .split('\n')
+    .filter((line) => line.startsWith(`-A ${chain} `))
+    .map(ruleArgs)
+    .filter((args) => valueOf(args, '-d') === `${NETWORK.apiServiceIp}/32` && valueOf(args, '--dport') === '443' && valueOf(args, '-j') === 'DNAT');
+}
+
+const isOurs = (args: readonly string[]) => valueOf(args, '--comment') === RULE_COMMENT;
+
+const apiServiceRule = (chain: string, apiserverPort: number) => [
+  chain, '-d', `${NETWORK.apiServiceIp}/32`, '-p', 'tcp', '--dport', '443',
+  '-m', 'comment', '--comment', RULE_COMMENT,
+  '-j', 'DNAT', '--to-destination', `${NETWORK.nodeIp}:${apiserverPort}`,
+];
+
+/**
+ * Routes the one Service the node needs, `kubernetes` (apiServiceIp:443), to the API server on
+ * the node IP: there is no kube-proxy, and pods find the API server at that address through
+ * their in-cluster config. The address goes on the node interface (so the host routes it
+ * locally), and a DNAT rule in nat OUTPUT and PREROUTING sends it on. Idempotent; any other rule
+ * for that address (the API server's port changed, or one added by hand) is removed once ours is in.
+ */
+export async function routeApiService(apiserverPort: number): Promise<void> {
+  const { apiServiceIp, dummyInterface: dev, nodeIp } = NETWORK;
+  await mustRun(`Giving ${dev} the kubernetes Service address ${apiServiceIp}`, 'ip', ['addr', 'replace', `${apiServiceIp}/32`, 'dev', dev]);
+  const destination = `${nodeIp}:${apiserverPort}`;
+  for (const chain of NAT_CHAINS) {
+    const rule = apiServiceRule(chain, apiserverPort);
+    if (!(await natHas(rule))) await nat(`Routing ${apiServiceIp}:443 to the API server ${destination} in nat ${chain}`, ['-A', ...rule]);
+    for (const existing of await apiServiceRules(chain)) {
+      if (isOurs(existing) && valueOf(existing, '--to-destination') === destination) continue;
+      await nat(`Removing the previous ${apiServiceIp}:443 rule from nat ${chain}`, ['-D', ...existing.slice(1)]);
+    }
+  }
+}
+
+/** Removes what routeApiService added: this project's NAT rules and the Service address. Returns what it removed. */
+export async function unrouteApiService(): Promise<string[]> {
+  const removed: string[] = [];
+  for (const chain of NAT_CHAINS) {
+    for (const existing of (await apiServiceRules(chain)).filter(isOurs)) {
+      await nat(`Removing the ${NETWORK.apiServiceIp}:443 rule from nat ${chain}`, ['-D', ...existing.slice(1)]);
+      removed.push(`nat ${chain} rule for ${NETWORK.apiServiceIp}:443`);
+    }
+  }
+  if (await linkExists(NETWORK.dummyInterface)) {
+    const address = await runCommand('ip', ['addr', 'del', `${NETWORK.apiServiceIp}/32`, 'dev', NETWORK.dummyInterface]);
+    if (address.code === 0) removed.push(`address ${NETWORK.apiServiceIp}`);
   }
   return removed;
 }

@@ -23,8 +23,10 @@ export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * The network plan. The kubelet refuses a loopback node IP, so the node gets an address on a
- * dummy interface; pods get addresses on a CNI bridge. Nothing routes service ClusterIPs (there is
- * no kube-proxy): reach workloads through the API server's proxy or a port-forward.
+ * dummy interface; pods get addresses on a CNI bridge. There is no kube-proxy, so nothing routes
+ * service ClusterIPs — except the `kubernetes` Service's (apiServiceIp:443 → the API server on the
+ * node IP, host.ts routeApiService), so pods use in-cluster config as on any cluster. Reach
+ * workloads through the API server's proxy or a port-forward.
  */
 export const NETWORK = {
   nodeName: 'hp-node',
