@@ -16,7 +16,7 @@ import { mermaid } from './commands/dag-graph.ts';
 import { resolveHistoryOptions, runHistory } from './commands/history.ts';
 import { runTaskScript, TaskRunError } from './commands/task-run.ts';
 import { DagSourceError, loadDags } from './load-dags.ts';
-import { CliUsageError, resolveBuildOptions, resolveTaskRunOptions } from './options.ts';
+import { CliUsageError, resolveBuildOptions, resolveTaskRunOptions, withDockerSocketGroup } from './options.ts';
 import { DAG_SOURCE_DIRS, PROJECT_ROOT, TASK_BUNDLE_DIR, listFiles, taskScripts } from './project.ts';
 
 const root = PROJECT_ROOT;
@@ -45,9 +45,10 @@ const cli = platformCommands(clusterCommands(stackCommands(dataCommands(yargs(hi
             .option('tasks-dir', { type: 'string', describe: 'Fixed bundle directory baked into the DAGs (e.g. inside an Airflow image)' })
             .option('task-image', { type: 'string', describe: "Kubernetes profiles: the task image reference (digest or tag) instead of the DAG's own" })
             .option('namespace', { type: 'string', describe: "Kubernetes profiles: the task pods' namespace instead of the DAG's own" })
-            .option('host-network', { type: 'boolean', describe: "Kubernetes profiles: run the pods on the node's network (the local cluster, whose pods reach the platform on loopback)" }),
+            .option('host-network', { type: 'boolean', describe: "Kubernetes profiles: run the pods on the node's network (the local cluster, whose pods reach the platform on loopback)" })
+            .option('docker-socket', { type: 'string', describe: "Kubernetes profiles: this machine's Docker daemon socket, mounted into the pods of tasks that need Docker (the local cluster's node is this machine)" }),
         async (argv) => {
-          const options = resolveBuildOptions(argv, root);
+          const options = withDockerSocketGroup(resolveBuildOptions(argv, root));
           const plan = await planBuild({ root, ...options });
           if (options.check) {
             const stale = findStale(plan, options.outDir);

@@ -1,5 +1,5 @@
 /** CLI options: yargs parses, these zod schemas validate, resolve*() are pure and tested. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { HealthPredictError } from '../runtime/errors.ts';
@@ -15,6 +15,7 @@ const buildArgs = z.object({
   taskImage: z.string().min(1).optional(),
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name').optional(),
   hostNetwork: z.boolean().optional(),
+  dockerSocket: z.string().startsWith('/', 'an absolute path to the Docker daemon socket on the node').optional(),
   sources: z.array(z.string().regex(/\.dag\.ts$/, 'DAG source files (*.dag.ts)')).default([]),
   verbose: z.boolean().default(false),
 });
@@ -27,17 +28,35 @@ export function resolveBuildOptions(argv: unknown, root: string) {
     outDir: path.resolve(root, args.out ?? GENERATED_DAGS_DIR),
     verbose: args.verbose,
     ...(args.tasksDir ? { tasksDir: args.tasksDir } : {}),
-    ...(args.taskImage !== undefined || args.namespace !== undefined || args.hostNetwork !== undefined
+    ...(args.taskImage !== undefined || args.namespace !== undefined || args.hostNetwork !== undefined || args.dockerSocket !== undefined
       ? {
           pod: {
             ...(args.taskImage ? { image: args.taskImage } : {}),
             ...(args.namespace ? { namespace: args.namespace } : {}),
             ...(args.hostNetwork !== undefined ? { hostNetwork: args.hostNetwork } : {}),
+            ...(args.dockerSocket ? { dockerSocket: { path: args.dockerSocket } } : {}),
           },
         }
       : {}),
     ...(args.sources.length ? { sources: args.sources.map((file) => path.resolve(file)) } : {}),
   };
+}
+
+/**
+ * `--docker-socket`'s group, read from the socket here: the flag is for a node that is this machine
+ * (the local cluster); a DAG for other nodes names `dockerSocket: { path, group }` in its runner.
+ */
+export function withDockerSocketGroup<T extends ReturnType<typeof resolveBuildOptions>>(options: T, stat: (file: string) => Stats = statSync): T {
+  const socket = options.pod?.dockerSocket;
+  if (!socket) return options;
+  let stats: Stats;
+  try {
+    stats = stat(socket.path);
+  } catch (error) {
+    throw new CliUsageError(`--docker-socket ${socket.path}: ${(error as Error).message}. Name the Docker daemon's socket on this machine (the pods' node), e.g. the stack's: \`health-predict stack env\` prints DOCKER_HOST.`);
+  }
+  if (!stats.isSocket()) throw new CliUsageError(`--docker-socket ${socket.path} is not a socket. Name the Docker daemon's socket on this machine (the pods' node).`);
+  return { ...options, pod: { ...options.pod, dockerSocket: { path: socket.path, group: stats.gid } } };
 }
 
 const taskRunArgs = z.object({

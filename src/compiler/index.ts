@@ -3,7 +3,7 @@
  */
 import path from 'node:path';
 import type { Dag } from '../dsl/dag.ts';
-import type { DagSpec } from '../dsl/spec.ts';
+import type { DagSpec, DockerSocketSpec } from '../dsl/spec.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { CompileError, DagValidationError, type Diagnostic } from './diagnostics.ts';
 import type { DocComments } from './doc-comments.ts';
@@ -51,9 +51,11 @@ export interface PodOverrides {
   readonly image?: string;
   readonly namespace?: string;
   readonly hostNetwork?: boolean;
+  /** The node's Docker daemon for the tasks that declare `pod: { docker: true }`. */
+  readonly dockerSocket?: DockerSocketSpec;
 }
 
-/** The DAG with its Kubernetes profile runner's image and network replaced by the deployment's. */
+/** The DAG with its Kubernetes profile runner's image, namespace, network and Docker socket replaced by the deployment's. */
 function withPodOverrides(spec: DagSpec, profile: string, pod: PodOverrides | undefined): DagSpec {
   const runner = spec.profiles[profile];
   if (!pod || runner?.kind !== 'kubernetes') return spec;
@@ -62,6 +64,7 @@ function withPodOverrides(spec: DagSpec, profile: string, pod: PodOverrides | un
     ...(pod.image ? { image: pod.image } : {}),
     ...(pod.namespace ? { namespace: pod.namespace } : {}),
     ...(pod.hostNetwork !== undefined ? { hostNetwork: pod.hostNetwork } : {}),
+    ...(pod.dockerSocket ? { dockerSocket: pod.dockerSocket } : {}),
   };
   return { ...spec, profiles: { ...spec.profiles, [profile]: overridden } };
 }

@@ -207,6 +207,7 @@ function taskSpec(state: DagState, record: TaskRecord, wiring: Wiring, params: r
       outputSchema: jsonSchema(definition.output, 'output', `${what} output`, state.dagId, record.id, definition.source),
       bindings: Object.fromEntries(Object.entries(record.inputs ?? {}).map(([field, value]) => [field, binding(value)])),
       runner: options.runner,
+      pod: options.pod,
       env: options.env ?? {},
     });
   }

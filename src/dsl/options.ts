@@ -119,6 +119,9 @@ export const runnerSchema = z.discriminatedUnion('kind', [
       .strictObject({ secretName: z.string().regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'a Kubernetes Secret name'), names: z.array(envNameSchema).min(1) })
       .optional(),
     hostNetwork: z.boolean().optional(),
+    dockerSocket: z
+      .strictObject({ path: z.string().startsWith('/', 'an absolute path on the node'), group: z.number().int().nonnegative().optional() })
+      .optional(),
   }).refine(
     (runner) => !runner.secretEnv?.names.some((name) => runner.workerEnv?.includes(name) || runner.env?.[name] !== undefined),
     'a secret (secretEnv) must not also be in env or workerEnv: a secret never comes from the worker or the DAG file',
@@ -184,8 +187,16 @@ export const taskCommonSchema = z.strictObject({
   executionTimeout: positiveDurationSchema.optional(),
 });
 
+/** What a task's pod needs beyond its runner's; a bash runner ignores it (the worker has what it has). */
+export const podNeedsSchema = z.strictObject({
+  serviceAccountName: z.string().regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'a Kubernetes service account name').optional(),
+  docker: z.boolean().optional(),
+});
+export type PodNeeds = z.input<typeof podNeedsSchema>;
+
 export const nodeTaskOptionsSchema = taskCommonSchema.extend({
   runner: runnerSchema.optional(),
+  pod: podNeedsSchema.optional(),
   env: envSchema.optional(),
 });
 

@@ -80,7 +80,24 @@ export type RunnerSpec =
       readonly secretEnv?: SecretEnvSpec;
       /** Run the pods in the node's network namespace (a cluster whose pods reach the platform on the node's loopback). */
       readonly hostNetwork?: boolean;
+      /** The node's Docker daemon, for the pods of tasks that declare `pod: { docker: true }`. */
+      readonly dockerSocket?: DockerSocketSpec;
     };
+
+/** A Docker daemon's socket on the node: mounted at /var/run/docker.sock, its group added to the pod's. */
+export interface DockerSocketSpec {
+  readonly path: string;
+  /** The socket's group id on the node (the task image runs as a non-root user). */
+  readonly group?: number;
+}
+
+/** What one task's pod needs beyond its runner's (a Kubernetes runner only; a bash task has the worker's). */
+export interface PodNeedsSpec {
+  /** This task's pod runs as this service account (e.g. one allowed to change a Deployment). */
+  readonly serviceAccountName?: string;
+  /** The task talks to a Docker daemon: the runner's `dockerSocket` is mounted, else DOCKER_HOST must name one. */
+  readonly docker?: boolean;
+}
 
 export interface SecretEnvSpec {
   /** The Kubernetes Secret in the runner's namespace. */
@@ -126,6 +143,8 @@ export interface NodeTaskSpec extends TaskSpecBase {
   readonly bindings: Readonly<Record<string, InputBinding>>;
   /** Explicit runner; otherwise the compile profile's runner applies. */
   readonly runner?: RunnerSpec;
+  /** What its pod needs when the runner is Kubernetes. */
+  readonly pod?: PodNeedsSpec;
   readonly env: Readonly<Record<string, string>>;
 }
 

@@ -15,7 +15,7 @@ import {
   type TaskHandle,
   type TaskKind,
 } from './refs.ts';
-import type { RunnerSpec, TriggerRule } from './spec.ts';
+import type { PodNeedsSpec, RunnerSpec, TriggerRule } from './spec.ts';
 
 /** Options shared by every task kind (validated by `taskCommonSchema`). */
 export interface CommonTaskOptions {
@@ -40,6 +40,8 @@ export type InputBindings<In> = { [K in keyof In]: Bindable<In[K]> };
 
 export type NodeTaskOptions<Def extends TaskDefinition> = CommonTaskOptions & {
   runner?: import('./options.ts').Runner;
+  /** Under a Kubernetes runner: this task's service account, and whether it needs a Docker daemon. */
+  pod?: import('./options.ts').PodNeeds;
   env?: Record<string, string>;
 } & ({} extends InputBindings<z.input<Def['input']>>
     ? { inputs?: InputBindings<z.input<Def['input']>> }
@@ -71,6 +73,7 @@ export interface TaskRecord {
   readonly deps: Dependency[];
   readonly options: Omit<CommonTaskOptions, 'after' | 'id'> & {
     runner?: RunnerSpec;
+    pod?: PodNeedsSpec;
     env?: Record<string, string>;
     waitForCompletion?: boolean;
     pokeInterval?: { days?: number; hours?: number; minutes?: number; seconds?: number };

@@ -32,6 +32,12 @@ export const TASK_SECRET_ENV = {
  */
 export const TASK_DEPLOYER_SERVICE_ACCOUNT = 'health-predict-deployer';
 
+/** A task's `pod` when it reads or changes the API's Deployment. */
+export const DEPLOYER_POD = { serviceAccountName: TASK_DEPLOYER_SERVICE_ACCOUNT };
+
+/** A task's `pod` when it builds, runs or pushes images: the node's Docker daemon (`dag build --docker-socket`), else DOCKER_HOST. */
+export const DOCKER_POD = { docker: true };
+
 /**
  * The tasks' settings (no secrets) a pod takes from the Airflow worker's environment, as a bash
  * task inherits them: the pipeline environment (pipelineEnvSchema) and the services' addresses.

@@ -23,7 +23,7 @@ import rollbackDeployment from '../tasks/rollback-deployment.ts';
 import runTrainingAndHpo from '../tasks/run-training-and-hpo.ts';
 import testApiLocally from '../tasks/test-api-locally.ts';
 import verifyDeployment from '../tasks/verify-deployment.ts';
-import { DAG_DEFAULTS, objectUriParam, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
+import { DAG_DEFAULTS, DEPLOYER_POD, DOCKER_POD, objectUriParam, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
 import { DEFAULT_NOTIFICATION_CHANNELS, GATE_SETTINGS, NOTIFICATION_CHANNELS, deployTargetSchema, driftDecisionLevelSchema } from './contract/index.ts';
 
 /** Per-run overrides shown in Airflow's trigger form. */
@@ -91,19 +91,21 @@ export default dag(
     });
 
     const promote = d.task(registerAndPromoteModel, { after: [decision.when('DEPLOY', 'DEPLOY_REFRESH')], inputs: { outcome: compare.output } });
-    const image = d.task(buildApiImage, { inputs: { promotion: promote.output, deploy_target: d.params.deploy_target }, executionTimeout: { minutes: 30 } });
+    const image = d.task(buildApiImage, { inputs: { promotion: promote.output, deploy_target: d.params.deploy_target }, executionTimeout: { minutes: 30 }, pod: DOCKER_POD });
     const apiTest = d.task(testApiLocally, {
       inputs: { image: image.output, outcome: compare.output, manifest: prepare.output, skip_api_tests: d.params.skip_api_tests },
       executionTimeout: { minutes: 15 },
+      pod: DOCKER_POD,
     });
     // Runs after a passed API test, or after one skipped on purpose (skip_api_tests), never after a failed one.
-    const push = d.task(pushToEcr, { after: [apiTest], inputs: { image: image.output }, triggerRule: 'none_failed_min_one_success' });
+    const push = d.task(pushToEcr, { after: [apiTest], inputs: { image: image.output }, triggerRule: 'none_failed_min_one_success', pod: DOCKER_POD });
     const rollout = d.task(deployToKubernetes, {
       inputs: { promotion: promote.output, pushed: push.output, deploy_target: d.params.deploy_target },
       executionTimeout: { minutes: 20 },
+      pod: DEPLOYER_POD,
     });
-    const verify = d.task(verifyDeployment, { inputs: { deployment: rollout.output }, executionTimeout: { minutes: 10 } });
-    const healthCheck = d.task(postDeploymentHealthCheck, { after: [verify], inputs: { deployment: rollout.output }, executionTimeout: { minutes: 20 } });
+    const verify = d.task(verifyDeployment, { inputs: { deployment: rollout.output }, executionTimeout: { minutes: 10 }, pod: DEPLOYER_POD });
+    const healthCheck = d.task(postDeploymentHealthCheck, { after: [verify], inputs: { deployment: rollout.output }, executionTimeout: { minutes: 20 }, pod: DEPLOYER_POD });
     // A failure anywhere after promotion (image, API test, push, rollout, verification, health
     // check): undo on the cluster when it runs the failed candidate (src/k8s/rollback.ts), move
     // the registry's production alias back, notify. The run still ends failed through the
@@ -116,6 +118,7 @@ export default dag(
       triggerRule: 'one_failed',
       skipUnlessSucceeded: [promote],
       executionTimeout: { minutes: 20 },
+      pod: DEPLOYER_POD,
     });
     // After the last deploy stage: runs when it succeeded or was left out by deploy_target
     // (skipped), never when a stage failed; on the skip path promotion is skipped, so this is too.

@@ -18,7 +18,7 @@ import notifyManualRollback from '../tasks/notify-manual-rollback.ts';
 import planRollback from '../tasks/plan-rollback.ts';
 import restoreProductionVersion from '../tasks/restore-production-version.ts';
 import rollDeploymentToVersion from '../tasks/roll-deployment-to-version.ts';
-import { DAG_DEFAULTS, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
+import { DAG_DEFAULTS, DEPLOYER_POD, RETRY_DEFAULTS, taskProfiles } from './dag-defaults.ts';
 import { DEFAULT_NOTIFICATION_CHANNELS, NOTIFICATION_CHANNELS, rollbackTargetSchema } from './contract/index.ts';
 
 /** The trigger form. */
@@ -48,8 +48,8 @@ export default dag(
     profiles: taskProfiles({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } }),
   },
   (d) => {
-    const plan = d.task(planRollback, { inputs: { to_version: d.params.to_version, reason: d.params.reason, dry_run: d.params.dry_run } });
-    const rolled = d.task(rollDeploymentToVersion, { inputs: { plan: plan.output }, executionTimeout: { minutes: 20 } });
+    const plan = d.task(planRollback, { inputs: { to_version: d.params.to_version, reason: d.params.reason, dry_run: d.params.dry_run }, pod: DEPLOYER_POD });
+    const rolled = d.task(rollDeploymentToVersion, { inputs: { plan: plan.output }, executionTimeout: { minutes: 20 }, pod: DEPLOYER_POD });
     const restored = d.task(restoreProductionVersion, { inputs: { plan: plan.output, rolled: rolled.output } });
     d.task(notifyManualRollback, { inputs: { plan: plan.output, rolled: rolled.output, restored: restored.output, channels: d.params.notification_channels } });
   },

@@ -3,7 +3,7 @@
  * handler's share the image, namespace, secrets (by reference to a Kubernetes Secret), settings
  * from the worker, resources and how the pod is run, watched and deleted.
  */
-import type { FailureHandlerSpec, RunnerSpec } from '../../dsl/spec.ts';
+import type { FailureHandlerSpec, PodNeedsSpec, RunnerSpec } from '../../dsl/spec.ts';
 import { py, pyStr, pyValue, type PyCode } from '../render/literals.ts';
 import { kw, present, type Kwarg } from './kwargs.ts';
 
@@ -12,6 +12,27 @@ export function podName(id: string): string {
 }
 
 export type KubernetesRunnerSpec = Extract<RunnerSpec, { kind: 'kubernetes' }>;
+
+/** Where a pod that needs Docker finds the node's daemon (the runner's `dockerSocket`), and the DOCKER_HOST naming it. */
+export const DOCKER_SOCKET_MOUNT = '/var/run/docker.sock';
+export const DOCKER_HOST_IN_POD = `unix://${DOCKER_SOCKET_MOUNT}`;
+const DOCKER_SOCKET_VOLUME = 'docker-socket';
+
+/** The node's Docker socket when this task needs Docker and the runner names one. */
+export function dockerSocketFor(runner: KubernetesRunnerSpec, needs: PodNeedsSpec | undefined) {
+  return needs?.docker ? runner.dockerSocket : undefined;
+}
+
+/** The socket as a hostPath volume, its mount, and its group added to the pod's (the image's user is not root). */
+function dockerSocketKwargs(runner: KubernetesRunnerSpec, needs: PodNeedsSpec | undefined): Kwarg[] {
+  const socket = dockerSocketFor(runner, needs);
+  if (!socket) return [];
+  return present([
+    kw('volumes', py(`[k8s.V1Volume(name=${pyStr(DOCKER_SOCKET_VOLUME)}, host_path=k8s.V1HostPathVolumeSource(path=${pyStr(socket.path)}, type=${pyStr('Socket')}))]`)),
+    kw('volume_mounts', py(`[k8s.V1VolumeMount(name=${pyStr(DOCKER_SOCKET_VOLUME)}, mount_path=${pyStr(DOCKER_SOCKET_MOUNT)})]`)),
+    kw('security_context', socket.group === undefined ? undefined : py(`k8s.V1PodSecurityContext(supplemental_groups=[${socket.group}])`)),
+  ]);
+}
 
 /**
  * Names for values many pods share, so the DAG file spells each once: the same value gets the same
@@ -43,8 +64,11 @@ function workerEnv(runner: KubernetesRunnerSpec, constants: PodConstants): PyCod
   return runner.workerEnv?.length ? constants.name('WORKER_ENV', `(${runner.workerEnv.map(pyStr).join(', ')},)`) : undefined;
 }
 
-/** What every pod of a Kubernetes runner shares, task pods and the failure handler's alike: the container (head), how it runs (tail). */
-export function podKwargs(script: string, runner: KubernetesRunnerSpec, constants: PodConstants): { head: Kwarg[]; tail: Kwarg[] } {
+/**
+ * What every pod of a Kubernetes runner shares, task pods and the failure handler's alike: the
+ * container (head), how it runs (tail); `needs` adds one task's service account and Docker socket.
+ */
+export function podKwargs(script: string, runner: KubernetesRunnerSpec, constants: PodConstants, needs?: PodNeedsSpec): { head: Kwarg[]; tail: Kwarg[] } {
   const resources = runner.resources
     ? py(`k8s.V1ResourceRequirements(requests=${pyValue(runner.resources.requests ?? {})}, limits=${pyValue(runner.resources.limits ?? {})})`)
     : undefined;
@@ -70,7 +94,8 @@ export function podKwargs(script: string, runner: KubernetesRunnerSpec, constant
     kw('startup_check_interval_seconds', 1),
     kw('container_resources', resources),
     kw('hostnetwork', runner.hostNetwork),
-    kw('service_account_name', runner.serviceAccountName),
+    kw('service_account_name', needs?.serviceAccountName ?? runner.serviceAccountName),
+    ...dockerSocketKwargs(runner, needs),
     kw('image_pull_policy', runner.imagePullPolicy),
     kw('image_pull_secrets', pullSecrets),
     kw('in_cluster', runner.inCluster),

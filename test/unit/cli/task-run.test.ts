@@ -1,8 +1,11 @@
 /** `task run`: a task script outside Airflow, bundled and run as Airflow would run it. */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CliUsageError, resolveBuildOptions, resolveTaskRunOptions } from '../../../src/cli/options.ts';
+import { CliUsageError, resolveBuildOptions, resolveTaskRunOptions, withDockerSocketGroup } from '../../../src/cli/options.ts';
 import { PROJECT_ROOT } from '../../../src/cli/project.ts';
 
 const cli = (...args: string[]) =>
@@ -44,6 +47,24 @@ describe('option resolution (pure)', () => {
     });
     expect(() => resolveBuildOptions({ tasksDir: 'relative' }, '/repo')).toThrow(CliUsageError);
     expect(() => resolveBuildOptions({ sources: ['notes.md'] }, '/repo')).toThrow(/--sources.0: DAG source files/);
+  });
+
+  it("reads --docker-socket's group from the socket on this machine; a path that is not a socket is refused", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hp-socket-'));
+    const server = net.createServer();
+    try {
+      const socket = path.join(dir, 'docker.sock');
+      await new Promise<void>((resolve) => server.listen(socket, resolve));
+      const options = withDockerSocketGroup(resolveBuildOptions({ profile: 'cluster', dockerSocket: socket }, '/repo'));
+      expect(options.pod).toEqual({ dockerSocket: { path: socket, group: statSync(socket).gid } });
+      writeFileSync(path.join(dir, 'file'), '');
+      expect(() => withDockerSocketGroup(resolveBuildOptions({ dockerSocket: path.join(dir, 'file') }, '/repo'))).toThrow(/is not a socket/);
+      expect(() => withDockerSocketGroup(resolveBuildOptions({ dockerSocket: path.join(dir, 'none') }, '/repo'))).toThrow(/ENOENT/);
+      expect(() => resolveBuildOptions({ dockerSocket: 'relative.sock' }, '/repo')).toThrow(CliUsageError);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('parses --input JSON and reports bad JSON', () => {

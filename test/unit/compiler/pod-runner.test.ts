@@ -74,6 +74,47 @@ describe('a Kubernetes runner', () => {
     expect(python.match(/^TASK_SECRETS = /gm)).toHaveLength(1);
   });
 
+  describe("a task's pod needs", () => {
+    const needs = dag('needs', { ...base, profiles: { local: { kind: 'bash' }, cluster } }, (d) => {
+      d.task(noInput, { id: 'plain' });
+      d.task(noInput, { id: 'deployer', pod: { serviceAccountName: 'health-predict-deployer' } });
+      d.task(noInput, { id: 'builder', pod: { docker: true } });
+    });
+    const operator = (python: string, id: string) => python.slice(python.indexOf(`task_id='${id}'`)).split('\n    )\n')[0]!;
+
+    it('runs only that task as its service account', () => {
+      const python = compileDag(needs, { root: PROJECT_ROOT, profile: 'cluster', scriptExists: () => true }).contents;
+      expect(operator(python, 'deployer')).toContain("service_account_name='health-predict-deployer',");
+      expect(operator(python, 'plain')).not.toContain('service_account_name=');
+      expect(operator(python, 'builder')).not.toContain('service_account_name=');
+    });
+
+    it("mounts the node's Docker socket (dag build --docker-socket) only where a task needs Docker, with its group and DOCKER_HOST", () => {
+      const pod = { dockerSocket: { path: '/run/stack/docker.sock', group: 106 } };
+      const python = compileDag(needs, { root: PROJECT_ROOT, profile: 'cluster', scriptExists: () => true, pod }).contents;
+      const builder = operator(python, 'builder');
+      expect(builder).toContain("volumes=[k8s.V1Volume(name='docker-socket', host_path=k8s.V1HostPathVolumeSource(path='/run/stack/docker.sock', type='Socket'))],");
+      expect(builder).toContain("volume_mounts=[k8s.V1VolumeMount(name='docker-socket', mount_path='/var/run/docker.sock')],");
+      expect(builder).toContain('security_context=k8s.V1PodSecurityContext(supplemental_groups=[106]),');
+      expect(builder).toContain("'DOCKER_HOST': literal('unix:///var/run/docker.sock'),"); // declared, so the worker's DOCKER_HOST is not passed
+      for (const id of ['plain', 'deployer']) expect(operator(python, id)).not.toMatch(/volumes=|DOCKER_HOST|security_context=/);
+    });
+
+    it("leaves Docker to DOCKER_HOST when the runner names no socket, and a bash task to the worker's environment", () => {
+      const python = compileDag(needs, { root: PROJECT_ROOT, profile: 'cluster', scriptExists: () => true }).contents;
+      expect(operator(python, 'builder')).not.toMatch(/volumes=|'DOCKER_HOST'/);
+      const local = compileDag(needs, { root: PROJECT_ROOT, profile: 'local', scriptExists: () => true }).contents;
+      expect(local).not.toMatch(/service_account_name|volumes=|'DOCKER_HOST'/);
+    });
+
+    it('refuses a need it does not know', () => {
+      const bad = dag('bad', { ...base, profiles: { local: { kind: 'bash' }, cluster } }, (d) => {
+        d.task(noInput, { pod: { gpu: true } as never });
+      });
+      expect(() => compileDag(bad, { root: PROJECT_ROOT, profile: 'cluster', scriptExists: () => true })).toThrow(/gpu/);
+    });
+  });
+
   it('refuses a secret that is also a setting from the worker or a static env value', () => {
     for (const clash of [{ workerEnv: ['SLACK_WEBHOOK_URL'] }, { env: { SLACK_WEBHOOK_URL: 'https://x' } }]) {
       expect(() => compile(withHandler({ ...cluster, ...clash }))).toThrow(DagValidationError);
