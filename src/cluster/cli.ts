@@ -1,5 +1,5 @@
 /**
- * `health-predict cluster up|down|status|env|load`. Registered in src/cli/main.ts with `clusterCommands(cli)`.
+ * `health-predict cluster up|down|status|env|load|pull-secret|task-image|task-secret|deployer`. Registered in src/cli/main.ts with `clusterCommands(cli)`.
  *
  *   health-predict cluster up [--json]          # builds once per machine, then a few seconds
  *   health-predict cluster status [--json]
@@ -8,6 +8,7 @@
  *   health-predict cluster pull-secret --namespace NS --name regcred   # the stack registry's login as a Secret
  *   health-predict cluster task-image [--tag T] [--base-image B]       # build + push the task image, print <registry>/health-predict-tasks@sha256:…
  *   health-predict cluster task-secret [--namespace NS]   # the task pods' secrets (AWS keys, passwords, webhook) from this environment
+ *   health-predict cluster deployer [--namespace NS] [--target-namespace T] [--pull-secret NAME]   # the deploy tasks' service account and its RBAC
  *   health-predict cluster down
  *
  * Cluster errors print their message (which names the component's log) and set exit code 1.
@@ -24,7 +25,8 @@ import { ClusterError } from './errors.ts';
 import { localPlatform, publishTaskImage } from './task-image.ts';
 import { defaultStateDir, layoutOf } from './layout.ts';
 import { applyTaskSecret } from './secrets.ts';
-import { TASK_SECRET_ENV } from '../pipeline/dag-defaults.ts';
+import { type AppliedDeployer, applyDeployer } from './deployer.ts';
+import { TASK_DEPLOYER_SERVICE_ACCOUNT, TASK_SECRET_ENV } from '../pipeline/dag-defaults.ts';
 
 interface CommonArgs {
   'state-dir'?: string;
@@ -71,6 +73,17 @@ function taskImageProgress() {
   const step = /^(\[|CACHED: |ERROR: |WARNING: |building |built |pushing |pushed |importing |base image )/;
   const line = (msg: string) => step.test(msg) && console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
   return { info: (_: object, msg: string) => line(msg), warn: (_: object, msg: string) => console.error(msg) };
+}
+
+export function deployerText(applied: AppliedDeployer): string {
+  const { namespace: ns, targetNamespace: target } = applied;
+  return [
+    `service account ${ns}/${applied.serviceAccount}`,
+    `role ${target}/${applied.role}${applied.pullSecret ? ` (may read secret ${applied.pullSecret})` : ''}`,
+    `role binding ${target}/${applied.roleBinding}`,
+    `cluster role ${applied.clusterRole} (get namespace ${target})`,
+    `cluster role binding ${applied.clusterRoleBinding}`,
+  ].join('\n');
 }
 
 export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
@@ -166,6 +179,27 @@ export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
             applyTaskSecret(cluster, { namespace: argv.namespace, secretName: argv.name, names: TASK_SECRET_ENV.names, env: process.env, log }),
           );
           await printResult(argv.json, applied, () => `secret ${applied.namespace}/${applied.secretName}: ${applied.keys.join(', ') || 'no keys'}${applied.unset.length ? ` (not set here: ${applied.unset.join(', ')})` : ''}`);
+        }),
+      )
+      .command(
+        'deployer',
+        `Apply the service account of the deploy task pods (${TASK_DEPLOYER_SERVICE_ACCOUNT}) and the RBAC to deploy the API into one namespace`,
+        (y) =>
+          withCommon(y)
+            .option('namespace', { type: 'string', default: 'health-predict', describe: 'Namespace of the task pods: the service account lives here (created when missing)' })
+            .option('target-namespace', { type: 'string', default: process.env.K8S_NAMESPACE || 'health-predict', describe: 'Namespace the API is deployed into (default $K8S_NAMESPACE, else health-predict; created when missing)' })
+            .option('pull-secret', { type: 'string', default: process.env.K8S_IMAGE_PULL_SECRET || undefined, describe: 'Image pull secret the tasks may read by name (default $K8S_IMAGE_PULL_SECRET; none when unset)' }),
+        reportingErrors(isClusterError, async (argv) => {
+          if (!process.env.KUBECONFIG) {
+            const status = await clusterStatus(options(argv));
+            if (!status.kubeconfig) throw new ClusterError('KUBECONFIG is not set and the local cluster is not running; run `health-predict cluster up` first.');
+            process.env.KUBECONFIG = status.kubeconfig;
+          }
+          const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
+          const applied = await withCluster({}, (cluster) =>
+            applyDeployer(cluster, { namespace: argv.namespace, targetNamespace: argv['target-namespace'], ...(argv['pull-secret'] ? { pullSecret: argv['pull-secret'] } : {}), log }),
+          );
+          await printResult(argv.json, applied, () => deployerText(applied));
         }),
       )
       .command(

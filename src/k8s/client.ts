@@ -4,7 +4,7 @@
  * typed API groups, and plain HTTPS to the API server's service proxy with the same credentials.
  */
 import https from 'node:https';
-import { ApiException, AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { TaskError } from '../runtime/errors.ts';
 import { ClusterUnavailableError, K8sConfigError, K8sNotFoundError, K8sRequestRefusedError } from './errors.ts';
 
@@ -25,6 +25,7 @@ export interface Cluster {
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
   readonly discovery: DiscoveryV1Api;
+  readonly rbac: RbacAuthorizationV1Api;
   /** One request to `/api/v1/namespaces/NS/services/NAME:PORT/proxy/PATH`; network errors reject, any status resolves. */
   serviceProxy(namespace: string, service: string, port: string, path: string, init?: ProxyRequest): Promise<ProxyAnswer>;
   close(): void;
@@ -76,6 +77,7 @@ export function connectCluster(options: { context?: string; requestTimeoutMs?: n
     apps: kc.makeApiClient(AppsV1Api),
     core: kc.makeApiClient(CoreV1Api),
     discovery: kc.makeApiClient(DiscoveryV1Api),
+    rbac: kc.makeApiClient(RbacAuthorizationV1Api),
     serviceProxy,
     close: () => agent.destroy(),
   };
