@@ -10,8 +10,13 @@ the test prints that (pytest -s or the -rs summary's neighbour) (measured, never
 
 The pipeline: prepare -> train -> evaluate -> compare -> the skip path (too few rows for the
 sample-size rule), its pods reaching MLflow and the S3 API on the node's loopback and their AWS
-keys only from the Secret `cluster task-secret` writes; and a run whose first task fails for good,
-whose failure handler runs as a pod (no Node on the worker) and logs the notification.
+keys only from the Secret `cluster task-secret` writes; a run whose first task fails for good,
+whose failure handler runs as a pod (no Node on the worker) and logs the notification; and the
+deploy path, every task a pod: the API image built on the node's Docker daemon (its socket
+mounted, `dag build --docker-socket`), tested in a container there, pushed to the registry, then
+rolled out, verified and health-checked by pods that reach the API server through in-cluster
+config as the deployer service account (`cluster deployer`), the only one allowed to change the
+Deployment.
 
 Needs: root and the built, Ready local cluster; a stack with every service (the machine's running
 one, else the session's private stack of the pipeline runs); the task image, named by
@@ -45,12 +50,20 @@ EXAMPLE_SOURCE = REPO / "examples" / "branching-example.dag.ts"
 PIPELINE_SOURCE = REPO / "src" / "pipeline" / "health-predict.dag.ts"
 PIPELINE_DAG_ID = "health_predict_continuous_improvement"
 PIPELINE_BUCKET = "hp-cluster-profile"
+# Where the deploy run rolls the API out (the deployer's Role is there), and its pull secret.
+DEPLOY_NAMESPACE = f"hp-cluster-deploy-{os.getpid()}"
+DEPLOY_MODEL = "hp-cluster-deploy"
+DEPLOY_STATES = dict.fromkeys(
+    ("prepare_training_data", "run_training_and_hpo", "evaluate_model_performance", "compare_against_production", "register_and_promote_model",
+     "build_api_image", "test_api_locally", "push_to_ecr", "deploy_to_kubernetes", "verify_deployment", "post_deployment_health_check",
+     "notify_deployment_success"), "success") | {"rollback_deployment": "skipped", "log_skip_decision": "skipped", "notify_no_deployment": "skipped"}
 # What the stack's services answer with; the pods get them from the Secret or the worker's environment.
 PLATFORM_KEYS = {"MLFLOW_TRACKING_URI", "AWS_ENDPOINT_URL_S3", "DOCKER_HOST", "HP_LOCAL_REGISTRY", "HP_LOCAL_REGISTRY_PASSWORD"}
 # The pods' own namespace (`dag build --namespace`), deleted afterwards; the pull secret the profiles name.
 NAMESPACE = f"hp-cluster-profile-{os.getpid()}"
 PULL_SECRET = "health-predict-registry"
 RUN_TIMEOUT_S = 600
+DEPLOY_RUN_TIMEOUT_S = 1200
 POD_GONE_TIMEOUT_S = 90
 
 
@@ -112,9 +125,10 @@ def local_cluster(request):
     _cli_ok("cluster", "pull-secret", "--namespace", NAMESPACE, "--name", PULL_SECRET, env={**platform_env, "KUBECONFIG": kubeconfig})
     kubectl = [status["kubectl"], "--kubeconfig", kubeconfig, "--namespace", NAMESPACE]
     try:
-        yield {"kubeconfig": kubeconfig, "image": image, "kubectl": kubectl, "env": platform_env}
+        yield {"kubeconfig": kubeconfig, "image": image, "kubectl": kubectl, "env": platform_env, "admin": [status["kubectl"], "--kubeconfig", kubeconfig]}
     finally:
-        subprocess.run([status["kubectl"], "--kubeconfig", kubeconfig, "delete", "namespace", NAMESPACE, "--wait=false"], capture_output=True, timeout=60)
+        for namespace in (NAMESPACE, DEPLOY_NAMESPACE):
+            subprocess.run([status["kubectl"], "--kubeconfig", kubeconfig, "delete", "namespace", namespace, "--wait=false"], capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
@@ -276,10 +290,14 @@ def pipeline_runs(airflow_runs, local_cluster, tmp_path_factory):
     The worker's environment holds the services' addresses and no AWS key: the pods read theirs
     from the Secret."""
     out = tmp_path_factory.mktemp("cluster-profile-pipeline")
-    _cli_ok("dag", "build", str(PIPELINE_SOURCE), "--profile", "cluster", "--task-image", local_cluster["image"], "--namespace", NAMESPACE, "--host-network", "--out", str(out))
     platform = local_cluster["env"]
+    docker_socket = platform["DOCKER_HOST"].removeprefix("unix://")
+    _cli_ok("dag", "build", str(PIPELINE_SOURCE), "--profile", "cluster", "--task-image", local_cluster["image"], "--namespace", NAMESPACE, "--host-network",
+            "--docker-socket", docker_socket, "--out", str(out))
     cluster_env = {**platform, "KUBECONFIG": local_cluster["kubeconfig"]}
     _cli_ok("cluster", "task-secret", "--namespace", NAMESPACE, env=cluster_env)
+    _cli_ok("cluster", "pull-secret", "--namespace", DEPLOY_NAMESPACE, "--name", PULL_SECRET, env=cluster_env)
+    _cli_ok("cluster", "deployer", "--namespace", NAMESPACE, "--target-namespace", DEPLOY_NAMESPACE, "--pull-secret", PULL_SECRET, env=cluster_env)
     urllib.request.urlopen(urllib.request.Request(f"{platform['AWS_ENDPOINT_URL_S3']}/{PIPELINE_BUCKET}", method="PUT"), timeout=30).close()
     raw = f"s3://{PIPELINE_BUCKET}/raw/diabetic_data.csv"
     _cli_ok("data", "synth", "--rows", "10000", "--seed", "7", "--out", raw, env=platform)
@@ -298,9 +316,23 @@ def pipeline_runs(airflow_runs, local_cluster, tmp_path_factory):
         "HP_TEST_RETRY_DELAY_S": "1",
     }
     conf = {"prepared_data_uri": f"s3://{PIPELINE_BUCKET}/prepared", "notification_channels": ["log"], "deploy_target": "registry"}
+    # The deploy run: its own model (no production yet: a bootstrap DEPLOY), rolled out to its own namespace.
+    deploy_env = {
+        **env,
+        "MLFLOW_EXPERIMENT_NAME": DEPLOY_MODEL,
+        "MODEL_NAME": DEPLOY_MODEL,
+        "MIN_SAMPLE_SIZE": "200",
+        "K8S_NAMESPACE": DEPLOY_NAMESPACE,
+        "K8S_IMAGE_PULL_SECRET": PULL_SECRET,
+        "K8S_PROGRESS_DEADLINE_S": "120",
+        "HEALTH_CHECK_WINDOW_S": "10",
+        "HEALTH_CHECK_INTERVAL": "0.2",
+        "HEALTH_CHECK_MIN_REQUESTS": "10",
+    }
     skip = airflow_runs.start(PIPELINE_DAG_ID, {**conf, "raw_data_uri": raw}, timeout=RUN_TIMEOUT_S, env=env)
     missing = airflow_runs.start(PIPELINE_DAG_ID, {**conf, "raw_data_uri": f"s3://{PIPELINE_BUCKET}/raw/missing.csv"}, timeout=RUN_TIMEOUT_S, env=env)
-    return {"skip": skip.wait(), "missing": missing.wait()}
+    deploy = airflow_runs.start(PIPELINE_DAG_ID, {**conf, "raw_data_uri": raw, "deploy_target": "kubernetes"}, timeout=DEPLOY_RUN_TIMEOUT_S, env=deploy_env)
+    return {"skip": skip.wait(), "missing": missing.wait(), "deploy": deploy.wait()}
 
 
 def test_pipeline_skip_path_on_the_cluster(pipeline_runs):
@@ -327,4 +359,49 @@ def test_failure_handler_runs_as_a_pod(pipeline_runs):
 
 
 def test_no_pipeline_pod_left(pipeline_runs, local_cluster):
+    assert_no_pod_left(local_cluster, PIPELINE_DAG_ID)
+
+
+# --------------------------------------------------------------------------- the deploy path, every task a pod
+
+
+def test_pipeline_deploy_path_on_the_cluster(pipeline_runs, local_cluster):
+    run = pipeline_runs["deploy"]
+    assert run.state() == "success", run.log_tail(150)
+    states = {task_id: state for task_id, (state, _) in run.task_states().items()}
+    assert {task_id: states.get(task_id) for task_id in DEPLOY_STATES} == DEPLOY_STATES, run.log_tail(150)
+    xcom = run.xcom_returns()
+    outcome = xcom["compare_against_production"]
+    assert (outcome["decision"], outcome["bootstrap_deploy"]) == ("DEPLOY", True)
+    pods = [pod for pod, _ in pod_start_seconds(run.log_path)]
+    for pod in ("build-api-image", "test-api-locally", "push-to-ecr", "deploy-to-kubernetes", "verify-deployment", "post-deployment-health-check"):
+        assert pod in pods, (pod, pods)
+    print("deploy path pod start (request -> Running): " + ", ".join(f"{pod} {seconds:.1f}s" for pod, seconds in pod_start_seconds(run.log_path)))
+    # The cluster serves the promoted version, from the image the pods built and pushed.
+    version = xcom["register_and_promote_model"]["version"]
+    proc = subprocess.run([*local_cluster["admin"], "get", "--raw", f"/api/v1/namespaces/{DEPLOY_NAMESPACE}/services/health-predict-api:http/proxy/model-info"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["version"] == str(version)
+    image = subprocess.run([*local_cluster["admin"], "--namespace", DEPLOY_NAMESPACE, "get", "deployment", "health-predict-api", "-o", "jsonpath={.spec.template.spec.containers[0].image}"],
+                           capture_output=True, text=True, timeout=60).stdout
+    assert image == xcom["push_to_ecr"]["image_ref"], (image, xcom["push_to_ecr"])
+    # In-cluster config: the pods reached the API server at the kubernetes Service's address, not through a kubeconfig.
+    deploying = [line for line in run.log_path.read_text(errors="replace").splitlines() if "deploying hp-cluster-deploy v" in line]
+    assert deploying and "server=https://10.96.0.1:443" in deploying[0], deploying or run.log_tail()
+
+
+def test_only_the_deployer_may_change_the_deployment(pipeline_runs, local_cluster):
+    """The rollout succeeded from a pod; the namespace's default account could not have done it."""
+    def can(verb: str, resource: str, account: str, namespace: str = DEPLOY_NAMESPACE) -> str:
+        proc = subprocess.run([*local_cluster["admin"], "auth", "can-i", verb, resource, "--namespace", namespace, "--as", f"system:serviceaccount:{NAMESPACE}:{account}"],
+                              capture_output=True, text=True, timeout=60)
+        return proc.stdout.strip()
+
+    assert can("patch", "deployments", "health-predict-deployer") == "yes"
+    assert can("patch", "deployments", "default") == "no"
+    assert can("patch", "deployments", "health-predict-deployer", namespace=NAMESPACE) == "no"
+
+
+def test_no_deploy_pod_left(pipeline_runs, local_cluster):
     assert_no_pod_left(local_cluster, PIPELINE_DAG_ID)
