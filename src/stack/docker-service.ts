@@ -14,6 +14,7 @@ import path from 'node:path';
 import { machineCacheDir } from '../host/machine-cache.ts';
 import { releaseMounts } from '../host/mounts.ts';
 import { findExecutable, processesWithArg } from '../host/process.ts';
+import { StackError } from './errors.ts';
 import { probeSocket } from './health.ts';
 import type { LaunchContext, ServiceSpec } from './services.ts';
 
@@ -26,12 +27,33 @@ const MAX_SOCKET_PATH = 104;
 /**
  * BuildKit's cache is garbage-collected beyond this. BuildKit counts each record's diff; overlay2
  * stores just that, but vfs stores it as a whole root filesystem (2GB of accounted cache was 12 GB
- * on disk after one `make test`), so under vfs the cache is kept small. Under overlay2 it holds the
- * Airflow image's Python environments (~3 GB), which a rebuild after a source change reuses.
+ * on disk after one `make test`), so under vfs the cache is kept small. Under overlay2 it holds
+ * what the three images a rebuild reuses need together: the Airflow image's Python environments
+ * (~3 GB), the task image's ML environment (1.6 GB), node_modules and bundles (the image is 2.4 GB)
+ * and the API image's layers (the image is 0.24 GB). At 6GB the cache sat full (6.35 GB) and GC
+ * evicted one of them, so its next build was cold (task image: 190 s cold against 2 s warm); 16GB
+ * holds all three with room. `HP_BUILD_CACHE_LIMIT` overrides it (buildCacheLimit).
  */
-const BUILD_CACHE_LIMIT = { overlay2: '6GB', vfs: '256MB' } as const;
+const BUILD_CACHE_LIMIT = { overlay2: '16GB', vfs: '256MB' } as const;
+/** A size as dockerd's `defaultKeepStorage` reads it: a number and a unit, e.g. 16GB, 500MB. */
+const BUILD_CACHE_SIZE = /^\d+(\.\d+)?(B|KB|MB|GB|TB)$/i;
 
 export type StorageDriver = keyof typeof BUILD_CACHE_LIMIT;
+
+/**
+ * The build cache limit for `driver`: `HP_BUILD_CACHE_LIMIT` when set, else BUILD_CACHE_LIMIT's.
+ * dockerd reads it from its config file at start, so a changed limit reaches a running daemon at
+ * its next start (`stack down` then `stack up`).
+ */
+export function buildCacheLimit(driver: StorageDriver, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env.HP_BUILD_CACHE_LIMIT?.trim();
+  if (!chosen) return BUILD_CACHE_LIMIT[driver];
+  if (!BUILD_CACHE_SIZE.test(chosen)) {
+    throw new StackError(`HP_BUILD_CACHE_LIMIT=${JSON.stringify(env.HP_BUILD_CACHE_LIMIT)} is not a size: use a number and a unit (B, KB, MB, GB, TB), e.g. 16GB or 500MB, or unset it for the default (${BUILD_CACHE_LIMIT[driver]} under ${driver}).`);
+  }
+  return chosen;
+}
+
 /** containerd puts `containerd.sock.ttrpc` under `<exec-root>/containerd/`. */
 const CONTAINERD_SOCKET = path.join('containerd', 'containerd.sock.ttrpc');
 
@@ -179,9 +201,11 @@ export const dockerService: ServiceSpec = {
     mkdirSync(paths.execRoot, { recursive: true });
     mkdirSync(dataRoot, { recursive: true });
     const driver = storageDriverFor(dataRoot, env);
+    const cacheLimit = buildCacheLimit(driver, env);
     const forgotten = forgetOtherDriver(dataRoot, driver);
-    // A config of our own (a machine-wide /etc/docker/daemon.json must not change this daemon).
-    writeFileSync(paths.configFile, `${JSON.stringify({ builder: { gc: { enabled: true, defaultKeepStorage: BUILD_CACHE_LIMIT[driver] } } })}\n`);
+    // A config of our own (a machine-wide /etc/docker/daemon.json must not change this daemon),
+    // rewritten at every start: dockerd reads it only then.
+    writeFileSync(paths.configFile, `${JSON.stringify({ builder: { gc: { enabled: true, defaultKeepStorage: cacheLimit } } })}\n`);
     writeFileSync(paths.dataRootFile, `${dataRoot}\n`);
     return {
       command: findExecutable('dockerd', env) ?? 'dockerd',

@@ -1,12 +1,12 @@
 /** dockerd and the registry as stack services: up, health, env, reuse, shared image store, clean down. */
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connectDocker } from '../../../src/images/docker.ts';
 import { mountsUnder } from '../../../src/host/mounts.ts';
 import { groupAlive, processesWithArg } from '../../../src/host/process.ts';
-import { storageDriverFor } from '../../../src/stack/docker-service.ts';
-import { readRegistryCredentials, ServiceStartError, type StackEvent, stackDown, stackEnv, stackStatus, stackUp } from '../../../src/stack/index.ts';
+import { buildCacheLimit, dockerPaths, dockerService, storageDriverFor } from '../../../src/stack/docker-service.ts';
+import { readRegistryCredentials, ServiceStartError, StackError, type StackEvent, stackDown, stackEnv, stackStatus, stackUp } from '../../../src/stack/index.ts';
 import { DOCKER_SKIP_REASON } from '../../harness/services.ts';
 import { describeWithService } from '../../harness/skip.ts';
 import { stackTempDirs } from './temp-dirs.ts';
@@ -20,6 +20,39 @@ describe('docker service preconditions', () => {
     const error = await stackUp({ stateDir, services: ['docker'] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceStartError);
     expect((error as Error).message).toMatch(/Cannot start the Docker daemon \(dockerd\): .*(socket path .* longer than the 104 characters dockerd's containerd starts with\. Use a shorter state dir|must run as root|not installed)/);
+  });
+});
+
+describe('the build cache limit', () => {
+  it('holds the three images a rebuild reuses under overlay2 and stays small under vfs', () => {
+    expect(buildCacheLimit('overlay2', {})).toBe('16GB');
+    expect(buildCacheLimit('vfs', {})).toBe('256MB');
+  });
+
+  it('HP_BUILD_CACHE_LIMIT overrides it for either driver', () => {
+    expect(buildCacheLimit('overlay2', { HP_BUILD_CACHE_LIMIT: '24GB' })).toBe('24GB');
+    expect(buildCacheLimit('vfs', { HP_BUILD_CACHE_LIMIT: ' 500mb ' })).toBe('500mb');
+    expect(buildCacheLimit('overlay2', { HP_BUILD_CACHE_LIMIT: '1.5TB' })).toBe('1.5TB');
+    expect(buildCacheLimit('overlay2', { HP_BUILD_CACHE_LIMIT: '' })).toBe('16GB');
+  });
+
+  it('refuses what is not a size, saying what one looks like', () => {
+    for (const bad of ['16', 'lots', '-1GB', 'GB']) {
+      expect(() => buildCacheLimit('overlay2', { HP_BUILD_CACHE_LIMIT: bad })).toThrow(StackError);
+    }
+    expect(() => buildCacheLimit('overlay2', { HP_BUILD_CACHE_LIMIT: 'lots' })).toThrow(/HP_BUILD_CACHE_LIMIT="lots" is not a size: .*e\.g\. 16GB or 500MB/);
+  });
+
+  it("goes into the daemon's config file, written at every start", () => {
+    const stateDir = tempDir('hp-stack-cache-limit-');
+    const env = { ...process.env, HP_DOCKER_DATA_ROOT: tempDir('hp-docker-data-'), HP_DOCKER_STORAGE_DRIVER: 'overlay2' };
+    const context = { venv: '', stateDir, port: 0, allowedHosts: [], env };
+    const keepStorage = () => JSON.parse(readFileSync(dockerPaths(stateDir).configFile, 'utf8')).builder.gc.defaultKeepStorage;
+    dockerService.launch(context);
+    expect(keepStorage()).toBe('16GB');
+    dockerService.launch({ ...context, env: { ...env, HP_BUILD_CACHE_LIMIT: '20GB' } });
+    expect(keepStorage()).toBe('20GB');
+    expect(() => dockerService.launch({ ...context, env: { ...env, HP_BUILD_CACHE_LIMIT: 'big' } })).toThrow(/HP_BUILD_CACHE_LIMIT="big" is not a size/);
   });
 });
 
