@@ -15,7 +15,7 @@ import type { RegistryLogin } from '../ecr/config.ts';
 import { pushConfirmed } from '../ecr/publish.ts';
 import { ensureBaseImage } from '../images/base-image.ts';
 import { connectDocker, type ImageLog, silentLog } from '../images/docker.ts';
-import { buildTaskImage, TASK_IMAGE_DEFAULT_TAG, TASK_IMAGE_REPOSITORY, type TaskImage } from '../images/task-image.ts';
+import { buildTaskImage, TASK_IMAGE_DEFAULT_TAG, TASK_IMAGE_REPOSITORY, type TaskImage, withReplacedImageRemoved } from '../images/task-image.ts';
 import { stackEnv, stackStatus } from '../stack/index.ts';
 import { ClusterError } from './errors.ts';
 
@@ -48,7 +48,9 @@ export async function publishTaskImage(options: PublishTaskImageOptions): Promis
   const tag = options.tag ?? TASK_IMAGE_DEFAULT_TAG;
   const image = await buildTaskImage({ docker, baseImage: options.baseImage, tag, root: options.root, log });
   const started = performance.now();
-  const { pullRepository, digest } = await pushConfirmed({ docker, image: image.reference, login: registry, name: TASK_IMAGE_REPOSITORY, tag, log });
+  // The push moves the registry's tag too: the image it named before goes when nothing else names it.
+  const pushed = `${registry.address}/${TASK_IMAGE_REPOSITORY}:${tag}`;
+  const { pullRepository, digest } = await withReplacedImageRemoved(docker, pushed, log, () => pushConfirmed({ docker, image: image.reference, login: registry, name: TASK_IMAGE_REPOSITORY, tag, log }));
   const pushSeconds = Math.round(performance.now() - started) / 1000;
   return { reference: `${pullRepository}@${digest}`, tagReference: `${pullRepository}:${tag}`, digest, image, pushSeconds };
 }

@@ -9,6 +9,7 @@ import { DockerRequestError, DockerUnavailableError } from './errors.ts';
 export interface ImageLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+  debug?(obj: object, msg: string): void;
 }
 
 export const silentLog: ImageLog = { info: () => {}, warn: () => {} };

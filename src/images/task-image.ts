@@ -7,6 +7,9 @@
  * The Dockerfile keeps one layer per lock file (package-lock.json, trainer/requirements.lock), so
  * with the daemon's build cache a source change rebuilds the bundles and not the ML environment,
  * and a build with nothing changed takes seconds.
+ *
+ * A build that moves the tag leaves the previous image nameless (each one GBs), so the previous
+ * image goes when nothing names or uses it any more (withReplacedImageRemoved); never by force.
  */
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +18,7 @@ import type Docker from 'dockerode';
 import { REPO_ROOT } from '../host/repo-root.ts';
 import { buildFromContext } from './build.ts';
 import { type BuildContext, normaliseModes, sizeOf } from './context.ts';
-import { classifyDockerError, ensureDaemon, type ImageLog, silentLog } from './docker.ts';
+import { classifyDockerError, daemonMessage, ensureDaemon, type ImageLog, silentLog } from './docker.ts';
 import { BuildInputError } from './errors.ts';
 
 export const TASK_IMAGE_REPOSITORY = 'health-predict-tasks';
@@ -73,6 +76,51 @@ export function assembleTaskContext(root: string = REPO_ROOT): BuildContext {
   }
 }
 
+const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
+
+/** The id of the image `reference` names, or undefined when it names none. */
+async function imageIdOf(docker: Docker, reference: string): Promise<string | undefined> {
+  try {
+    return (await docker.getImage(reference).inspect()).Id;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw classifyDockerError(error, `inspecting ${reference}`, docker);
+  }
+}
+
+/**
+ * Removes image `id` unless a tag still names it or a container uses it; the daemon decides the
+ * latter (no force: 409 conflict = in use, kept). Housekeeping: a failure is logged, not thrown.
+ */
+async function removeIfUnused(docker: Docker, id: string, log: ImageLog): Promise<void> {
+  try {
+    const tags = ((await docker.getImage(id).inspect()).RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+    if (tags.length) {
+      log.debug?.({ image_id: id, tags }, `kept the previous image ${id}: still tagged ${tags.join(', ')}`);
+      return;
+    }
+    await docker.getImage(id).remove();
+    log.info({ image_id: id }, `removed the previous image ${id}: no tag names it any more`);
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === 409) log.debug?.({ image_id: id }, `kept the previous image ${id}: ${daemonMessage(error)}`);
+    else if (status !== 404) log.warn({ image_id: id }, `could not remove the previous image ${id}: ${daemonMessage(error)}`);
+  }
+}
+
+/**
+ * Runs `build` (which tags `reference`), then removes the image `reference` named before when the
+ * tag moved and nothing names or uses that image any more. Resolves with what `build` resolved.
+ */
+export async function withReplacedImageRemoved<T>(docker: Docker, reference: string, log: ImageLog, build: () => Promise<T>): Promise<T> {
+  const previous = await imageIdOf(docker, reference);
+  const result = await build();
+  // removeIfUnused checks the tags again, so an unanswered look-up here is safe to try it on.
+  const current = await imageIdOf(docker, reference).catch(() => undefined);
+  if (previous && previous !== current) await removeIfUnused(docker, previous, log);
+  return result;
+}
+
 /** Builds the task image; resolves with its local reference, id, size and build time. */
 export async function buildTaskImage(options: TaskImageOptions): Promise<TaskImage> {
   const { docker } = options;
@@ -86,7 +134,7 @@ export async function buildTaskImage(options: TaskImageOptions): Promise<TaskIma
     log.info({ image: reference, context_bytes: context.bytes, base_image: options.baseImage ?? '(Dockerfile default)' }, `building ${reference}`);
     const source = { dockerfile: TASK_DOCKERFILE, baseImage: options.baseImage };
     // RUN steps download packages (apt, npm, PyPI); the local dockerd has no bridge network.
-    const imageId = await buildFromContext({ docker, context, reference, source, networkMode: 'host', log });
+    const imageId = await withReplacedImageRemoved(docker, reference, log, () => buildFromContext({ docker, context, reference, source, networkMode: 'host', log }));
     let sizeBytes: number;
     try {
       sizeBytes = (await docker.getImage(imageId).inspect()).Size;

@@ -6,7 +6,7 @@
  * A second build after a source change must reuse the ML environment's and node_modules' layers.
  * Pushed to the stack's registry, it is named by the digest the registry serves.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Docker from 'dockerode';
@@ -14,10 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPlatform, publishTaskImage } from '../../../src/cluster/task-image.ts';
 import { fetchManifest } from '../../../src/ecr/manifest.ts';
 import { ensureBaseImage } from '../../../src/images/base-image.ts';
+import { buildFromContext } from '../../../src/images/build.ts';
 import type { BuildContext } from '../../../src/images/context.ts';
 import { connectDocker } from '../../../src/images/docker.ts';
 import { demuxLogs } from '../../../src/images/run.ts';
-import { assembleTaskContext, buildTaskImage, type TaskImage } from '../../../src/images/task-image.ts';
+import { assembleTaskContext, buildTaskImage, type TaskImage, withReplacedImageRemoved } from '../../../src/images/task-image.ts';
 import { DOCKER_SKIP_REASON, useServices } from '../../harness/services.ts';
 import { describeWithService } from '../../harness/skip.ts';
 
@@ -149,6 +150,82 @@ describeWithService(DOCKER_SKIP_REASON, 'the task image', () => {
     expect(published.reference).toBe(`${address}/health-predict-tasks@${published.digest}`);
     expect((await fetchManifest(registry, 'health-predict-tasks', published.digest)).digest).toBe(published.digest);
   }, BUILD_TIMEOUT_MS);
+});
+
+/**
+ * The previous image when a build moves its tag, on tiny images (the base image plus a label, so
+ * each build is a new id in a second): removed when nothing names or uses it, kept otherwise.
+ */
+describeWithService(DOCKER_SKIP_REASON, 'the image a rebuild replaces', () => {
+  const services = useServices(['docker']);
+  const repository = `hp-replaced-image-test-${process.pid}`;
+  const lines: string[] = [];
+  const log = { info: (_: object, msg: string) => void lines.push(msg), warn: (_: object, msg: string) => void lines.push(`warn: ${msg}`), debug: (_: object, msg: string) => void lines.push(`debug: ${msg}`) };
+  let docker: Docker;
+  let baseImage: string;
+  let contextDir: string;
+  const made: string[] = [];
+
+  /** Builds `<repository>:<tag>` (labelled `build`), removing the image the tag named before when unused. */
+  const build = (tag: string, build: string) =>
+    withReplacedImageRemoved(docker, `${repository}:${tag}`, log, async () => {
+      const id = await buildFromContext({ docker, context: { dir: contextDir, entries: ['Dockerfile'] }, reference: `${repository}:${tag}`, labels: { 'health-predict.test.build': build }, source: { dockerfile: 'Dockerfile', baseImage }, log });
+      made.push(id);
+      return id;
+    });
+  const exists = (id: string) => docker.getImage(id).inspect().then(() => true, () => false);
+
+  beforeAll(async () => {
+    docker = connectDocker(services.dockerHost);
+    baseImage = (await ensureBaseImage({ docker })).tag;
+    contextDir = mkdtempSync(path.join(os.tmpdir(), 'hp-replaced-image-'));
+    writeFileSync(path.join(contextDir, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nLABEL health-predict.test=replaced-image\n');
+  }, 600_000);
+
+  afterAll(async () => {
+    // Only what these tests made, by id (force: the tags several of them share).
+    for (const id of made.reverse()) await docker?.getImage(id).remove({ force: true }).catch(() => {});
+    if (contextDir) rmSync(contextDir, { recursive: true, force: true });
+  });
+
+  it('removes the previous image when the tag moved and nothing else names it', async () => {
+    const first = await build('moved', `moved-1-${Date.now()}`);
+    const second = await build('moved', `moved-2-${Date.now()}`);
+    expect(second).not.toBe(first);
+    expect(await exists(first)).toBe(false);
+    expect(await exists(second)).toBe(true);
+    expect(lines).toContain(`removed the previous image ${first}: no tag names it any more`);
+  }, 120_000);
+
+  it('keeps the previous image while another tag names it', async () => {
+    const first = await build('tagged', `tagged-1-${Date.now()}`);
+    await docker.getImage(first).tag({ repo: repository, tag: 'tagged-elsewhere' });
+    const second = await build('tagged', `tagged-2-${Date.now()}`);
+    expect(second).not.toBe(first);
+    expect(await exists(first)).toBe(true);
+    expect(lines).toContain(`debug: kept the previous image ${first}: still tagged ${repository}:tagged-elsewhere`);
+  }, 120_000);
+
+  it('keeps the previous image while a container uses it (the daemon refuses, no force)', async () => {
+    const first = await build('used', `used-1-${Date.now()}`);
+    const container = await docker.createContainer({ Image: first, Cmd: ['true'], Labels: { 'health-predict.role': 'task-image-test' } });
+    try {
+      const second = await build('used', `used-2-${Date.now()}`);
+      expect(second).not.toBe(first);
+      expect(await exists(first)).toBe(true);
+      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^debug: kept the previous image ${first}: .*(container|conflict)`)));
+    } finally {
+      await container.remove({ force: true });
+    }
+  }, 120_000);
+
+  it('leaves the image alone when a rebuild keeps the tag where it was', async () => {
+    const label = `same-${Date.now()}`;
+    const first = await build('same', label);
+    const again = await build('same', label);
+    expect(again).toBe(first);
+    expect(await exists(first)).toBe(true);
+  }, 120_000);
 });
 
 describe('where the task image is built and pushed', () => {
