@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { assembleApiContext, type BuildContext } from './context.ts';
 import { classifyDockerError, daemonMessage, ensureDaemon, type ImageLog, isUnreachable, silentLog } from './docker.ts';
 import { BuildNetworkError, DockerUnavailableError, ImageBuildError } from './errors.ts';
-import { type DockerEvent, followDockerStream } from './json-stream.ts';
+import { type DockerEvent, followJsonStream } from './json-stream.ts';
 
 export const DEFAULT_IMAGE_REPOSITORY = 'health-predict-api';
 
@@ -137,7 +137,7 @@ export async function buildFromContext(build: ContextBuild): Promise<string> {
   }
   let result;
   try {
-    result = await followDockerStream(docker, stream, progressLogger(log, reference));
+    result = await followJsonStream(stream, progressLogger(log, reference));
   } catch (error) {
     throw new DockerUnavailableError(`The connection to the Docker daemon broke while building ${reference}: ${(error as Error).message}. Retry the build.`, { cause: error });
   }

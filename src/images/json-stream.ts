@@ -1,9 +1,12 @@
 /**
  * Docker's build, push, pull and import answers are HTTP 200 followed by newline-separated JSON
  * events; a failure is an event carrying `error` / `errorDetail`, not an HTTP status. Every
- * event is looked at. BuildKit's progress arrives as base64 protobuf in `moby.buildkit.trace`
- * events; dockerode's `followProgress` decodes those into `stream` lines and passes every
- * other event through unchanged, so its errors are seen too.
+ * event is looked at.
+ *
+ * BuildKit's progress (`version: '2'` builds) arrives as `moby.buildkit.trace` events whose `aux`
+ * is a base64 protobuf StatusResponse. They become `stream` lines here: the step names
+ * ("[2/5] RUN …") and the steps' output. dockerode 5's own decoder (followProgress) passes the
+ * output on still base64-encoded, so a few lines of protobuf reading (buildkitTraceLines) do it.
  */
 import type Docker from 'dockerode';
 import { z } from 'zod';
@@ -19,6 +22,9 @@ export const dockerEventSchema = z.looseObject({
 });
 export type DockerEvent = z.infer<typeof dockerEventSchema>;
 
+/** The `id` of BuildKit's progress events. */
+export const BUILDKIT_TRACE_ID = 'moby.buildkit.trace';
+
 export interface StreamResult {
   events: DockerEvent[];
   /** The first error an event reported (errorDetail.message, else error). */
@@ -30,6 +36,13 @@ export function eventError(event: DockerEvent): string | undefined {
   if (event.errorDetail?.message) return event.errorDetail.message;
   if (event.error) return event.error;
   return undefined;
+}
+
+/** The event itself, except BuildKit's progress: one `stream` event per readable line, none when it does not decode (never base64). */
+function readableEvents(event: DockerEvent): DockerEvent[] {
+  if (event.id !== BUILDKIT_TRACE_ID || eventError(event)) return [event];
+  const lines = typeof event.aux === 'string' ? buildkitTraceLines(event.aux) : undefined;
+  return (lines ?? []).map((line) => ({ stream: `${line}\n` }));
 }
 
 /** Reads the whole stream; calls `onEvent` for each event. Rejects only when the stream itself fails (connection lost). */
@@ -49,9 +62,11 @@ export function followJsonStream(stream: NodeJS.ReadableStream, onEvent?: (event
       }
       const parsed = dockerEventSchema.safeParse(raw);
       const event: DockerEvent = parsed.success ? parsed.data : { error: `unexpected event from the daemon: ${text.slice(0, 200)}` };
-      events.push(event);
-      error ??= eventError(event);
-      onEvent?.(event);
+      for (const each of readableEvents(event)) {
+        events.push(each);
+        error ??= eventError(each);
+        onEvent?.(each);
+      }
     };
     stream.on('data', (chunk: Buffer | string) => {
       buffer += chunk.toString();
@@ -69,26 +84,80 @@ export function followJsonStream(stream: NodeJS.ReadableStream, onEvent?: (event
   });
 }
 
-type ProgressFollower = (stream: NodeJS.ReadableStream, onFinished: (error: Error | null) => void, onProgress: (event: unknown) => void) => void;
+/**
+ * Like followJsonStream. `docker` is not needed any more (BuildKit's progress is decoded for
+ * every stream); the parameter stays so callers read the same.
+ */
+export function followDockerStream(_docker: Docker, stream: NodeJS.ReadableStream, onEvent?: (event: DockerEvent) => void): Promise<StreamResult> {
+  return followJsonStream(stream, onEvent);
+}
 
-/** Like followJsonStream, decoding BuildKit's progress with dockerode (5.x) when it can. */
-export function followDockerStream(docker: Docker, stream: NodeJS.ReadableStream, onEvent?: (event: DockerEvent) => void): Promise<StreamResult> {
-  const follow = (docker as unknown as { followProgress?: ProgressFollower }).followProgress;
-  if (typeof follow !== 'function') return followJsonStream(stream, onEvent);
-  return new Promise((resolve, reject) => {
-    const events: DockerEvent[] = [];
-    let error: string | undefined;
-    follow.call(
-      docker,
-      stream,
-      (failure) => (failure ? reject(failure) : resolve({ events, error })),
-      (raw) => {
-        const parsed = dockerEventSchema.safeParse(raw);
-        const event: DockerEvent = parsed.success ? parsed.data : { error: `unexpected event from the daemon: ${JSON.stringify(raw).slice(0, 200)}` };
-        events.push(event);
-        error ??= eventError(event);
-        onEvent?.(event);
-      },
-    );
-  });
+/** One field of a protobuf message: a varint as a number, a length-delimited field as its bytes. */
+interface ProtoField {
+  field: number;
+  value: number | Buffer;
+}
+
+/**
+ * The fields of one protobuf message in order (fixed-width ones skipped); throws on a malformed
+ * or truncated buffer. Enough of the wire format for BuildKit's status, not a general decoder.
+ */
+function protoFields(buffer: Buffer): ProtoField[] {
+  const fields: ProtoField[] = [];
+  let at = 0;
+  const varint = (): number => {
+    let value = 0;
+    for (let scale = 1, read = 0; read < 10; scale *= 128, read++) {
+      if (at >= buffer.length) break;
+      const byte = buffer[at++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+    }
+    throw new Error('malformed varint');
+  };
+  while (at < buffer.length) {
+    const key = varint();
+    const wireType = key % 8;
+    const field = Math.floor(key / 8);
+    if (wireType === 0) fields.push({ field, value: varint() });
+    else if (wireType === 2) {
+      const length = varint();
+      if (at + length > buffer.length) throw new Error('truncated field');
+      fields.push({ field, value: buffer.subarray(at, at + length) });
+      at += length;
+    } else if (wireType === 1 || wireType === 5) at += wireType === 1 ? 8 : 4;
+    else throw new Error(`unknown wire type ${wireType}`);
+  }
+  if (at > buffer.length || fields.some((f) => f.field === 0)) throw new Error('truncated message');
+  return fields;
+}
+
+const bytesOf = (fields: ProtoField[], field: number) => fields.flatMap((f) => (f.field === field && Buffer.isBuffer(f.value) ? [f.value] : []));
+const textOf = (fields: ProtoField[], field: number) => bytesOf(fields, field).at(-1)?.toString('utf8') ?? '';
+const has = (fields: ProtoField[], field: number) => fields.some((f) => f.field === field);
+
+
+/**
+ * The readable lines of one `moby.buildkit.trace` event's `aux`, or undefined when it does not
+ * decode. Field numbers from moby/buildkit api/services/control/control.proto: StatusResponse
+ * {1 vertexes, 3 logs, 4 warnings}, Vertex {3 name, 4 cached, 5 started, 6 completed, 7 error},
+ * VertexLog {4 msg}, VertexWarning {3 short}. A step is named when it starts (or is cached).
+ */
+export function buildkitTraceLines(aux: string): string[] | undefined {
+  try {
+    const status = protoFields(Buffer.from(aux, 'base64'));
+    const lines: string[] = [];
+    for (const vertex of bytesOf(status, 1).map(protoFields)) {
+      const name = textOf(vertex, 3);
+      const error = textOf(vertex, 7);
+      if (error) lines.push(`ERROR: ${name}: ${error}`);
+      else if (vertex.some((f) => f.field === 4 && f.value === 1)) lines.push(`CACHED: ${name}`);
+      else if (has(vertex, 5) && !has(vertex, 6)) lines.push(name);
+    }
+    for (const log of bytesOf(status, 3).map(protoFields)) lines.push(...textOf(log, 4).split(/\r?\n/).filter((line) => line.trim()));
+    for (const warning of bytesOf(status, 4).map(protoFields)) lines.push(`WARNING: ${textOf(warning, 3)}`);
+    return lines;
+  } catch {
+    return undefined;
+  }
 }
