@@ -128,14 +128,13 @@ function protoFields(buffer: Buffer): ProtoField[] {
     } else if (wireType === 1 || wireType === 5) at += wireType === 1 ? 8 : 4;
     else throw new Error(`unknown wire type ${wireType}`);
   }
-  if (at > buffer.length || fields.some((f) => f.field === 0)) throw new Error('truncated message');
+  if (at > buffer.length || fields.some((f) => f.field === 0)) throw new Error('malformed message');
   return fields;
 }
 
 const bytesOf = (fields: ProtoField[], field: number) => fields.flatMap((f) => (f.field === field && Buffer.isBuffer(f.value) ? [f.value] : []));
 const textOf = (fields: ProtoField[], field: number) => bytesOf(fields, field).at(-1)?.toString('utf8') ?? '';
 const has = (fields: ProtoField[], field: number) => fields.some((f) => f.field === field);
-
 
 /**
  * The readable lines of one `moby.buildkit.trace` event's `aux`, or undefined when it does not
