@@ -52,7 +52,7 @@ PIPELINE_DAG_ID = "health_predict_continuous_improvement"
 PIPELINE_BUCKET = "hp-cluster-profile"
 # Where the deploy run rolls the API out (the deployer's Role is there), and its pull secret.
 DEPLOY_NAMESPACE = f"hp-cluster-deploy-{os.getpid()}"
-DEPLOY_MODEL = "hp-cluster-deploy"
+DEPLOY_MODEL = f"hp-cluster-deploy-{os.getpid()}"  # no production version yet: the run deploys (bootstrap)
 DEPLOY_STATES = dict.fromkeys(
     ("prepare_training_data", "run_training_and_hpo", "evaluate_model_performance", "compare_against_production", "register_and_promote_model",
      "build_api_image", "test_api_locally", "push_to_ecr", "deploy_to_kubernetes", "verify_deployment", "post_deployment_health_check",
@@ -271,6 +271,27 @@ def test_no_pod_left(finished, local_cluster):
     assert_no_pod_left(local_cluster, DAG_ID)
 
 
+OOM_SOURCE = REPO / "test" / "airflow" / "dags" / "pod-oom.dag.ts"
+
+
+@pytest.fixture(scope="module")
+def oom_run(airflow_runs, local_cluster, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cluster-profile-oom")
+    _cli_ok("dag", "build", str(OOM_SOURCE), "--profile", "cluster", "--task-image", local_cluster["image"], "--namespace", NAMESPACE, "--host-network", "--out", str(out))
+    env = {"AIRFLOW__CORE__DAGS_FOLDER": str(out), "KUBECONFIG": local_cluster["kubeconfig"]}
+    return airflow_runs.start("pod_oom_check", {}, timeout=RUN_TIMEOUT_S, env=env).wait()
+
+
+def test_an_oom_killed_pod_is_retried(oom_run, local_cluster):
+    """A pod the kernel kills for memory fails its try like any failure: retried (retries=1), then failed."""
+    assert oom_run.state() == "failed", oom_run.log_tail()
+    assert oom_run.task_states()["starved"] == ("failed", 2), (oom_run.task_states(), oom_run.log_tail())
+    assert [try_number for try_number, _ in oom_run.task_history()["starved"]] == [1], oom_run.task_history()
+    log = oom_run.log_path.read_text(errors="replace")
+    assert log.count("returned a failure. Its container ended OOMKilled (exit code 137).") == 2, oom_run.log_tail()
+    assert_no_pod_left(local_cluster, "pod_oom_check")
+
+
 # --------------------------------------------------------------------------- the pipeline: skip path, failure handler as a pod
 
 PIPELINE_STATES = {
@@ -319,7 +340,6 @@ def pipeline_runs(airflow_runs, local_cluster, tmp_path_factory):
     # The deploy run: its own model (no production yet: a bootstrap DEPLOY), rolled out to its own namespace.
     deploy_env = {
         **env,
-        "MLFLOW_EXPERIMENT_NAME": DEPLOY_MODEL,
         "MODEL_NAME": DEPLOY_MODEL,
         "MIN_SAMPLE_SIZE": "200",
         "K8S_NAMESPACE": DEPLOY_NAMESPACE,
@@ -387,7 +407,7 @@ def test_pipeline_deploy_path_on_the_cluster(pipeline_runs, local_cluster):
                            capture_output=True, text=True, timeout=60).stdout
     assert image == xcom["push_to_ecr"]["image_ref"], (image, xcom["push_to_ecr"])
     # In-cluster config: the pods reached the API server at the kubernetes Service's address, not through a kubeconfig.
-    deploying = [line for line in run.log_path.read_text(errors="replace").splitlines() if "deploying hp-cluster-deploy v" in line]
+    deploying = [line for line in run.log_path.read_text(errors="replace").splitlines() if f"deploying {DEPLOY_MODEL} v" in line]
     assert deploying and "server=https://10.96.0.1:443" in deploying[0], deploying or run.log_tail()
 
 

@@ -2,7 +2,7 @@
 # and run `health-predict dag build`.
 # Source: examples/branching-example.dag.ts
 # Compiler: health-predict 0.1.0, profile cluster
-# Content hash: sha256:569ed31a0fafa4ea9369e2c617909fb4d383a160b6f321265f1ffd9089aa833c
+# Content hash: sha256:ea584243c65155f283e1baa40e4caf11064da2ee8b7c2e1e15696ec934f33727
 from __future__ import annotations
 
 import datetime
@@ -137,6 +137,9 @@ class NodeTaskPodOperator(KubernetesPodOperator):
             terminated = base.state.terminated if base is not None and base.state is not None else None
             if terminated is not None and terminated.exit_code == 97:
                 raise AirflowFailException(f"{error} The task script reported a non-retryable error.") from error
+            if terminated is not None and terminated.reason not in (None, "Error", "Completed"):
+                # OOMKilled and the like: say so (the log shows no error of the script's own); still retried.
+                raise AirflowException(f"{error} Its container ended {terminated.reason} (exit code {terminated.exit_code}).") from error
             raise
 
 
