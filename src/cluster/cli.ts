@@ -39,6 +39,17 @@ function withCommon<T>(y: Argv<T>) {
     .option('json', { type: 'boolean', describe: 'Print JSON instead of text' });
 }
 
+/** KUBECONFIG when set, else the local cluster's (it must be running). */
+async function useLocalClusterUnlessKubeconfig(argv: CommonArgs): Promise<void> {
+  if (process.env.KUBECONFIG) return;
+  const status = await clusterStatus(options(argv));
+  if (!status.kubeconfig) throw new ClusterError('KUBECONFIG is not set and the local cluster is not running; run `health-predict cluster up` first.');
+  process.env.KUBECONFIG = status.kubeconfig;
+}
+
+/** What a command applies, reported on stderr (stdout holds its result). */
+const applyLog = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
+
 export function formatStatus(status: ClusterStatus): string {
   const rows = [['component', 'running', 'healthy', 'pid', 'endpoint', 'log']];
   for (const [name, s] of Object.entries(status.components)) {
@@ -151,13 +162,8 @@ export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
           if (!address || !username || !password) {
             throw new ClusterError('HP_LOCAL_REGISTRY, HP_LOCAL_REGISTRY_USERNAME and HP_LOCAL_REGISTRY_PASSWORD must be set: eval "$(health-predict stack env)" after `stack up --services all`.');
           }
-          if (!process.env.KUBECONFIG) {
-            const status = await clusterStatus(options(argv));
-            if (!status.kubeconfig) throw new ClusterError('KUBECONFIG is not set and the local cluster is not running; run `health-predict cluster up` first.');
-            process.env.KUBECONFIG = status.kubeconfig;
-          }
-          const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
-          await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace: argv.namespace, name: argv.name, registry: { address, username, password }, log }));
+          await useLocalClusterUnlessKubeconfig(argv);
+          await withCluster({}, (cluster) => applyPullSecret(cluster, { namespace: argv.namespace, name: argv.name, registry: { address, username, password }, log: applyLog }));
           await printResult(argv.json, { namespace: argv.namespace, name: argv.name, registry: address });
         }),
       )
@@ -169,14 +175,9 @@ export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
             .option('namespace', { type: 'string', default: 'health-predict', describe: 'Namespace of the task pods (created when missing)' })
             .option('name', { type: 'string', default: TASK_SECRET_ENV.secretName, describe: 'Secret name (the profile names it)' }),
         reportingErrors(isClusterError, async (argv) => {
-          if (!process.env.KUBECONFIG) {
-            const status = await clusterStatus(options(argv));
-            if (!status.kubeconfig) throw new ClusterError('KUBECONFIG is not set and the local cluster is not running; run `health-predict cluster up` first.');
-            process.env.KUBECONFIG = status.kubeconfig;
-          }
-          const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
+          await useLocalClusterUnlessKubeconfig(argv);
           const applied = await withCluster({}, (cluster) =>
-            applyTaskSecret(cluster, { namespace: argv.namespace, secretName: argv.name, names: TASK_SECRET_ENV.names, env: process.env, log }),
+            applyTaskSecret(cluster, { namespace: argv.namespace, secretName: argv.name, names: TASK_SECRET_ENV.names, env: process.env, log: applyLog }),
           );
           await printResult(argv.json, applied, () => `secret ${applied.namespace}/${applied.secretName}: ${applied.keys.join(', ') || 'no keys'}${applied.unset.length ? ` (not set here: ${applied.unset.join(', ')})` : ''}`);
         }),
@@ -190,14 +191,9 @@ export function clusterCommands<T>(yargs: Argv<T>): Argv<T> {
             .option('target-namespace', { type: 'string', default: process.env.K8S_NAMESPACE || 'health-predict', describe: 'Namespace the API is deployed into (default $K8S_NAMESPACE, else health-predict; created when missing)' })
             .option('pull-secret', { type: 'string', default: process.env.K8S_IMAGE_PULL_SECRET || undefined, describe: 'Image pull secret the tasks may read by name (default $K8S_IMAGE_PULL_SECRET; none when unset)' }),
         reportingErrors(isClusterError, async (argv) => {
-          if (!process.env.KUBECONFIG) {
-            const status = await clusterStatus(options(argv));
-            if (!status.kubeconfig) throw new ClusterError('KUBECONFIG is not set and the local cluster is not running; run `health-predict cluster up` first.');
-            process.env.KUBECONFIG = status.kubeconfig;
-          }
-          const log = { info: (_: object, msg: string) => console.error(msg), warn: (_: object, msg: string) => console.error(msg) };
+          await useLocalClusterUnlessKubeconfig(argv);
           const applied = await withCluster({}, (cluster) =>
-            applyDeployer(cluster, { namespace: argv.namespace, targetNamespace: argv['target-namespace'], ...(argv['pull-secret'] ? { pullSecret: argv['pull-secret'] } : {}), log }),
+            applyDeployer(cluster, { namespace: argv.namespace, targetNamespace: argv['target-namespace'], ...(argv['pull-secret'] ? { pullSecret: argv['pull-secret'] } : {}), log: applyLog }),
           );
           await printResult(argv.json, applied, () => deployerText(applied));
         }),

@@ -4,21 +4,17 @@
  * what the deploy path calls in the target namespace and nothing more. Against the local cluster
  * when it is up, in namespaces of its own.
  */
-import { existsSync } from 'node:fs';
 import { AuthorizationV1Api, KubeConfig, type V1ResourceAttributes } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithService } from '../../harness/skip.ts';
+import { localClusterSkipReason, localKubeconfig } from './workloads.ts';
 import { deployerText } from '../../../src/cluster/cli.ts';
 import { applyDeployer, deployerNames, deployerRules } from '../../../src/cluster/deployer.ts';
-import { defaultStateDir, layoutOf } from '../../../src/cluster/layout.ts';
 import { type Cluster, connectCluster } from '../../../src/k8s/client.ts';
 import { TASK_DEPLOYER_SERVICE_ACCOUNT } from '../../../src/pipeline/dag-defaults.ts';
 
-const kubeconfig = layoutOf(defaultStateDir()).kubeconfig;
-const skipReason =
-  process.getuid?.() !== 0 ? 'not running as root: the local cluster needs it'
-  : !existsSync(kubeconfig) ? `the local cluster has no kubeconfig (${kubeconfig}); run \`node bin/health-predict.mjs cluster up\``
-  : undefined;
+const kubeconfig = localKubeconfig;
+const skipReason = localClusterSkipReason;
 const quiet = { info: () => {}, warn: () => {} };
 
 it('grants the pull secret by name only, and only when there is one', () => {

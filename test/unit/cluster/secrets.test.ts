@@ -3,19 +3,15 @@
  * environment become keys, a variable unset since the last apply loses its key, and nothing else
  * of the environment is written. Against the local cluster when it is up.
  */
-import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithService } from '../../harness/skip.ts';
+import { localClusterSkipReason, localKubeconfig } from './workloads.ts';
 import { applyTaskSecret, taskSecretData } from '../../../src/cluster/secrets.ts';
-import { defaultStateDir, layoutOf } from '../../../src/cluster/layout.ts';
 import { type Cluster, connectCluster } from '../../../src/k8s/client.ts';
 
-const kubeconfig = layoutOf(defaultStateDir()).kubeconfig;
-const skipReason =
-  process.getuid?.() !== 0 ? 'not running as root: the local cluster needs it'
-  : !existsSync(kubeconfig) ? `the local cluster has no kubeconfig (${kubeconfig}); run \`node bin/health-predict.mjs cluster up\``
-  : undefined;
+const kubeconfig = localKubeconfig;
+const skipReason = localClusterSkipReason;
 const quiet = { info: () => {}, warn: () => {} };
 const names = ['AWS_SECRET_ACCESS_KEY', 'SLACK_WEBHOOK_URL', 'SMTP_PASSWORD'];
 const decode = (data: Record<string, string> | undefined) => Object.fromEntries(Object.entries(data ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()]));

@@ -1,7 +1,15 @@
 /** Test workloads on the local cluster: the echo server as a pod (host network or pod network) and a Service in front of it. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient } from '../../../src/cluster/api.ts';
-import { echoImage } from '../../../src/cluster/layout.ts';
+import { existsSync } from 'node:fs';
+import { defaultStateDir, echoImage, layoutOf } from '../../../src/cluster/layout.ts';
+
+/** The local cluster's kubeconfig, and why a test against it cannot run here (undefined: it can). */
+export const localKubeconfig = layoutOf(defaultStateDir()).kubeconfig;
+export const localClusterSkipReason: string | undefined =
+  process.getuid?.() !== 0 ? 'not running as root: the local cluster needs it'
+  : !existsSync(localKubeconfig) ? `the local cluster has no kubeconfig (${localKubeconfig}); run \`node bin/health-predict.mjs cluster up\``
+  : undefined;
 
 export async function createNamespace(api: ApiClient, name: string): Promise<void> {
   await api.json('/api/v1/namespaces', { method: 'POST', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
