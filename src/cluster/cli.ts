@@ -81,7 +81,7 @@ const options = (argv: CommonArgs): ClusterOptions => ({ stateDir: argv['state-d
 /** One stderr line per build step and push, with the seconds since the start; the builder's command output is left out. */
 function taskImageProgress() {
   const started = performance.now();
-  const step = /^(\[|CACHED: |ERROR: |WARNING: |building |built |pushing |pushed |importing |base image )/;
+  const step = /^(\[|CACHED: |ERROR: |WARNING: |building |built |pushing |pushed |importing |base image |exporting )/;
   const line = (msg: string) => step.test(msg) && console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
   return { info: (_: object, msg: string) => line(msg), warn: (_: object, msg: string) => console.error(msg) };
 }
