@@ -15,7 +15,8 @@ import type { RegistryLogin } from '../ecr/config.ts';
 import { pushConfirmed } from '../ecr/publish.ts';
 import { ensureBaseImage } from '../images/base-image.ts';
 import { connectDocker, type ImageLog, silentLog } from '../images/docker.ts';
-import { buildTaskImage, TASK_IMAGE_DEFAULT_TAG, TASK_IMAGE_REPOSITORY, type TaskImage, withReplacedImageRemoved } from '../images/task-image.ts';
+import { buildTaskImage, TASK_IMAGE_DEFAULT_TAG, TASK_IMAGE_REPOSITORY, type TaskImage } from '../images/task-image.ts';
+import { withReplacedImageRemoved } from '../images/replaced-image.ts';
 import { stackEnv, stackStatus } from '../stack/index.ts';
 import { ClusterError } from './errors.ts';
 

@@ -18,7 +18,8 @@ import type Docker from 'dockerode';
 import { REPO_ROOT } from '../host/repo-root.ts';
 import { buildFromContext } from './build.ts';
 import { type BuildContext, normaliseModes, sizeOf } from './context.ts';
-import { classifyDockerError, daemonMessage, ensureDaemon, type ImageLog, silentLog } from './docker.ts';
+import { classifyDockerError, ensureDaemon, type ImageLog, silentLog } from './docker.ts';
+import { withReplacedImageRemoved } from './replaced-image.ts';
 import { BuildInputError } from './errors.ts';
 
 export const TASK_IMAGE_REPOSITORY = 'health-predict-tasks';
@@ -74,51 +75,6 @@ export function assembleTaskContext(root: string = REPO_ROOT): BuildContext {
     cleanup();
     throw error;
   }
-}
-
-const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
-
-/** The id of the image `reference` names, or undefined when it names none. */
-async function imageIdOf(docker: Docker, reference: string): Promise<string | undefined> {
-  try {
-    return (await docker.getImage(reference).inspect()).Id;
-  } catch (error) {
-    if (statusOf(error) === 404) return undefined;
-    throw classifyDockerError(error, `inspecting ${reference}`, docker);
-  }
-}
-
-/**
- * Removes image `id` unless a tag still names it or a container uses it; the daemon decides the
- * latter (no force: 409 conflict = in use, kept). Housekeeping: a failure is logged, not thrown.
- */
-async function removeIfUnused(docker: Docker, id: string, log: ImageLog): Promise<void> {
-  try {
-    const tags = ((await docker.getImage(id).inspect()).RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
-    if (tags.length) {
-      log.debug?.({ image_id: id, tags }, `kept the previous image ${id}: still tagged ${tags.join(', ')}`);
-      return;
-    }
-    await docker.getImage(id).remove();
-    log.info({ image_id: id }, `removed the previous image ${id}: no tag names it any more`);
-  } catch (error) {
-    const status = statusOf(error);
-    if (status === 409) log.debug?.({ image_id: id }, `kept the previous image ${id}: ${daemonMessage(error)}`);
-    else if (status !== 404) log.warn({ image_id: id }, `could not remove the previous image ${id}: ${daemonMessage(error)}`);
-  }
-}
-
-/**
- * Runs `build` (which tags `reference`), then removes the image `reference` named before when the
- * tag moved and nothing names or uses that image any more. Resolves with what `build` resolved.
- */
-export async function withReplacedImageRemoved<T>(docker: Docker, reference: string, log: ImageLog, build: () => Promise<T>): Promise<T> {
-  const previous = await imageIdOf(docker, reference);
-  const result = await build();
-  // removeIfUnused checks the tags again, so an unanswered look-up here is safe to try it on.
-  const current = await imageIdOf(docker, reference).catch(() => undefined);
-  if (previous && previous !== current) await removeIfUnused(docker, previous, log);
-  return result;
 }
 
 /** Builds the task image; resolves with its local reference, id, size and build time. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { clusterStatus } from '../cluster/index.ts';
 import { ensureBaseImage } from '../images/base-image.ts';
 import { connectDocker } from '../images/docker.ts';
+import { withReplacedImageRemoved } from '../images/replaced-image.ts';
 import { applyPullSecret, withCluster } from '../k8s/index.ts';
 import { stackDown, stackStatus, stackUp } from '../stack/index.ts';
 import { REPO_ROOT } from '../host/repo-root.ts';
@@ -255,9 +256,15 @@ async function preparePlatform(options: PlatformOptions): Promise<Prepared> {
   return { docker, local, machineEnv, kubeDir };
 }
 
+/** The Airflow image `compose build` tags (the compose file's default unless HP_AIRFLOW_IMAGE, from the environment or the env files, names another). */
+const airflowImage = (context: PlatformContext) => context.target.env.HP_AIRFLOW_IMAGE || context.settings.HP_AIRFLOW_IMAGE || 'health-predict/airflow:latest';
+
 async function buildImages(context: PlatformContext, options: PlatformOptions): Promise<void> {
   note(options, 'building the images (cached after the first build)');
-  await compose(context.target, ['build'], (line) => note(options, `  ${line}`));
+  // A rebuild moves the tag; the ~3.6 GB image it named before goes unless something still uses it.
+  await withReplacedImageRemoved(connectDocker(context.target.env.DOCKER_HOST), airflowImage(context), progressLog(options), () =>
+    compose(context.target, ['build'], (line) => note(options, `  ${line}`)),
+  );
 }
 
 /** Builds the images `up` would build, and nothing else; stops the dockerd it had to start. */

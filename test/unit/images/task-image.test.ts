@@ -18,7 +18,8 @@ import { buildFromContext } from '../../../src/images/build.ts';
 import type { BuildContext } from '../../../src/images/context.ts';
 import { connectDocker } from '../../../src/images/docker.ts';
 import { demuxLogs } from '../../../src/images/run.ts';
-import { assembleTaskContext, buildTaskImage, type TaskImage, withReplacedImageRemoved } from '../../../src/images/task-image.ts';
+import { assembleTaskContext, buildTaskImage, type TaskImage } from '../../../src/images/task-image.ts';
+import { withReplacedImageRemoved } from '../../../src/images/replaced-image.ts';
 import { DOCKER_SKIP_REASON, useServices } from '../../harness/services.ts';
 import { describeWithService } from '../../harness/skip.ts';
 
