@@ -129,6 +129,10 @@ def local_cluster(request):
     finally:
         for namespace in (NAMESPACE, DEPLOY_NAMESPACE):
             subprocess.run([status["kubectl"], "--kubeconfig", kubeconfig, "delete", "namespace", namespace, "--wait=false"], capture_output=True, timeout=60)
+        # `cluster deployer`'s cluster-scoped half (the namespaced half goes with the namespaces)
+        deployer = f"health-predict-deployer:{DEPLOY_NAMESPACE}"
+        subprocess.run([status["kubectl"], "--kubeconfig", kubeconfig, "delete", "--ignore-not-found", f"clusterrole/{deployer}", f"clusterrolebinding/{deployer}:{NAMESPACE}"],
+                       capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
