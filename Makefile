@@ -102,7 +102,7 @@ test-trainer: setup
 	$(ML_VENV)/bin/python -m pytest trainer/tests -q -rs -p no:cacheprovider
 
 test-airflow: setup bundle
-	$(AIRFLOW_VENV)/bin/python -m pytest test/airflow -q -rs -p no:cacheprovider
+	$(AIRFLOW_VENV)/bin/python -m pytest test/airflow -q -rs --durations=15 -p no:cacheprovider
 
 # The compose platform as users run it (test/compose): `airflow up` under its own project and ports,
 # the example and the pipeline through the REST API, a scheduled DAG, a killed scheduler, the UI in
