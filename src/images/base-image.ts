@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import { machineCacheDir } from '../host/machine-cache.ts';
-import { classifyDockerError, ensureDaemon, type ImageLog, silentLog } from './docker.ts';
+import { classifyDockerError, ensureDaemon, type ImageLog, inspectImage, silentLog } from './docker.ts';
 import { BaseImageError } from './errors.ts';
 import { followJsonStream } from './json-stream.ts';
 import { CA_BUNDLE, ensureRootfsTarball, ROOTFS_LAYOUT } from './rootfs.ts';
@@ -51,15 +51,6 @@ export interface BaseImageResult {
   importMs: number;
 }
 
-async function existingImage(docker: Docker, tag: string): Promise<Docker.ImageInspectInfo | undefined> {
-  try {
-    return await docker.getImage(tag).inspect();
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-    throw classifyDockerError(error, `inspecting ${tag}`, docker);
-  }
-}
-
 /** Makes sure the base image for this Node version is in the daemon; fast when it already is. */
 export async function ensureBaseImage(options: BaseImageOptions): Promise<BaseImageResult> {
   const { docker } = options;
@@ -67,7 +58,7 @@ export async function ensureBaseImage(options: BaseImageOptions): Promise<BaseIm
   const nodeVersion = options.nodeVersion ?? process.version;
   const tag = baseImageTag(nodeVersion);
   await ensureDaemon(docker, log);
-  const present = await existingImage(docker, tag);
+  const present = await inspectImage(docker, tag);
   const labels = present?.Config?.Labels ?? {};
   if (present && labels[NODE_VERSION_LABEL] === nodeVersion && labels[LAYOUT_LABEL] === ROOTFS_LAYOUT && !options.rebuild) {
     return { tag, imageId: present.Id, source: 'present', rootfsMs: 0, importMs: 0 };
@@ -101,7 +92,7 @@ export async function ensureBaseImage(options: BaseImageOptions): Promise<BaseIm
   }
   const result = await followJsonStream(stream);
   if (result.error) throw new BaseImageError(`Docker could not import ${rootfs.file} as ${tag}: ${result.error}. Delete the tarball to rebuild it (\`health-predict stack base-image --rebuild\`).`);
-  const imported = await existingImage(docker, tag);
+  const imported = await inspectImage(docker, tag);
   if (!imported) throw new BaseImageError(`Docker reported importing ${tag} but does not list it afterwards.`);
   const importMs = Math.round(performance.now() - started);
   log.info({ tag, image_id: imported.Id, ms: importMs }, `base image ${tag} ready`);

@@ -30,6 +30,19 @@ export function daemonAddress(docker: Docker): string {
   return options.socketPath ? `unix://${options.socketPath}` : `${options.host}:${options.port}`;
 }
 
+/** The HTTP status the daemon answered a failed call with (404 not found, 409 conflict…), if it answered. */
+export const dockerStatus = (error: unknown): number | undefined => (error as { statusCode?: number } | undefined)?.statusCode;
+
+/** What the daemon knows of image `reference`, or undefined when no image has that name or id. */
+export async function inspectImage(docker: Docker, reference: string): Promise<Docker.ImageInspectInfo | undefined> {
+  try {
+    return await docker.getImage(reference).inspect();
+  } catch (error) {
+    if (dockerStatus(error) === 404) return undefined;
+    throw classifyDockerError(error, `inspecting ${reference}`, docker);
+  }
+}
+
 /** True for errors that mean the daemon did not answer (as opposed to answering "no"). */
 export function isUnreachable(error: unknown): boolean {
   if (error instanceof DockerUnavailableError) return true;

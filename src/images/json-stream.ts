@@ -8,7 +8,6 @@
  * ("[2/5] RUN …") and the steps' output. dockerode 5's own decoder (followProgress) passes the
  * output on still base64-encoded, so a few lines of protobuf reading (buildkitTraceLines) do it.
  */
-import type Docker from 'dockerode';
 import { z } from 'zod';
 
 export const dockerEventSchema = z.looseObject({
@@ -82,14 +81,6 @@ export function followJsonStream(stream: NodeJS.ReadableStream, onEvent?: (event
       resolve({ events, error });
     });
   });
-}
-
-/**
- * Like followJsonStream. `docker` is not needed any more (BuildKit's progress is decoded for
- * every stream); the parameter stays so callers read the same.
- */
-export function followDockerStream(_docker: Docker, stream: NodeJS.ReadableStream, onEvent?: (event: DockerEvent) => void): Promise<StreamResult> {
-  return followJsonStream(stream, onEvent);
 }
 
 /** One field of a protobuf message: a varint as a number, a length-delimited field as its bytes. */

@@ -4,19 +4,7 @@
  * Never by force: the daemon's 409 (a container uses it) keeps it.
  */
 import type Docker from 'dockerode';
-import { classifyDockerError, daemonMessage, type ImageLog } from './docker.ts';
-
-const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCode;
-
-/** The id of the image `reference` names, or undefined when it names none. */
-async function imageIdOf(docker: Docker, reference: string): Promise<string | undefined> {
-  try {
-    return (await docker.getImage(reference).inspect()).Id;
-  } catch (error) {
-    if (statusOf(error) === 404) return undefined;
-    throw classifyDockerError(error, `inspecting ${reference}`, docker);
-  }
-}
+import { daemonMessage, dockerStatus, type ImageLog, inspectImage } from './docker.ts';
 
 /**
  * Removes image `id` unless a tag still names it or a container uses it; the daemon decides the
@@ -32,7 +20,7 @@ async function removeIfUnused(docker: Docker, id: string, log: ImageLog): Promis
     await docker.getImage(id).remove();
     log.info({ image_id: id }, `removed the previous image ${id}: no tag names it any more`);
   } catch (error) {
-    const status = statusOf(error);
+    const status = dockerStatus(error);
     if (status === 409) log.debug?.({ image_id: id }, `kept the previous image ${id}: ${daemonMessage(error)}`);
     else if (status !== 404) log.warn({ image_id: id }, `could not remove the previous image ${id}: ${daemonMessage(error)}`);
   }
@@ -43,10 +31,10 @@ async function removeIfUnused(docker: Docker, id: string, log: ImageLog): Promis
  * tag moved and nothing names or uses that image any more. Resolves with what `build` resolved.
  */
 export async function withReplacedImageRemoved<T>(docker: Docker, reference: string, log: ImageLog, build: () => Promise<T>): Promise<T> {
-  const previous = await imageIdOf(docker, reference);
+  const previous = (await inspectImage(docker, reference))?.Id;
   const result = await build();
   // removeIfUnused checks the tags again, so an unanswered look-up here is safe to try it on.
-  const current = await imageIdOf(docker, reference).catch(() => undefined);
+  const current = await inspectImage(docker, reference).then((image) => image?.Id, () => undefined);
   if (previous && previous !== current) await removeIfUnused(docker, previous, log);
   return result;
 }

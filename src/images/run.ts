@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { freePort } from '../host/ports.ts';
-import { classifyDockerError, type ImageLog, silentLog } from './docker.ts';
+import { classifyDockerError, dockerStatus, type ImageLog, silentLog } from './docker.ts';
 import { ContainerExitedError, ContainerNotReadyError } from './errors.ts';
 
 export const TEST_CONTAINER_LABEL = 'health-predict.role';
@@ -100,7 +100,7 @@ export async function startContainer(options: RunContainerOptions): Promise<Runn
         await container.remove({ force: true, v: true });
         log.info({ container: name }, `removed container ${name}`);
       } catch (error) {
-        const status = (error as { statusCode?: number }).statusCode;
+        const status = dockerStatus(error);
         if (status !== 404 && status !== 409) throw classifyDockerError(error, `removing container ${name}`, docker);
       }
     },

@@ -14,7 +14,7 @@ import { binDir, binariesPresent } from '../../../src/cluster/build.ts';
 import { tagAndPush } from '../../../src/ecr/push.ts';
 import { ensureBaseImage } from '../../../src/images/base-image.ts';
 import { buildApiImage } from '../../../src/images/build.ts';
-import { followDockerStream } from '../../../src/images/json-stream.ts';
+import { followJsonStream } from '../../../src/images/json-stream.ts';
 import type { Cluster } from '../../../src/k8s/client.ts';
 import { applyPullSecret } from '../../../src/k8s/pull-secret.ts';
 import { probeRecords } from '../../../src/k8s/probe-records.ts';
@@ -67,7 +67,7 @@ export interface ReleaseImages {
 
 async function buildFaultImage(docker: Docker, base: string, fault: Fault, reference: string): Promise<void> {
   const stream = await docker.buildImage({ context: path.join(HERE, 'fault-image'), src: ['Dockerfile', 'fault.mjs'] }, { t: reference, buildargs: { BASE: base, FAULT: fault }, version: '2' });
-  const result = await followDockerStream(docker, stream);
+  const result = await followJsonStream(stream);
   if (result.error) throw new Error(`building the ${fault} fault image from ${base} failed: ${result.error}`);
 }
 

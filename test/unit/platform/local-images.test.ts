@@ -19,7 +19,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureBaseImage } from '../../../src/images/base-image.ts';
 import { connectDocker } from '../../../src/images/docker.ts';
-import { followDockerStream, followJsonStream } from '../../../src/images/json-stream.ts';
+import { followJsonStream } from '../../../src/images/json-stream.ts';
 import { demuxLogs } from '../../../src/images/run.ts';
 import { freePort } from '../../../src/host/ports.ts';
 import { REPO_ROOT } from '../../../src/host/repo-root.ts';
@@ -51,7 +51,7 @@ describeWithService(DOCKER_SKIP_REASON, 'local Postgres and registry images from
       { context, src: readdirSync(context) },
       { t: tag, buildargs: { BASE_IMAGE: baseImage }, networkmode: 'host', version: '1' },
     );
-    const result = await followDockerStream(docker, stream);
+    const result = await followJsonStream(stream);
     expect(result.error, `building ${tag}`).toBeUndefined();
     const size = (await docker.getImage(tag).inspect()).Size;
     console.info(`${tag}: built in ${Math.round(performance.now() - started)} ms, ${(size / 1e6).toFixed(0)} MB`);
@@ -229,7 +229,7 @@ describeWithService(DOCKER_SKIP_REASON, 'local Postgres and registry images from
     writeFileSync(path.join(contextDir, 'Dockerfile'), 'FROM scratch\nCOPY marker /marker\n');
     writeFileSync(path.join(contextDir, 'marker'), `${suffix}\n`);
     const reference = `${address}/local-images-test/marker:${suffix}`;
-    const built = await followDockerStream(docker, await docker.buildImage({ context: contextDir, src: ['Dockerfile', 'marker'] }, { t: reference, version: '2' }));
+    const built = await followJsonStream(await docker.buildImage({ context: contextDir, src: ['Dockerfile', 'marker'] }, { t: reference, version: '2' }));
     expect(built.error).toBeUndefined();
     const imageId = (await docker.getImage(reference).inspect()).Id;
 
