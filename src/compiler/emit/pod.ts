@@ -13,14 +13,18 @@ export function podName(id: string): string {
 
 export type KubernetesRunnerSpec = Extract<RunnerSpec, { kind: 'kubernetes' }>;
 
-/** Where a pod that needs Docker finds the node's daemon (the runner's `dockerSocket`), and the DOCKER_HOST naming it. */
-export const DOCKER_SOCKET_MOUNT = '/var/run/docker.sock';
-export const DOCKER_HOST_IN_POD = `unix://${DOCKER_SOCKET_MOUNT}`;
+/** Where a pod that needs Docker finds the node's daemon (the runner's `dockerSocket`). */
+const DOCKER_SOCKET_MOUNT = '/var/run/docker.sock';
 const DOCKER_SOCKET_VOLUME = 'docker-socket';
 
 /** The node's Docker socket when this task needs Docker and the runner names one. */
-export function dockerSocketFor(runner: KubernetesRunnerSpec, needs: PodNeedsSpec | undefined) {
+function dockerSocketFor(runner: KubernetesRunnerSpec, needs: PodNeedsSpec | undefined) {
   return needs?.docker ? runner.dockerSocket : undefined;
+}
+
+/** A pod with the node's Docker socket mounted names it in DOCKER_HOST, whatever DOCKER_HOST the worker has. */
+export function dockerSocketEnv(runner: KubernetesRunnerSpec, needs: PodNeedsSpec | undefined): Record<string, string> {
+  return dockerSocketFor(runner, needs) ? { DOCKER_HOST: `unix://${DOCKER_SOCKET_MOUNT}` } : {};
 }
 
 /** The socket as a hostPath volume, its mount, and its group added to the pod's (the image's user is not root). */

@@ -13,7 +13,7 @@ import type { DocComments } from '../doc-comments.ts';
 import { dagDoc, taskDoc } from './docs.ts';
 import { emittedEdges } from './edges.ts';
 import { kw, present, type Kwarg } from './kwargs.ts';
-import { DOCKER_HOST_IN_POD, dockerSocketFor, failureHandlerPodKwargs, PodConstants, podKwargs, podName } from './pod.ts';
+import { dockerSocketEnv, failureHandlerPodKwargs, PodConstants, podKwargs, podName } from './pod.ts';
 
 export type { Kwarg } from './kwargs.ts';
 
@@ -199,9 +199,7 @@ function nodeEnv(task: NodeTaskSpec, runner: RunnerSpec): PyDict {
     if (binding.from === 'xcom') env[`${ENV.inputPrefix}${field}`] = `{{ ti.xcom_pull(task_ids=${jinjaStr(binding.task)}) | tojson }}`;
     if (binding.from === 'param') env[`${ENV.inputPrefix}${field}`] = `{{ params[${jinjaStr(binding.name)}] | tojson }}`;
   }
-  // A pod with the node's Docker socket mounted names it, whatever DOCKER_HOST the worker has.
-  const dockerHost: Record<string, string> = runner.kind === 'kubernetes' && dockerSocketFor(runner, task.pod) ? { DOCKER_HOST: DOCKER_HOST_IN_POD } : {};
-  const userEnv: Record<string, string> = { ...(runner.kind === 'kubernetes' ? runner.env : {}), ...dockerHost, ...task.env };
+  const userEnv: Record<string, string> = { ...(runner.kind === 'kubernetes' ? { ...runner.env, ...dockerSocketEnv(runner, task.pod) } : {}), ...task.env };
   for (const name of Object.keys(userEnv).sort()) env[name] = py(`literal(${pyStr(userEnv[name]!)})`);
   return pyDict([py(RUN_CONTEXT_VARIABLE)], env);
 }
